@@ -1,0 +1,14 @@
+"""The headless risk engine a bot imports: sizing, caps, market rules, safety rails and runtime state.
+
+Standard library plus filelock and tomli-w only; never textual, rich or watchfiles.
+"""
+
+from .config import OverlayConfig, PolicyConfig
+from .core import CloseResult, OpenResult, RiskEngine
+from .errors import (ConfigError, InputError, InvalidExitError, StateError, Tc1Error,
+                     UnknownTradeError)
+
+__all__ = [
+    "CloseResult", "ConfigError", "InputError", "InvalidExitError", "OpenResult", "OverlayConfig",
+    "PolicyConfig", "RiskEngine", "StateError", "Tc1Error", "UnknownTradeError",
+]

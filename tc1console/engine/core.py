@@ -1,0 +1,451 @@
+"""RiskEngine: try_open / close over in-memory state. No I/O, no clock, deterministic.
+
+The live API (one locked transaction per call) and the backtest harness (a loop over events)
+both drive this class, so backtest/live parity holds by construction. Every state change goes
+through one of the `apply_*` methods, which are also what replays the journal after a crash.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections import OrderedDict, deque
+from typing import Any, Iterable, Mapping, NamedTuple
+
+from .config import OverlayConfig, PolicyConfig
+from .errors import InvalidExitError, UnknownTradeError
+from .rails import DayBucket, build_rails, day_index, day_key, first_block
+from .sizing import Step, step_of
+
+# Bounded state: the state files keep these windows; the journal keeps everything.
+EQUITY_WINDOW = 2_000  # equity points (one per close)
+CLOSE_HISTORY = 1_000  # closed trades remembered for idempotent re-close and duplicate ids
+DAY_WINDOW = 62  # UTC-day buckets, counted back from the newest day seen
+
+MIN_TS_MS = 100_000_000_000  # 1973-03-03: anything smaller is a seconds timestamp by mistake
+
+# Skip reasons, in the order the checks run.
+INVALID_INPUT = "invalid_input"
+DUPLICATE_TRADE_ID = "duplicate_trade_id"
+EQUITY_FLOOR = "equity_floor"
+DAILY_LOSS_CAP = "daily_loss_cap"
+MAX_TRADES_PER_DAY = "max_trades_per_day"
+MAX_CONCURRENT_TRADES = "max_concurrent_trades"
+TOTAL_OPEN_RISK_CAP = "total_open_risk_cap"
+MAX_LEVERAGE = "max_leverage"
+BELOW_MIN_QTY = "below_min_qty"
+BELOW_MIN_NOTIONAL = "below_min_notional"
+SKIP_REASONS = (INVALID_INPUT, DUPLICATE_TRADE_ID, EQUITY_FLOOR, DAILY_LOSS_CAP, MAX_TRADES_PER_DAY,
+                MAX_CONCURRENT_TRADES, TOTAL_OPEN_RISK_CAP, MAX_LEVERAGE, BELOW_MIN_QTY,
+                BELOW_MIN_NOTIONAL)
+
+
+class OpenResult(NamedTuple):
+    """The answer to `try_open`: how much to buy, or why not (`skipped_reason`, qty 0)."""
+
+    trade_id: Any
+    symbol: Any
+    is_long: Any
+    entry_ts_ms: Any
+    entry_price: Any
+    stop_price: Any
+    qty: float
+    risk_amount: float
+    notional: float
+    budget: float
+    skipped_reason: str | None
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class CloseResult(NamedTuple):
+    """The booking of one exit: PnL after fees, R multiple and the balance after it."""
+
+    trade_id: str
+    symbol: str
+    is_long: bool
+    qty: float
+    entry_price: float
+    exit_price: float
+    entry_ts_ms: int
+    exit_ts_ms: int
+    risk_amount: float
+    gross_pnl: float
+    fees: float
+    pnl_after_fees: float
+    R_multiple: float
+    balance_after: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class Position(NamedTuple):
+    """An open trade: its allocation, and the fee rate it was sized with (charged again on exit)."""
+
+    alloc: OpenResult
+    fee_rate: float
+
+    def to_record(self) -> dict[str, Any]:
+        record = self.alloc._asdict()
+        del record["skipped_reason"], record["detail"]
+        record["fee_rate"] = self.fee_rate
+        return record
+
+    @classmethod
+    def from_record(cls, trade_id: str, record: Mapping[str, Any]) -> "Position":
+        qty, entry = float(record["qty"]), float(record["entry_price"])
+        alloc = OpenResult(
+            trade_id, str(record["symbol"]), bool(record["is_long"]), int(record["entry_ts_ms"]),
+            float(entry), float(record["stop_price"]), qty, float(record["risk_amount"]),
+            float(record.get("notional", qty * entry)), float(record.get("budget", record["risk_amount"])),
+            None, str(record.get("detail", "")))
+        return cls(alloc, float(record.get("fee_rate", 0.0)))
+
+
+class _Rules(NamedTuple):
+    step: Step
+    min_qty: float
+    min_notional: float
+    fee_rate: float
+
+
+def _as_ms(value: Any) -> int | None:
+    """`value` as an integer millisecond timestamp, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    try:
+        ts = operator.index(value)
+    except TypeError:
+        return None
+    return ts if ts >= MIN_TS_MS else None
+
+
+def _bad_price(value: Any) -> bool:
+    return isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value > 0)
+
+
+class RiskEngine:
+    """Sizing, caps, market rules and rails over one account's in-memory state."""
+
+    def __init__(self, overlay: OverlayConfig, policy: PolicyConfig, *, balance: float | None = None,
+                 start_balance: float | None = None) -> None:
+        self.balance: float = overlay.initial_balance if balance is None else float(balance)
+        self.start_balance: float = self.balance if start_balance is None else float(start_balance)
+        self.positions: dict[str, Position] = {}
+        self.total_open_risk: float = 0.0
+        self.open_notional: float = 0.0
+        self.equity_points: deque[tuple[int, float]] = deque(maxlen=EQUITY_WINDOW)
+        self.recent_closes: OrderedDict[str, CloseResult] = OrderedDict()
+        self.days: dict[str, DayBucket] = {}
+        self.set_config(overlay, policy)
+
+    # --- configuration -----------------------------------------------------------------------------
+
+    def set_config(self, overlay: OverlayConfig, policy: PolicyConfig) -> None:
+        """Use new caps from the next call on; open positions keep the sizing they were given."""
+        self.overlay, self.policy = overlay, policy
+        self.rails = build_rails(policy)
+        self._rules: dict[str, _Rules] = {}
+
+    def rules(self, symbol: str) -> _Rules:
+        rules = self._rules.get(symbol)
+        if rules is None:
+            r = self.overlay.rules_for(symbol)
+            rules = self._rules[symbol] = _Rules(step_of(r.qty_step), r.min_qty, r.min_notional, r.fee_rate)
+        return rules
+
+    # --- opening -----------------------------------------------------------------------------------
+
+    def try_open(self, trade_id: Any, symbol: Any, is_long: Any, entry_ts_ms: Any, entry_price: Any,
+                 stop_price: Any) -> OpenResult:
+        """Size a new entry, or say why to skip it. A taken entry is stored as an open position."""
+        ts = _as_ms(entry_ts_ms)
+        problem = self._invalid_open(trade_id, symbol, is_long, ts, entry_ts_ms, entry_price, stop_price)
+        if problem:
+            return OpenResult(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
+                              0.0, 0.0, 0.0, 0.0, INVALID_INPUT, problem)
+        entry_ts_ms, entry_price, stop_price = ts, float(entry_price), float(stop_price)
+
+        def skip(reason: str, detail: str, budget: float = 0.0) -> OpenResult:
+            return OpenResult(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
+                              0.0, 0.0, 0.0, budget, reason, detail)
+
+        existing = self.positions.get(trade_id)
+        if existing is not None:
+            a = existing.alloc
+            if (a.symbol, a.is_long, a.entry_ts_ms, a.entry_price, a.stop_price) == (
+                    symbol, is_long, entry_ts_ms, entry_price, stop_price):
+                return a  # a retried call after a crash is harmless
+            return skip(DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} is already open with other arguments")
+        if trade_id in self.recent_closes:
+            return skip(DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} was already closed")
+
+        balance = self.balance
+        if balance <= 0:
+            return skip(EQUITY_FLOOR, f"balance {balance!r} <= 0")
+        if self.rails:
+            today = self.days.get(day_key(entry_ts_ms)) or DayBucket()
+            blocked = first_block(self.rails, balance, today)
+            if blocked:
+                return skip(blocked, self._rail_detail(blocked, today))
+
+        o = self.overlay
+        if o.max_concurrent_trades is not None and len(self.positions) >= o.max_concurrent_trades:
+            return skip(MAX_CONCURRENT_TRADES, f"{len(self.positions)} open, max {o.max_concurrent_trades}")
+
+        budget = o.flat_risk_amount if balance < o.flat_risk_until else balance * o.percent_risk
+        cap = o.per_trade_risk_cap
+        if cap is not None and cap < budget:
+            budget = cap
+        cap = o.total_open_risk_cap
+        if cap is not None:
+            headroom = cap - self.total_open_risk
+            if headroom <= 0:
+                return skip(TOTAL_OPEN_RISK_CAP,
+                            f"open risk {self.total_open_risk!r} already at cap {cap!r}", budget)
+            if headroom < budget:
+                budget = headroom
+
+        rules = self.rules(symbol)
+        unit_risk = abs(entry_price - stop_price)
+        if o.fees_in_risk:
+            unit_risk += rules.fee_rate * (entry_price + stop_price)
+        qty = rules.step.floor(budget / unit_risk)
+
+        lev = o.max_leverage
+        if lev is not None:
+            room = balance * lev - self.open_notional
+            if room <= 0:
+                return skip(MAX_LEVERAGE, f"open notional {self.open_notional!r} already at "
+                                          f"balance * {lev!r}", budget)
+            room_qty = rules.step.floor(room / entry_price)
+            if room_qty < qty:
+                qty = room_qty
+
+        if qty == 0 or qty < rules.min_qty:
+            return skip(BELOW_MIN_QTY, f"qty {qty!r} below min qty {rules.min_qty!r} "
+                                       f"(step {rules.step.value!r})", budget)
+        notional = qty * entry_price
+        if notional < rules.min_notional:
+            return skip(BELOW_MIN_NOTIONAL, f"notional {notional!r} below min notional "
+                                            f"{rules.min_notional!r}", budget)
+
+        alloc = OpenResult(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
+                           qty, qty * unit_risk, notional, budget, None, "")
+        self.apply_open(Position(alloc, rules.fee_rate))
+        return alloc
+
+    @staticmethod
+    def _invalid_open(trade_id: Any, symbol: Any, is_long: Any, ts: int | None, raw_ts: Any,
+                      entry: Any, stop: Any) -> str:
+        if not isinstance(trade_id, str) or not trade_id:
+            return f"trade_id must be a non-empty string, got {trade_id!r}"
+        if not isinstance(symbol, str) or not symbol:
+            return f"symbol must be a non-empty string, got {symbol!r}"
+        if not isinstance(is_long, bool):
+            return f"is_long must be true or false, got {is_long!r}"
+        if ts is None:
+            return f"entry_ts_ms must be an integer millisecond epoch, got {raw_ts!r}"
+        if _bad_price(entry):
+            return f"entry_price must be a finite number > 0, got {entry!r}"
+        if _bad_price(stop):
+            return f"stop_price must be a finite number > 0, got {stop!r}"
+        if stop == entry:
+            return f"stop_price must differ from entry_price, both are {entry!r}"
+        if is_long and stop > entry:
+            return f"stop_price {stop!r} must be below entry_price {entry!r} for a long"
+        if not is_long and stop < entry:
+            return f"stop_price {stop!r} must be above entry_price {entry!r} for a short"
+        return ""
+
+    def _rail_detail(self, rail: str, today: DayBucket) -> str:
+        p = self.policy
+        if rail == EQUITY_FLOOR:
+            return f"balance {self.balance!r} <= equity floor {p.equity_floor!r}"
+        if rail == DAILY_LOSS_CAP:
+            return f"today's loss {today.loss!r} >= daily loss cap {p.daily_loss_cap!r}"
+        return f"{today.entries} entries today, max {p.max_trades_per_day}"
+
+    # --- closing -----------------------------------------------------------------------------------
+
+    def close(self, trade_id: str, exit_ts_ms: Any, exit_price: Any) -> CloseResult:
+        """Book an exit. A repeated close returns the recorded result; nothing is counted twice."""
+        done = self.recent_closes.get(trade_id)
+        if done is not None:
+            return done
+        pos = self.positions.get(trade_id)
+        if pos is None:
+            raise UnknownTradeError(f"unknown trade_id {trade_id!r}: not open, and not among the last "
+                                    f"{CLOSE_HISTORY} closes")
+        ts = _as_ms(exit_ts_ms)
+        if ts is None:
+            raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms must be an integer millisecond "
+                                   f"epoch, got {exit_ts_ms!r}")
+        if _bad_price(exit_price):
+            raise InvalidExitError(f"trade {trade_id!r}: exit_price must be a finite number > 0, "
+                                   f"got {exit_price!r}")
+        a = pos.alloc
+        if ts < a.entry_ts_ms:
+            raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms {ts} is before entry_ts_ms "
+                                   f"{a.entry_ts_ms}")
+        qty, entry = a.qty, a.entry_price
+        gross = (exit_price - entry) * qty if a.is_long else (entry - exit_price) * qty
+        fee = pos.fee_rate * qty * (entry + exit_price)
+        pnl = gross - fee
+        result = CloseResult(trade_id, a.symbol, a.is_long, qty, entry, float(exit_price), a.entry_ts_ms,
+                             ts, a.risk_amount, gross, fee, pnl, pnl / a.risk_amount,
+                             self.balance + pnl)
+        self.apply_close(result)
+        return result
+
+    # --- the one mutation path, shared with journal replay ---------------------------------------
+
+    def apply_open(self, pos: Position, *, book: bool = True, days: bool = True) -> None:
+        a = pos.alloc
+        if book:
+            self.positions[a.trade_id] = pos
+            self._resum()
+        if days:
+            self._bucket(a.entry_ts_ms).entries += 1
+
+    def apply_close(self, result: CloseResult, *, book: bool = True, days: bool = True) -> None:
+        pnl = result.pnl_after_fees
+        if book:
+            self.positions.pop(result.trade_id, None)
+            self._resum()
+            self.balance += pnl
+            self.equity_points.append((result.exit_ts_ms, self.balance))
+            closes = self.recent_closes
+            closes[result.trade_id] = result
+            if len(closes) > CLOSE_HISTORY:
+                closes.popitem(last=False)
+        if days:
+            self._bucket(result.exit_ts_ms).pnl += pnl
+
+    def apply_reset(self, day_keys: Iterable[str] | None, *, book: bool = True, days: bool = True) -> None:
+        """Drop the named day buckets, or all of them when `day_keys` is None."""
+        if not days:
+            return
+        if day_keys is None:
+            self.days.clear()
+        else:
+            for key in day_keys:
+                self.days.pop(key, None)
+
+    def _resum(self) -> None:
+        # Exact sums (fsum) rather than running totals: the total never drifts from the book,
+        # and a state rebuilt from files in any order gives the very same float.
+        allocs = [p.alloc for p in self.positions.values()]
+        self.total_open_risk = math.fsum([a.risk_amount for a in allocs])
+        self.open_notional = math.fsum([a.notional for a in allocs])
+
+    def _bucket(self, ts_ms: int) -> DayBucket:
+        key = day_key(ts_ms)
+        bucket = self.days.get(key)
+        if bucket is None:
+            bucket = self.days[key] = DayBucket()
+            self._prune_days()
+        return bucket
+
+    def _prune_days(self) -> None:
+        if len(self.days) <= DAY_WINDOW:
+            return
+        newest = max(day_index(k) for k in self.days)
+        for key in [k for k in self.days if day_index(k) <= newest - DAY_WINDOW]:
+            del self.days[key]
+
+    # --- views -------------------------------------------------------------------------------------
+
+    def today(self, ts_ms: int) -> DayBucket:
+        """The bucket of the UTC day of `ts_ms` (empty if nothing happened that day)."""
+        return self.days.get(day_key(ts_ms)) or DayBucket()
+
+    # --- state documents (what runtime/ holds) ---------------------------------------------------
+
+    def book_state(self) -> dict[str, Any]:
+        """The book as plain JSON-able data: balance, open risk, positions, equity, recent closes."""
+        return {
+            "balance": self.balance,
+            "total_open_risk": self.total_open_risk,
+            "start_balance": self.start_balance,
+            "open_positions": {tid: p.to_record() for tid, p in self.positions.items()},
+            "equity_points": [list(pt) for pt in self.equity_points],
+            "recent_closes": {tid: r._asdict() for tid, r in self.recent_closes.items()},
+        }
+
+    def days_state(self) -> dict[str, dict[str, Any]]:
+        return {k: {"entries": b.entries, "pnl": b.pnl} for k, b in self.days.items()}
+
+    def load_book(self, doc: Mapping[str, Any]) -> None:
+        """Replace the book with `doc` (see `book_state`). Raises ValueError naming the bad field."""
+        balance = _finite(doc, "balance")
+        positions: dict[str, Position] = {}
+        for tid, rec in _mapping(doc.get("open_positions", {}), "open_positions").items():
+            try:
+                positions[tid] = Position.from_record(tid, rec)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"open_positions.{tid}: bad or missing field {exc}") from None
+        points: deque[tuple[int, float]] = deque(maxlen=EQUITY_WINDOW)
+        for i, pt in enumerate(_list(doc.get("equity_points", []), "equity_points")):
+            if not (isinstance(pt, (list, tuple)) and len(pt) == 2):
+                raise ValueError(f"equity_points[{i}] must be [ts_ms, balance], got {pt!r}")
+            points.append((int(pt[0]), float(pt[1])))
+        closes: OrderedDict[str, CloseResult] = OrderedDict()
+        for tid, rec in _mapping(doc.get("recent_closes", {}), "recent_closes").items():
+            try:
+                closes[tid] = CloseResult(**rec)
+            except TypeError as exc:
+                raise ValueError(f"recent_closes.{tid}: {exc}") from None
+        self.balance = balance
+        self.start_balance = float(doc.get("start_balance", self.overlay.initial_balance))
+        self.positions = positions
+        self.equity_points = points
+        self.recent_closes = closes
+        self._resum()
+
+    def load_days(self, doc: Mapping[str, Any]) -> None:
+        """Replace the day buckets with `doc`: a mapping of `YYYY-MM-DD` to {entries, pnl}."""
+        days: dict[str, DayBucket] = {}
+        for key, bucket in _mapping(doc, "days").items():
+            try:
+                day_index(key)
+            except ValueError:
+                raise ValueError(f"day key {key!r} is not a YYYY-MM-DD date") from None
+            b = _mapping(bucket, key)
+            entries = b.get("entries", 0)
+            if isinstance(entries, bool) or not isinstance(entries, int) or entries < 0:
+                raise ValueError(f"{key}.entries must be a whole number >= 0, got {entries!r}")
+            days[key] = DayBucket(entries, _finite(b, "pnl", key, default=0.0))
+        self.days = days
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must be an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"{where} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _finite(doc: Mapping[str, Any], key: str, where: str = "", default: float | None = None) -> float:
+    name = f"{where}.{key}" if where else key
+    if key not in doc:
+        if default is None:
+            raise ValueError(f"{name} is missing")
+        return default
+    value = doc[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
