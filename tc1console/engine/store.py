@@ -1,0 +1,587 @@
+"""runtime/: the inter-process lock, atomic durable writes, the journal, recovery and rebuild.
+
+Every state change is one transaction: lock, bring the in-memory engine up to date with the files,
+apply through the engine, append the journal line (fsynced: the commit point), rewrite both state
+files atomically, unlock. Each state file records the sequence number and journal offset it
+includes, so a load applies whatever the journal holds past each file: a kill between the two
+file writes can never leave a close in the balance but missing from the day's loss counter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from filelock import FileLock, Timeout
+
+from . import config as cfg
+from .core import CloseResult, Position, RiskEngine
+from .errors import ConfigError, StateError
+
+log = logging.getLogger("tc1console")
+
+STATE_FILE = "risk_state.json"
+POLICY_FILE = "risk_policy_state.json"
+JOURNAL_FILE = "journal.jsonl"
+LOCK_FILE = ".lock"
+LOCK_TIMEOUT_S = 30.0
+BASE_EVENTS = ("adopt",)  # journal events that carry a whole state to start from
+_DAY_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_POLICY_BOOKKEEPING = {"seq", "journal_offset", "version"}
+RECOVER_HINT = "fix or remove it, or run `tc1 state rebuild` to rebuild it from runtime/journal.jsonl"
+
+
+def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The folder holding configs/ and runtime/: `root`, else $TC1_ROOT, else the current folder."""
+    if root is None:
+        root = os.environ.get("TC1_ROOT") or "."
+    return Path(root).expanduser().resolve()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so a crash at any instant leaves the old or the new file, whole."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _dumps(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with anything JSON cannot hold (NaN, objects a caller passed) turned into its repr."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return repr(value)
+
+
+def _hash(values: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def config_values(c: cfg.OverlayConfig | cfg.PolicyConfig) -> dict[str, Any]:
+    """A config as plain data, unset keys left out (what the journal records of it)."""
+    out: dict[str, Any] = {}
+    for name in c.__dataclass_fields__:
+        value = getattr(c, name)
+        if value is not None:
+            out[name] = {k: dict(v) for k, v in value.items()} if name == cfg.OVERRIDES_KEY else value
+    return out
+
+
+@dataclass
+class _Configs:
+    overlay: cfg.OverlayConfig
+    policy: cfg.PolicyConfig
+    paths: dict[str, Path]
+    stamps: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Loaded:
+    """State read from runtime/ (and the journal tail past it), ready to trade or to show."""
+
+    engine: RiskEngine
+    seq: int  # last journal sequence number included
+    offset: int  # journal size in bytes after that entry
+    config_record: dict[str, Any]  # {"overlay": {"hash", "values"}, "policy": {...}} last journaled
+    needs_adopt: str = ""  # why the files must be adopted as a new journal base ("" = they need not)
+
+
+class Store:
+    """One process's handle on a root's runtime/ folder. Thread-safe; many processes may share it."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = resolve_root(root)
+        self.runtime = self.root / "runtime"
+        self.state_path = self.runtime / STATE_FILE
+        self.policy_path = self.runtime / POLICY_FILE
+        self.journal_path = self.runtime / JOURNAL_FILE
+        self._thread_lock = threading.RLock()
+        self._file_lock = FileLock(str(self.runtime / LOCK_FILE), timeout=LOCK_TIMEOUT_S)
+        self._configs: _Configs | None = None
+        self._bad_config_stamps: dict[str, Any] = {}
+        self._loaded: Loaded | None = None
+        self._file_stamps: tuple[Any, ...] | None = None
+
+    # --- configs -----------------------------------------------------------------------------------
+
+    def configs(self) -> _Configs:
+        """The configs in force: re-read when a file changed; an invalid edit keeps the last good one."""
+        paths = {kind: cfg.find_config(self.root, kind) for kind in cfg.STEMS}
+        stamps = {kind: (paths[kind], _stamp(paths[kind])) for kind in paths}
+        current = self._configs
+        if current is not None and current.stamps == stamps:
+            return current
+        try:
+            overlay = cfg.load_overlay(paths["overlay"])
+            policy = cfg.load_policy(paths["policy"])
+        except ConfigError as exc:
+            if current is None:
+                raise
+            if self._bad_config_stamps != stamps:
+                log.error("config edit refused, keeping the last good config: %s", exc)
+                self._bad_config_stamps = stamps
+            return current
+        self._configs = _Configs(overlay, policy, paths, stamps)
+        return self._configs
+
+    # --- the transaction -----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator["Transaction"]:
+        """Lock, load, let the caller apply through `tx.engine` and `tx.record`, commit, unlock."""
+        with self._thread_lock:
+            self.runtime.mkdir(parents=True, exist_ok=True)
+            try:
+                self._file_lock.acquire()
+            except Timeout:
+                raise StateError(f"{self.runtime / LOCK_FILE}: another process has held the lock for "
+                                 f"{LOCK_TIMEOUT_S:.0f}s; is a process stuck?") from None
+            try:
+                configs = self.configs()
+                loaded = self._current(configs)
+                tx = Transaction(self, loaded, configs)
+                if loaded.needs_adopt:
+                    # A copy: the docs must show the state as adopted, not as later records change it.
+                    tx.record({"type": "adopt", "reason": loaded.needs_adopt,
+                               **json.loads(_dumps(self._docs(loaded)))})
+                tx.note_config(configs)
+                try:
+                    yield tx
+                except BaseException:
+                    self._loaded = None  # the engine may be half-applied: reload from files next time
+                    raise
+                if tx.records:
+                    self._commit(loaded, tx.records)
+            finally:
+                self._file_lock.release()
+
+    def _current(self, configs: _Configs) -> Loaded:
+        stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
+        if self._loaded is not None and stamps == self._file_stamps:
+            return self._loaded
+        self._loaded = load(self.root, configs.overlay, configs.policy, repair=True)
+        self._file_stamps = stamps
+        return self._loaded
+
+    def _commit(self, loaded: Loaded, records: list[dict[str, Any]]) -> None:
+        now_ms = int(time.time() * 1000)
+        lines = []
+        for rec in records:
+            loaded.seq += 1
+            lines.append(_dumps({"seq": loaded.seq, "at_ms": now_ms, **rec}) + b"\n")
+        data = b"".join(lines)
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size != loaded.offset:
+                os.ftruncate(fd, loaded.offset)  # drop a torn line a crash left: it was never committed
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if loaded.offset == 0:
+            fsync_dir(self.runtime)  # the journal itself was just created
+        loaded.offset += len(data)
+        loaded.needs_adopt = ""
+        docs = self._docs(loaded)
+        atomic_write(self.state_path, _dumps(docs["book"]))
+        atomic_write(self.policy_path, _dumps(docs["days"]))
+        self._file_stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
+
+    @staticmethod
+    def _docs(loaded: Loaded) -> dict[str, Any]:
+        book = {"seq": loaded.seq, "journal_offset": loaded.offset, "config": loaded.config_record,
+                **loaded.engine.book_state()}
+        days = {"seq": loaded.seq, "journal_offset": loaded.offset, "days": loaded.engine.days_state()}
+        return {"book": book, "days": days}
+
+    # --- operations the console and CLI share with the bot --------------------------------------------
+
+    def reset_days(self, scope: str, *, today_key: str | None = None, by: str = "cli") -> list[str]:
+        """Drop today's bucket (`scope="today"`, today = `today_key`, UTC) or all; journaled."""
+        with self.transaction() as tx:
+            if scope == "all":
+                keys = sorted(tx.engine.days)
+                tx.engine.apply_reset(None)
+                tx.record({"type": "reset", "scope": "all", "days": None, "cleared": keys, "by": by})
+            elif scope == "today":
+                key = today_key or time.strftime("%Y-%m-%d", time.gmtime())
+                keys = [key] if key in tx.engine.days else []
+                tx.engine.apply_reset([key])
+                tx.record({"type": "reset", "scope": "today", "days": [key], "cleared": keys, "by": by})
+            else:
+                raise ValueError(f"scope must be 'today' or 'all', not {scope!r}")
+            return keys
+
+    def save_config(self, kind: cfg.Kind, values: Mapping[str, Any], *, by: str = "console") -> dict[str, Any]:
+        """Write a config file atomically in its own format and journal old -> new. Returns changes."""
+        with self.transaction() as tx:
+            path = cfg.find_config(self.root, kind)
+            old = cfg.read_raw(path)
+            merged = {**old, **values}
+            text = cfg.render(path, kind, merged)
+            atomic_write(path, text.encode())
+            configs = self.configs()
+            new = config_values(getattr(configs, kind))
+            changes = {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new))
+                       if old.get(k) != new.get(k)}
+            tx.record({"type": "config", "file": str(path.relative_to(self.root)), "kind": kind,
+                       "hash": _hash(new), "values": new, "changes": changes, "by": by})
+            tx.loaded.config_record[kind] = {"hash": _hash(new), "values": new}
+            tx.engine.set_config(configs.overlay, configs.policy)
+            return changes
+
+    def rebuild(self) -> dict[str, Any]:
+        """Rebuild both state files from the journal; report what differed from the files on disk."""
+        with self._thread_lock, self._locked():
+            configs = self.configs()
+            rebuilt = replay_journal(self.journal_path, configs.overlay, configs.policy)
+            before: dict[str, Any] = {}
+            for name, path in (("book", self.state_path), ("days", self.policy_path)):
+                try:
+                    before[name] = json.loads(path.read_bytes())
+                except (OSError, ValueError) as exc:
+                    before[name] = f"unreadable ({exc.__class__.__name__}: {exc})"
+            after = self._docs(rebuilt)
+            diffs = _differences(before, after)
+            self.runtime.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.state_path, _dumps(after["book"]))
+            atomic_write(self.policy_path, _dumps(after["days"]))
+            self._loaded = None
+            return {"seq": rebuilt.seq, "differences": diffs, "balance": rebuilt.engine.balance,
+                    "open_positions": len(rebuilt.engine.positions)}
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.runtime.mkdir(parents=True, exist_ok=True)
+        try:
+            self._file_lock.acquire()
+        except Timeout:
+            raise StateError(f"{self.runtime / LOCK_FILE}: lock held by another process for "
+                             f"{LOCK_TIMEOUT_S:.0f}s") from None
+        try:
+            yield
+        finally:
+            self._file_lock.release()
+
+
+class Transaction:
+    """What a caller sees inside `Store.transaction()`: the current engine and a journal to add to."""
+
+    def __init__(self, store: Store, loaded: Loaded, configs: _Configs) -> None:
+        self.store, self.loaded, self.engine = store, loaded, loaded.engine
+        self.records: list[dict[str, Any]] = []
+        if loaded.engine.overlay is not configs.overlay or loaded.engine.policy is not configs.policy:
+            loaded.engine.set_config(configs.overlay, configs.policy)
+
+    def record(self, event: Mapping[str, Any]) -> None:
+        self.records.append(dict(event))
+
+    def note_config(self, configs: _Configs) -> None:
+        """Journal a config the state has not seen yet (a hand edit, or the very first start)."""
+        for kind in cfg.STEMS:
+            values = config_values(getattr(configs, kind))
+            digest = _hash(values)
+            seen = self.loaded.config_record.get(kind) or {}
+            if seen.get("hash") != digest:
+                old = seen.get("values") or {}
+                changes = {k: [old.get(k), values.get(k)] for k in sorted(set(old) | set(values))
+                           if old.get(k) != values.get(k)}
+                self.record({"type": "config", "file": str(configs.paths[kind].relative_to(self.store.root)),
+                             "kind": kind, "hash": digest, "values": values, "changes": changes,
+                             "by": "detected"})
+                self.loaded.config_record[kind] = {"hash": digest, "values": values}
+
+
+# --- loading ------------------------------------------------------------------------------------------
+
+def _read_json(path: Path) -> Any | None:
+    """A state file's JSON, None when it does not exist; unreadable or unparsable is a StateError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateError(f"{path}: cannot read ({exc.strerror or exc}); {RECOVER_HINT}") from None
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise StateError(f"{path}: not valid JSON ({exc}); {RECOVER_HINT}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def split_policy_doc(doc: Any, path: Path) -> tuple[dict[str, Any], int | None, int]:
+    """Day buckets, seq and journal offset of a policy state doc, in any of its accepted shapes."""
+    if not isinstance(doc, dict):
+        raise StateError(f"{path}: must be a JSON object of UTC days; {RECOVER_HINT}")
+    if "days" in doc:
+        days = doc["days"]
+    else:
+        days = {}
+        for key, value in doc.items():
+            if _DAY_KEY.match(key):
+                days[key] = value
+            elif key not in _POLICY_BOOKKEEPING:
+                raise StateError(f"{path}: key {key!r} is neither a YYYY-MM-DD day nor bookkeeping; "
+                                 f"{RECOVER_HINT}")
+    seq = doc.get("seq")
+    return days, _int_or_none(seq, "seq", path), _int_or_none(doc.get("journal_offset"), "journal_offset",
+                                                             path) or 0
+
+
+def _int_or_none(value: Any, key: str, path: Path) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StateError(f"{path}: {key} must be a whole number >= 0, got {value!r}; {RECOVER_HINT}")
+    return value
+
+
+def load(root: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, *, repair: bool = False) -> Loaded:
+    """Read runtime/ under `root` into an engine, applying the journal past each state file.
+
+    With `repair` (under the lock), a torn last journal line is ignored (the next commit cuts it
+    off) and files with no journal position (hand-written, or a lost journal) are marked to be
+    adopted as a new journal base. Without it (a reader such as the console), the same is
+    tolerated in memory and nothing is written.
+    """
+    runtime = Path(root) / "runtime"
+    state_path, policy_path, journal_path = (runtime / STATE_FILE, runtime / POLICY_FILE,
+                                             runtime / JOURNAL_FILE)
+    engine = RiskEngine(overlay, policy)
+    book_doc = _read_json(state_path)
+    days_doc = _read_json(policy_path)
+    journal_size = _committed_size(journal_path)
+
+    if book_doc is None and days_doc is None:
+        if journal_size:
+            raise StateError(f"{state_path} and {policy_path.name} are missing but {journal_path.name} "
+                             f"holds history; run `tc1 state rebuild` to restore them from it")
+        return Loaded(engine, 0, 0, {}, needs_adopt="fresh start from initial_balance")
+    if book_doc is None:
+        raise StateError(f"{state_path}: missing while {policy_path.name} exists; {RECOVER_HINT}")
+    if not isinstance(book_doc, dict):
+        raise StateError(f"{state_path}: must be a JSON object; {RECOVER_HINT}")
+    try:
+        engine.load_book(book_doc)
+    except (ValueError, TypeError) as exc:
+        raise StateError(f"{state_path}: {exc}; {RECOVER_HINT}") from None
+    book_seq = _int_or_none(book_doc.get("seq"), "seq", state_path)
+    book_off = _int_or_none(book_doc.get("journal_offset"), "journal_offset", state_path) or 0
+
+    if days_doc is None:
+        if book_seq is not None:
+            raise StateError(f"{policy_path}: missing while {state_path.name} exists; {RECOVER_HINT}")
+        days, days_seq, days_off = {}, None, 0
+    else:
+        days, days_seq, days_off = split_policy_doc(days_doc, policy_path)
+    try:
+        engine.load_days(days)
+    except (ValueError, TypeError) as exc:
+        raise StateError(f"{policy_path}: {exc}; {RECOVER_HINT}") from None
+
+    config_record = book_doc.get("config") if isinstance(book_doc.get("config"), dict) else {}
+    if book_seq is None or days_seq is None:
+        return Loaded(engine, 0, journal_size, dict(config_record),
+                      needs_adopt="hand-written state files (no journal position)")
+    start = min(book_off, days_off)
+    if journal_size < max(book_off, days_off):
+        return Loaded(engine, max(book_seq, days_seq), journal_size, dict(config_record),
+                      needs_adopt=f"{journal_path.name} is shorter than the state files say "
+                                  f"(lost or truncated)")
+    seq, offset = max(book_seq, days_seq), start
+    for entry, end in _journal_entries(journal_path, start):
+        s = entry["seq"]
+        _apply(engine, entry, book=s > book_seq, days=s > days_seq)
+        if entry.get("type") == "config" and s > book_seq:
+            config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
+        seq, offset = max(seq, s), end
+    return Loaded(engine, seq, max(offset, book_off, days_off), dict(config_record))
+
+
+def _committed_size(path: Path) -> int:
+    """The journal's size up to its last newline (a torn last line is not part of it)."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return 0
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        pos = size
+        while pos > 0:
+            step = min(pos, 65536)
+            f.seek(pos - step)
+            chunk = f.read(step)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                return pos - step + newline + 1
+            pos -= step
+        return 0
+
+
+def _journal_entries(path: Path, start: int) -> Iterator[tuple[dict[str, Any], int]]:
+    """(entry, byte offset after it) for each complete journal line from `start` on.
+
+    A last line without its newline is a write a crash cut short: it was never committed (the
+    fsync that acknowledges it had not returned) and is skipped.
+    """
+    with open(path, "rb") as f:
+        f.seek(start)
+        offset = start
+        for lineno, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                return
+            offset += len(line)
+            try:
+                entry = json.loads(line)
+                entry["seq"], entry["type"]
+            except (ValueError, KeyError, TypeError):
+                raise StateError(f"{path}: corrupt entry at byte {offset - len(line)}; the journal is the "
+                                 f"audit trail, restore it from a backup") from None
+            yield entry, offset
+
+
+def _apply(engine: RiskEngine, entry: Mapping[str, Any], *, book: bool, days: bool) -> None:
+    kind = entry["type"]
+    if kind == "open":
+        rec = entry["position"]
+        engine.apply_open(Position.from_record(rec["trade_id"], rec), book=book, days=days)
+    elif kind == "close":
+        engine.apply_close(CloseResult(**entry["result"]), book=book, days=days)
+    elif kind == "reset":
+        engine.apply_reset(entry["days"], book=book, days=days)
+    elif kind in BASE_EVENTS:
+        if book:
+            engine.load_book(entry["book"])
+        if days:
+            engine.load_days(entry["days"]["days"])
+
+
+def replay_journal(journal_path: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -> Loaded:
+    """The state the whole journal describes: from its newest base event (adopt), every event on."""
+    if not journal_path.exists():
+        raise StateError(f"{journal_path}: not found; nothing to rebuild from")
+    base_start, previous_end = 0, 0
+    for entry, end in _journal_entries(journal_path, 0):
+        if entry["type"] in BASE_EVENTS:
+            base_start = previous_end
+        previous_end = end
+    loaded = Loaded(RiskEngine(overlay, policy), 0, 0, {})
+    for entry, end in _journal_entries(journal_path, base_start):
+        _apply(loaded.engine, entry, book=True, days=True)
+        if entry["type"] in BASE_EVENTS:
+            loaded.config_record = dict(entry["book"].get("config") or {})
+        elif entry["type"] == "config":
+            loaded.config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
+        loaded.seq, loaded.offset = entry["seq"], end
+    return loaded
+
+
+def _differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name in ("book", "days"):
+        old, new = before.get(name), after[name]
+        if not isinstance(old, dict):
+            out.append(f"{name}: {old}")
+            continue
+        if name == "days":
+            old = {"days": split_policy_doc(old, Path(POLICY_FILE))[0]} if "days" not in old else old
+        for key in sorted(set(old) | set(new)):
+            if key in ("seq", "journal_offset", "config"):
+                continue
+            if old.get(key) != new.get(key):
+                out.append(f"{name}.{key}: {_short(old.get(key))} -> {_short(new.get(key))}")
+    return out
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def tail_events(root: str | os.PathLike[str] | None, limit: int = 50) -> list[dict[str, Any]]:
+    """The last `limit` complete journal entries (oldest first), read from the file's end.
+
+    For readers such as the console: costs the same however long the journal is, and skips a
+    line a writer has not finished.
+    """
+    path = resolve_root(root) / "runtime" / JOURNAL_FILE
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return []
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        chunk, pos = b"", size
+        while pos > 0 and chunk.count(b"\n") <= limit:
+            step = min(pos, 65536)
+            pos -= step
+            f.seek(pos)
+            chunk = f.read(step) + chunk
+    lines = chunk.split(b"\n")
+    complete = lines[:-1]  # the piece after the last newline is unfinished (or empty)
+    if pos > 0:
+        complete = complete[1:]  # the first piece may start mid-line
+    events = []
+    for line in complete[-limit:]:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events
+
+
+def read_state(root: str | os.PathLike[str] | None = None) -> tuple[cfg.OverlayConfig, cfg.PolicyConfig, Loaded]:
+    """Configs and state as they are on disk, without the lock and without writing anything.
+
+    What the console and `tc1 dashboard` show. Raises ConfigError / StateError naming the file.
+    """
+    root = resolve_root(root)
+    overlay = cfg.load_overlay(cfg.find_config(root, "overlay"))
+    policy = cfg.load_policy(cfg.find_config(root, "policy"))
+    return overlay, policy, load(root, overlay, policy)
