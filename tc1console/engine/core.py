@@ -23,6 +23,7 @@ CLOSE_HISTORY = 1_000  # closed trades remembered for idempotent re-close and du
 DAY_WINDOW = 62  # UTC-day buckets, counted back from the newest day seen
 
 MIN_TS_MS = 100_000_000_000  # 1973-03-03: anything smaller is a seconds timestamp by mistake
+MAX_TS_MS = 253_402_300_800_000  # 10000-01-01: past it no UTC day key exists (datetime stops at 9999)
 
 # Skip reasons, in the order the checks run.
 INVALID_INPUT = "invalid_input"
@@ -114,22 +115,28 @@ class _Rules(NamedTuple):
 
 def _as_ms(value: Any) -> int | None:
     """`value` as an integer millisecond timestamp, or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float):
-        if not value.is_integer():
+    if type(value) is not int:  # the common case skips all of this
+        if isinstance(value, bool):
             return None
-        value = int(value)
-    try:
-        ts = operator.index(value)
-    except TypeError:
-        return None
-    return ts if ts >= MIN_TS_MS else None
+        if isinstance(value, float):
+            if not value.is_integer():
+                return None
+            value = int(value)
+        try:
+            value = operator.index(value)
+        except TypeError:
+            return None
+    return value if value >= MIN_TS_MS else None
+
+
+_MAX_PRICE = 1e300  # finite, and far below where float(int) would overflow
 
 
 def _bad_price(value: Any) -> bool:
-    return isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-        math.isfinite(value) and value > 0)
+    """Not a finite number > 0 (NaN fails the chained comparison too)."""
+    if type(value) is float or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return not 0 < value < _MAX_PRICE
+    return True
 
 
 class RiskEngine:
@@ -255,9 +262,9 @@ class RiskEngine:
         if ts is None:
             return f"entry_ts_ms must be an integer millisecond epoch, got {raw_ts!r}"
         if _bad_price(entry):
-            return f"entry_price must be a finite number > 0, got {entry!r}"
+            return f"entry_price must be a finite number > 0, got {entry!r:.40}"
         if _bad_price(stop):
-            return f"stop_price must be a finite number > 0, got {stop!r}"
+            return f"stop_price must be a finite number > 0, got {stop!r:.40}"
         if stop == entry:
             return f"stop_price must differ from entry_price, both are {entry!r}"
         if is_long and stop > entry:
