@@ -18,8 +18,8 @@ from .rails import DayBucket, build_rails, day_index, day_key, first_block
 from .sizing import Step, step_of
 
 # Bounded state: the state files keep these windows; the journal keeps everything.
-EQUITY_WINDOW = 2_000  # equity points (one per close)
-CLOSE_HISTORY = 1_000  # closed trades remembered for idempotent re-close and duplicate ids
+EQUITY_WINDOW = 1_000  # equity points (one per close)
+CLOSE_HISTORY = 100  # closed trades remembered for idempotent re-close and duplicate ids
 DAY_WINDOW = 62  # UTC-day buckets, counted back from the newest day seen
 
 MIN_TS_MS = 100_000_000_000  # 1973-03-03: anything smaller is a seconds timestamp by mistake
@@ -126,7 +126,7 @@ def _as_ms(value: Any) -> int | None:
             value = operator.index(value)
         except TypeError:
             return None
-    return value if value >= MIN_TS_MS else None
+    return value if MIN_TS_MS <= value < MAX_TS_MS else None
 
 
 _MAX_PRICE = 1e300  # finite, and far below where float(int) would overflow

@@ -144,6 +144,7 @@ class Store:
         self._bad_config_stamps: dict[str, Any] = {}
         self._loaded: Loaded | None = None
         self._file_stamps: tuple[Any, ...] | None = None
+        self._encoder = _BookEncoder()
 
     # --- configs -----------------------------------------------------------------------------------
 
@@ -225,17 +226,19 @@ class Store:
             fsync_dir(self.runtime)  # the journal itself was just created
         loaded.offset += len(data)
         loaded.needs_adopt = ""
-        docs = self._docs(loaded)
-        atomic_write(self.state_path, _dumps(docs["book"]))
-        atomic_write(self.policy_path, _dumps(docs["days"]))
+        atomic_write(self.state_path, self._encoder.book(loaded))
+        atomic_write(self.policy_path, _dumps(self._days_doc(loaded)))
         self._file_stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
 
     @staticmethod
     def _docs(loaded: Loaded) -> dict[str, Any]:
         book = {"seq": loaded.seq, "journal_offset": loaded.offset, "config": loaded.config_record,
                 **loaded.engine.book_state()}
-        days = {"seq": loaded.seq, "journal_offset": loaded.offset, "days": loaded.engine.days_state()}
-        return {"book": book, "days": days}
+        return {"book": book, "days": Store._days_doc(loaded)}
+
+    @staticmethod
+    def _days_doc(loaded: Loaded) -> dict[str, Any]:
+        return {"seq": loaded.seq, "journal_offset": loaded.offset, "days": loaded.engine.days_state()}
 
     # --- operations the console and CLI share with the bot --------------------------------------------
 
@@ -305,6 +308,41 @@ class Store:
             yield
         finally:
             self._file_lock.release()
+
+
+class _BookEncoder:
+    """Encodes risk_state.json reusing the JSON of closes and equity points already written.
+
+    Re-encoding the whole windows on every transaction would make a trade cost more as history
+    fills them; each item is encoded once (cached by identity) and the document is joined from
+    the pieces. The bytes are exactly what `_dumps` of the whole document gives (a test checks).
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[Any, bytes]] = {}
+
+    def book(self, loaded: Loaded) -> bytes:
+        engine, old, fresh = loaded.engine, self._cache, {}
+        head = {"seq": loaded.seq, "journal_offset": loaded.offset, "config": loaded.config_record,
+                "balance": engine.balance, "total_open_risk": engine.total_open_risk,
+                "start_balance": engine.start_balance,
+                "open_positions": {t: p.to_record() for t, p in engine.positions.items()}}
+        points = []
+        for pt in engine.equity_points:
+            hit = old.get(id(pt))
+            data = hit[1] if hit is not None and hit[0] is pt else b"[%d,%s]" % (pt[0], repr(pt[1]).encode())
+            fresh[id(pt)] = (pt, data)
+            points.append(data)
+        closes = []
+        for r in engine.recent_closes.values():
+            hit = old.get(id(r))
+            data = hit[1] if hit is not None and hit[0] is r else (
+                _dumps(r.trade_id) + b":" + _dumps(r._asdict()))
+            fresh[id(r)] = (r, data)
+            closes.append(data)
+        self._cache = fresh
+        return b"".join((_dumps(head)[:-1], b',"equity_points":[', b",".join(points),
+                         b'],"recent_closes":{', b",".join(closes), b"}}"))
 
 
 class Transaction:
