@@ -1,0 +1,543 @@
+"""`tc1` and its subcommands: parse, call the engine or the console, print. Errors are one line.
+
+Every command takes `--root DIR` (default: $TC1_ROOT, else the current folder). A `Tc1Error` or an
+OSError becomes `tc1: error: ...` on stderr and exit 2; Ctrl-C exits 130 quietly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from .engine import config as cfg
+from .engine import store
+from .engine.errors import Tc1Error
+from .engine.rails import day_key
+from .engine.view import account_view, format_duration
+
+PROG = "tc1"
+EVENTS_SHOWN = 10
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (usage errors follow the same rule as every other error)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _root_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", metavar="DIR", default=None,
+                   help="folder holding configs/ and runtime/ (default: $TC1_ROOT, else the current folder)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="TC1 risk engine: console, dashboard, rails, harness and tools.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("console", help="the live operations console (Textual)")
+    _root_arg(p)
+    p.add_argument("--demo", action="store_true", help="run the simulated bot alongside the console")
+    p.set_defaults(func=cmd_console)
+
+    p = sub.add_parser("dashboard", help="a one-shot plain-text snapshot of the account")
+    _root_arg(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("policy", help="the safety rails and their per-day counters")
+    psub = p.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    q = psub.add_parser("show", help="the rails config and the per-day counters")
+    _root_arg(q)
+    q.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    q.set_defaults(func=cmd_policy_show)
+    q = psub.add_parser("reset", help="clear the per-day counters (all days, or today's with --today)")
+    _root_arg(q)
+    q.add_argument("--today", action="store_true", help="clear only today's (UTC) bucket")
+    q.set_defaults(func=cmd_policy_reset)
+
+    # The harness defines its own options; they are parsed by its own parser (see cmd_harness), so
+    # that the other commands never import it.
+    p = sub.add_parser("harness", help="the backtest harness (see `tc1 harness --help`)", add_help=False)
+    _root_arg(p)
+    p.set_defaults(func=cmd_harness)
+
+    p = sub.add_parser("smoke", help="end-to-end live check in a temporary root, with a restart")
+    _root_arg(p)
+    p.add_argument("--keep", action="store_true", help="keep the temporary root and print its path")
+    p.add_argument("--resume-in", metavar="DIR", help=argparse.SUPPRESS)  # the restarted process
+    p.set_defaults(func=cmd_smoke)
+
+    p = sub.add_parser("demo", help="a simulated bot trading through the live API into runtime/")
+    _root_arg(p)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--interval", type=float, default=0.5, metavar="S", help="seconds between ticks (default 0.5)")
+    p.add_argument("--count", type=int, default=None, metavar="N", help="stop after N ticks (default: run until Ctrl-C)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("state", help="runtime state tools")
+    ssub = p.add_subparsers(dest="state_command", metavar="ACTION", required=True)
+    q = ssub.add_parser("rebuild", help="rebuild runtime/ state files from the journal")
+    _root_arg(q)
+    q.set_defaults(func=cmd_state_rebuild)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and args.command != "harness":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.extra = extra
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `tc1 dashboard | head`: the reader left; say nothing, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (Tc1Error, OSError) as exc:
+        _fail(str(exc) or exc.__class__.__name__)
+        return 2
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+# --- console ----------------------------------------------------------------------------------------
+
+def cmd_console(args: argparse.Namespace) -> int:
+    try:
+        from .console.app import run_console
+    except ImportError as exc:
+        _fail(f"the console is not available ({exc})")
+        return 2
+    return int(run_console(store.resolve_root(args.root), demo=args.demo) or 0)
+
+
+# --- dashboard --------------------------------------------------------------------------------------
+
+class _Style:
+    """ANSI colours on a terminal (and not under NO_COLOR); plain text in a pipe."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
+
+    def signed(self, value: float) -> str:
+        text = f"{value:+,.2f}"
+        return self(text, "32" if value > 0 else "31") if value else text
+
+
+def _style() -> _Style:
+    return _Style(sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb")
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:g}"
+    return str(value)
+
+
+def _utc(ms: int, today: str | None = None) -> str:
+    t = time.gmtime(ms / 1000)
+    if today is not None and time.strftime("%Y-%m-%d", t) == today:
+        return time.strftime("%H:%M:%S", t)
+    return time.strftime("%Y-%m-%d %H:%M:%S", t)
+
+
+def describe_event(e: dict[str, Any]) -> str:
+    """One line for a journal entry: what happened, with the numbers an operator looks for."""
+    kind = e.get("type")
+    if kind == "open":
+        p = e.get("position") or {}
+        return (f"open   {p.get('trade_id')} {p.get('symbol')} {'long' if p.get('is_long') else 'short'} "
+                f"{p.get('qty', 0):g} @ {_money(p.get('entry_price'))} stop {_money(p.get('stop_price'))} "
+                f"risk {_money(p.get('risk_amount'))}")
+    if kind == "skip":
+        r = e.get("result") or {}
+        detail = f" ({r['detail']})" if r.get("detail") else ""
+        return f"skip   {e.get('trade_id')} {r.get('symbol')}: {r.get('skipped_reason')}{detail}"
+    if kind == "close":
+        r = e.get("result") or {}
+        return (f"close  {r.get('trade_id')} {r.get('symbol')} @ {_money(r.get('exit_price'))} pnl "
+                f"{r.get('pnl_after_fees', 0):+,.2f} ({r.get('R_multiple', 0):+.2f}R) balance "
+                f"{_money(r.get('balance_after'))}")
+    if kind == "reset":
+        cleared = e.get("cleared") or []
+        what = "all day counters" if e.get("scope") == "all" else f"today's counters ({', '.join(e.get('days') or [])})"
+        return f"reset  {what} by {e.get('by')}: cleared {len(cleared)} bucket{'s' if len(cleared) != 1 else ''}"
+    if kind == "config":
+        changes = e.get("changes") or {}
+        shown = ", ".join(f"{k} {_num(old)} -> {_num(new)}" for k, (old, new) in list(changes.items())[:4]
+                          if k != cfg.OVERRIDES_KEY)
+        more = f" (+{len(changes) - 4} more)" if len(changes) > 4 else ""
+        return f"config {e.get('kind')} by {e.get('by')}: {shown or 'no value changed'}{more}"
+    if kind == "adopt":
+        book = e.get("book") or {}
+        return f"adopt  {e.get('reason')} (balance {_money(book.get('balance'))})"
+    return f"{kind} {json.dumps(e)[:100]}"
+
+
+def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> dict[str, Any]:
+    """Everything `tc1 dashboard` shows, as one JSON-able dict (read-only: no lock, no writes)."""
+    root_path = store.resolve_root(root)
+    overlay, policy, loaded = store.read_state(root_path)
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    view = account_view(overlay, policy, loaded.engine, now_ms, equity_tail=8)
+    events = store.tail_events(root_path, EVENTS_SHOWN)
+    return {
+        "root": str(root_path), "seq": loaded.seq,
+        "fresh": bool(loaded.needs_adopt), "note": loaded.needs_adopt or None,
+        **view,
+        "events": [{"seq": e.get("seq"), "at_ms": e.get("at_ms"), "type": e.get("type"),
+                    "trade_id": e.get("trade_id"), "text": describe_event(e)} for e in events],
+    }
+
+
+def render_dashboard(s: dict[str, Any], style: _Style) -> str:
+    lines: list[str] = []
+    add = lines.append
+    add(f"tc1 dashboard  {s['root']}  {_utc(s['now_ms'])} UTC  journal seq {s['seq']}")
+    if s["fresh"]:
+        note = s["note"] or ""
+        add("  (no state yet: the first call of a bot starts from initial_balance)" if note.startswith("fresh")
+            else f"  (state not journaled yet: {note}; the next call adopts it)")
+    add("")
+    b = s["balance"]
+    pct = f" ({b['change_since_start_pct']:+.2f}%)" if b["change_since_start_pct"] is not None else ""
+    add(f"Balance      {_money(b['balance']):>14}   today {style.signed(b['change_today'])}   "
+        f"since start {style.signed(b['change_since_start'])}{pct}")
+    r = s["open_risk"]
+    cap = f" / {_money(r['cap'])} cap" if r["cap"] is not None else " (no cap)"
+    of_bal = f"  ({r['pct_of_balance']:.2f}% of balance)" if r["pct_of_balance"] is not None else ""
+    add(f"Open risk    {_money(r['total']):>14}{cap}{of_bal}")
+    p = s["positions"]
+    limit = f" / {p['max']} max" if p["max"] is not None else " (no limit)"
+    add(f"Positions    {p['count']:>14}{limit}")
+    if p["rows"]:
+        add("")
+        head = ("trade", "symbol", "side", "qty", "entry", "stop", "risk $", "risk %", "age")
+        rows = [(x["trade_id"], x["symbol"], x["side"], f"{x['qty']:g}", _money(x["entry_price"]),
+                 _money(x["stop_price"]), _money(x["risk_amount"]),
+                 "-" if x["risk_pct"] is None else f"{x['risk_pct']:.2f}%", format_duration(x["age_ms"]))
+                for x in p["rows"]]
+        lines.extend("  " + line for line in _table(head, rows, right=(3, 4, 5, 6, 7, 8)))
+    e = s["equity"]
+    add("")
+    if e["recent"]:
+        pts = "  ".join(_money(v) for _, v in e["recent"])
+        add(f"Equity       last {len(e['recent'])} of {e['points']}: {pts}")
+        add(f"             range {_money(e['min'])} .. {_money(e['max'])}")
+    else:
+        add("Equity       no closed trades yet")
+    rails = s["rails"]
+    status = style(rails["status"], "1;31" if rails["blocked_by"] else "1;32")
+    add("")
+    detail = f"  ({rails['detail']})" if rails["detail"] else ""
+    add(f"Rails        {status}{detail}")
+    for c in rails["checks"]:
+        if c["name"] == "equity_floor":
+            text = (f"balance {_money(c['value'])} vs floor {_money(c['limit'])}" if c["configured"]
+                    else "no floor set")
+        elif c["name"] == "daily_loss_cap":
+            text = f"today's loss {_money(c['value'])} / {_money(c['limit'])}" if c["configured"] else "no cap set"
+        else:
+            text = f"today's trades {c['value']} / {c['limit']}" if c["configured"] else "no limit set"
+        mark = style("BLOCKED", "31") if c["blocked"] else "ok"
+        add(f"  {c['label']:<16} {text:<44} {mark}")
+    t = s["today_counters"]
+    add("")
+    add(f"Today        {t['day']} UTC: {t['entries']} entries, realized pnl {style.signed(t['pnl'])}")
+    h = s["headroom"]
+    add("")
+    add("Headroom")
+    items = [
+        ("daily loss left", _money(h["daily_loss_left"]) if h["daily_loss_left"] is not None else "no cap"),
+        ("open-risk budget left", _money(h["open_risk_left"]) if h["open_risk_left"] is not None else "no cap"),
+        ("trades left today", str(h["trades_left_today"]) if h["trades_left_today"] is not None else "no limit"),
+        ("position slots left", str(h["slots_left"]) if h["slots_left"] is not None else "no limit"),
+        ("distance to floor", _money(h["distance_to_floor"]) if h["distance_to_floor"] is not None else "no floor"),
+        ("next trade's risk budget", _money(h["next_trade_budget"])),
+        ("UTC rollover in", format_duration(h["ms_to_rollover"])),
+    ]
+    for label, value in items:
+        add(f"  {label:<26}{value:>14}")
+    add("")
+    if s["events"]:
+        add(f"Recent events (last {len(s['events'])})")
+        for ev in s["events"]:
+            when = _utc(ev["at_ms"], s["today"]) if isinstance(ev.get("at_ms"), int) else "?"
+            add(f"  {when}  {ev['text']}")
+    else:
+        add("Recent events: none (runtime/journal.jsonl is empty or missing)")
+    return "\n".join(lines)
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+
+    def fmt(row: Sequence[str]) -> str:
+        return "  ".join(str(v).rjust(w) if i in right else str(v).ljust(w)
+                         for i, (v, w) in enumerate(zip(row, widths))).rstrip()
+    return [fmt(head), *(fmt(r) for r in rows)]
+
+
+def _print_json(doc: Any) -> None:
+    print(json.dumps(store.jsonable(doc), indent=2))
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    s = snapshot(args.root)
+    if args.json:
+        _print_json(s)
+    else:
+        print(render_dashboard(s, _style()))
+    return 0
+
+
+# --- policy -----------------------------------------------------------------------------------------
+
+def cmd_policy_show(args: argparse.Namespace) -> int:
+    root = store.resolve_root(args.root)
+    path = cfg.find_config(root, "policy")
+    overlay, policy, loaded = store.read_state(root)
+    today = day_key(int(time.time() * 1000))
+    days = loaded.engine.days_state()
+    rails = {f.key: getattr(policy, f.key) for f in cfg.POLICY_FIELDS}
+    if args.json:
+        _print_json({"file": str(path), "policy": rails, "today": today,
+                     "days": dict(sorted(days.items(), reverse=True))})
+        return 0
+    print(f"Safety rails  {path}")
+    for f in cfg.POLICY_FIELDS:
+        value = rails[f.key]
+        print(f"  {f.key:<20}{_num(value) if value is not None else 'unset (no limit)':>18}   {f.comment}")
+    print()
+    if not days:
+        print(f"Day counters (UTC): none (today is {today})")
+        return 0
+    print(f"Day counters (UTC), newest first; today is {today}")
+    rows = []
+    for key, b in sorted(days.items(), reverse=True):
+        loss = -b["pnl"] if b["pnl"] < 0 else 0.0
+        rows.append((key, str(b["entries"]), f"{b['pnl']:+,.2f}", _money(loss), "<- today" if key == today else ""))
+    for line in _table(("day", "entries", "pnl", "loss", ""), rows, right=(1, 2, 3)):
+        print("  " + line)
+    return 0
+
+
+def cmd_policy_reset(args: argparse.Namespace) -> int:
+    s = store.Store(args.root)
+    today = day_key(int(time.time() * 1000))
+    if args.today:
+        cleared = s.reset_days("today", today_key=today, by="cli")
+        print(f"cleared today's counters ({today})" if cleared
+              else f"nothing to clear: no counters for today ({today})")
+    else:
+        cleared = s.reset_days("all", by="cli")
+        print(f"cleared {len(cleared)} day bucket{'s' if len(cleared) != 1 else ''}: {', '.join(cleared)}"
+              if cleared else "nothing to clear: no day counters")
+    return 0
+
+
+# --- harness ----------------------------------------------------------------------------------------
+
+def cmd_harness(args: argparse.Namespace) -> int:
+    try:
+        from .engine import harness
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.engine.harness":
+            raise
+        _fail("the backtest harness (tc1console.engine.harness) is not installed in this build")
+        return 2
+    hp = _Parser(prog=f"{PROG} harness", description="Replay a trades CSV through the risk engine.")
+    harness.add_arguments(hp)
+    if not any("--root" in a.option_strings for a in hp._actions):
+        _root_arg(hp)
+    hargs = hp.parse_args(args.extra)
+    if getattr(hargs, "root", None) is None:
+        hargs.root = args.root
+    return int(harness.main_from_args(hargs) or 0)
+
+
+# --- smoke ------------------------------------------------------------------------------------------
+
+_T1 = dict(trade_id="smoke-1", symbol="BTCUSDT", is_long=True, entry_price=50_000.0, stop_price=49_500.0)
+_T2 = dict(trade_id="smoke-2", symbol="ETHUSDT", is_long=False, entry_price=3_000.0, stop_price=3_030.0)
+
+
+def _smoke_resume(root: Path) -> int:
+    """The restarted process: resume from runtime/, retry an open, close, close a closed trade again."""
+    from .engine.live import LiveRisk
+
+    live = LiveRisk(root)
+    with live.store.transaction() as tx:
+        resumed = {"balance": tx.engine.balance, "open": sorted(tx.engine.positions),
+                   "seq": tx.loaded.seq, "open_risk": tx.engine.total_open_risk}
+    t2 = {**_T2, "entry_ts_ms": int(os.environ["TC1_SMOKE_T2_TS"])}
+    retry = live.try_open(**t2)
+    with live.store.transaction() as tx:
+        seq_after_retry = tx.loaded.seq
+    now = max(int(time.time() * 1000), t2["entry_ts_ms"])
+    close2 = live.close(trade_id=_T2["trade_id"], exit_ts_ms=now, exit_price=2_985.0)
+    again1 = live.close(trade_id=_T1["trade_id"], exit_ts_ms=now, exit_price=1.0)
+    with live.store.transaction() as tx:
+        final = {"balance": tx.engine.balance, "seq": tx.loaded.seq}
+    print(json.dumps({"pid": os.getpid(), "resumed": resumed, "retry": retry, "seq_after_retry": seq_after_retry,
+                      "close2": close2, "again1": again1, "final": final}), flush=True)
+    return 0
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    if args.resume_in:
+        return _smoke_resume(Path(args.resume_in))
+    from .engine.live import LiveRisk
+
+    tmp = Path(tempfile.mkdtemp(prefix="tc1-smoke-"))
+    checks: list[bool] = []
+
+    def step(name: str, ok: bool, text: str) -> None:
+        checks.append(bool(ok))
+        print(f"  {'ok  ' if ok else 'FAIL'} {name:<10} {text}", flush=True)
+
+    try:
+        (tmp / "configs").mkdir()
+        for kind, stem in cfg.STEMS.items():
+            (tmp / "configs" / f"{stem}.toml").write_text(cfg.default_text(kind), encoding="utf-8")
+        print(f"tc1 smoke: temporary root {tmp} (shipped default configs)", flush=True)
+
+        live = LiveRisk(tmp)
+        start = live.store.configs().overlay.initial_balance
+        with live.store.transaction() as tx:
+            bal0 = tx.engine.balance
+        step("start", bal0 == start, f"fresh state, balance {bal0:,.2f} (initial_balance {start:,.2f})")
+
+        now = int(time.time() * 1000)
+        a1 = live.try_open(**_T1, entry_ts_ms=now)
+        step("open", a1["skipped_reason"] is None and a1["qty"] > 0 and a1["risk_amount"] <= a1["budget"] + 1e-9,
+             f"{_T1['trade_id']} BTCUSDT long {a1['qty']:g} @ 50,000.00 stop 49,500.00: risk "
+             f"{a1['risk_amount']:,.2f} of budget {a1['budget']:,.2f} ({a1['skipped_reason'] or 'taken'})")
+        c1 = live.close(trade_id=_T1["trade_id"], exit_ts_ms=now + 1, exit_price=50_600.0)
+        step("close", abs(c1["balance_after"] - (bal0 + c1["pnl_after_fees"])) < 1e-9 and c1["pnl_after_fees"] > 0,
+             f"{_T1['trade_id']} @ 50,600.00: pnl {c1['pnl_after_fees']:+,.2f} after fees {c1['fees']:,.2f} "
+             f"({c1['R_multiple']:+.2f}R), balance {c1['balance_after']:,.2f}")
+        t2_ts = int(time.time() * 1000)
+        a2 = live.try_open(**_T2, entry_ts_ms=t2_ts)
+        step("open", a2["skipped_reason"] is None and a2["qty"] > 0,
+             f"{_T2['trade_id']} ETHUSDT short {a2['qty']:g} @ 3,000.00 stop 3,030.00: risk "
+             f"{a2['risk_amount']:,.2f}, left open across the restart")
+        with live.store.transaction() as tx:
+            before = {"balance": tx.engine.balance, "seq": tx.loaded.seq, "open_risk": tx.engine.total_open_risk}
+
+        env = {**os.environ, "TC1_SMOKE_T2_TS": str(t2_ts)}
+        proc = subprocess.run([sys.executable, "-m", "tc1console", "smoke", "--resume-in", str(tmp)],
+                              capture_output=True, text=True, env=env, timeout=120)
+        if proc.returncode != 0 or not proc.stdout.strip():
+            err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            step("restart", False, f"the new process failed (exit {proc.returncode}): {err}")
+            return 1
+        child = json.loads(proc.stdout.strip().splitlines()[-1])
+        r = child["resumed"]
+        step("restart", r["balance"] == before["balance"] and r["open"] == [_T2["trade_id"]]
+             and r["seq"] == before["seq"] and r["open_risk"] == before["open_risk"],
+             f"new process {child['pid']} resumed: balance {r['balance']:,.2f}, open {r['open']}, "
+             f"open risk {r['open_risk']:,.2f}, journal seq {r['seq']}")
+        retry = child["retry"]
+        step("retry", retry == a2 and child["seq_after_retry"] == r["seq"],
+             f"open {_T2['trade_id']} again with the same arguments: same allocation (qty {retry['qty']:g}), "
+             f"nothing journaled")
+        c2 = child["close2"]
+        step("resume", abs(c2["balance_after"] - (r["balance"] + c2["pnl_after_fees"])) < 1e-9,
+             f"close {_T2['trade_id']} @ 2,985.00 in the new process: pnl {c2['pnl_after_fees']:+,.2f} "
+             f"({c2['R_multiple']:+.2f}R), balance {c2['balance_after']:,.2f}")
+        again = child["again1"]
+        step("duplicate", again == c1 and child["final"]["balance"] == c2["balance_after"],
+             f"close {_T1['trade_id']} a second time: the recorded result again (pnl "
+             f"{again['pnl_after_fees']:+,.2f}), balance unchanged at {child['final']['balance']:,.2f}")
+
+        overlay, policy, loaded = store.read_state(tmp)
+        replayed = store.replay_journal(tmp / "runtime" / store.JOURNAL_FILE, overlay, policy)
+        e, f = loaded.engine, replayed.engine
+        same = (e.balance == f.balance and e.book_state() == f.book_state() and e.days_state() == f.days_state()
+                and loaded.seq == replayed.seq)
+        expected = start + c1["pnl_after_fees"] + c2["pnl_after_fees"]
+        step("journal", same and abs(e.balance - expected) < 1e-9 and not e.positions,
+             f"state files equal a replay of the journal (seq {loaded.seq}); balance {e.balance:,.2f} = "
+             f"{start:,.2f} {c1['pnl_after_fees']:+,.2f} {c2['pnl_after_fees']:+,.2f}")
+        today = e.today(now)
+        step("rails", today.entries == 2 and abs(today.pnl - (c1["pnl_after_fees"] + c2["pnl_after_fees"])) < 1e-9,
+             f"today's counters: {today.entries} entries, pnl {today.pnl:+,.2f}")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            _remove_tree(tmp)
+    passed = sum(checks)
+    if passed == len(checks):
+        print(f"smoke: all {passed} checks passed")
+        return 0
+    print(f"smoke: {len(checks) - passed} of {len(checks)} checks FAILED")
+    return 1
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+# --- demo -------------------------------------------------------------------------------------------
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    if args.count is not None and args.count < 0:
+        raise _usage("--count must be >= 0")
+    if not args.interval >= 0:
+        raise _usage("--interval must be >= 0")
+    run_demo(store.resolve_root(args.root), seed=args.seed, interval_s=args.interval, count=args.count,
+             echo=lambda line: print(line, flush=True))
+    return 0
+
+
+def _usage(message: str) -> Tc1Error:
+    from .engine.errors import InputError
+
+    return InputError(message)
+
+
+# --- state ------------------------------------------------------------------------------------------
+
+def cmd_state_rebuild(args: argparse.Namespace) -> int:
+    result = store.Store(args.root).rebuild()
+    diffs = result["differences"]
+    if diffs:
+        print(f"rebuilt from the journal; {len(diffs)} difference{'s' if len(diffs) != 1 else ''} with the files on disk:")
+        for d in diffs:
+            print(f"  {d}")
+    else:
+        print("rebuilt from the journal: no differences with the files on disk")
+    print(f"balance {result['balance']:,.2f}, {result['open_positions']} open positions, journal seq {result['seq']}")
+    return 0
+
+
+__all__ = ["main", "build_parser", "snapshot", "render_dashboard", "describe_event"]
