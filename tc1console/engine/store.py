@@ -436,6 +436,11 @@ def load(root: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, *, re
     days_doc = _read_json(policy_path)
     journal_size = _committed_size(journal_path)
 
+    if journal_size and days_doc is None and (book_doc is None or (
+            isinstance(book_doc, dict) and book_doc.get("seq") is not None)) and _first_commit_only(journal_path):
+        # A kill inside the very first transaction: its journal lines were committed, the state
+        # files not (all) written yet. Those lines are the whole history: replay them.
+        return replay_journal(journal_path, overlay, policy)
     if book_doc is None and days_doc is None:
         if journal_size:
             raise StateError(f"{state_path} and {policy_path.name} are missing but {journal_path.name} "
@@ -480,6 +485,20 @@ def load(root: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, *, re
             config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
         seq, offset = max(seq, s), end
     return Loaded(engine, seq, max(offset, book_off, days_off), dict(config_record))
+
+
+def _first_commit_only(path: Path) -> bool:
+    """Whether the journal holds nothing but the commit that created it: a base event at seq 1 and
+    lines sharing its `at_ms` (a commit stamps all its lines alike). Stops at the first other line."""
+    first_at = None
+    for entry, _end in _journal_entries(path, 0):
+        if first_at is None:
+            if entry["seq"] != 1 or entry["type"] not in BASE_EVENTS:
+                return False
+            first_at = entry.get("at_ms")
+        elif entry.get("at_ms") != first_at:
+            return False
+    return first_at is not None
 
 
 def _committed_size(path: Path) -> int:
