@@ -1,0 +1,73 @@
+"""A small trading bot run as a real process by the reliability tests (not a test module).
+
+    python live_bot_child.py ROOT RUN N SEED HOLD [--widen]
+
+Calls init_risk, then for i in 0..N-1 opens `r{RUN}-{i}` and, once more than HOLD are open, closes
+the oldest. First it closes whatever an earlier (killed) run left open. After each call returns
+it prints one JSON ack line and flushes, so the parent knows exactly what was acknowledged.
+"""
+
+import json
+import random
+import sys
+import time
+
+from tc1console.engine.live import init_risk, risk_close, risk_try_open
+
+T0 = 1_764_000_000_000
+SYMBOLS = {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0, "SOLUSDT": 150.0}
+
+
+def ack(kind, trade_id, result):
+    print(json.dumps({"ack": kind, "trade_id": trade_id, "result": result}), flush=True)
+
+
+def widen_write_windows(pause_s):
+    """Pause before each state-file write, so a kill often lands after the journal commit and
+    between the two state files (the windows ENGINE.md §4 says must be safe). Timing only."""
+    from tc1console.engine import store
+
+    real = store.atomic_write
+
+    def slow(path, data):
+        time.sleep(pause_s)
+        real(path, data)
+
+    store.atomic_write = slow
+
+
+def main():
+    root, run, n, seed, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    if "--widen" in sys.argv[6:]:
+        widen_write_windows(0.003)
+    rng = random.Random(seed * 1_000 + run)
+    live = init_risk(root)
+    print(json.dumps({"ack": "ready"}), flush=True)
+    base = T0 + run * 10_000_000
+    with live.store.transaction() as tx:
+        left = [(tid, p.alloc.entry_price) for tid, p in tx.engine.positions.items()]
+    for tid, entry in left:
+        ack("close", tid, risk_close(trade_id=tid, exit_ts_ms=base, exit_price=round(entry * rng.uniform(0.99, 1.012), 2)))
+    held = []
+    for i in range(n):
+        symbol = rng.choice(list(SYMBOLS))
+        price = round(SYMBOLS[symbol] * rng.uniform(0.97, 1.03), 2)
+        is_long = rng.random() < 0.5
+        dist = price * rng.uniform(0.003, 0.01)
+        stop = round(price - dist if is_long else price + dist, 2)
+        tid = f"r{run}-{i}"
+        ts = base + 1_000 * (i + 1)
+        res = risk_try_open(trade_id=tid, symbol=symbol, is_long=is_long, entry_ts_ms=ts, entry_price=price,
+                            stop_price=stop)
+        ack("open" if res["skipped_reason"] is None else "skip", tid, res)
+        if res["skipped_reason"] is None:
+            held.append((tid, price, ts))
+        if len(held) > hold:
+            tid, entry, ets = held.pop(0)
+            exit_price = round(entry * rng.uniform(0.985, 1.018), 2)
+            ack("close", tid, risk_close(trade_id=tid, exit_ts_ms=ts + 500, exit_price=exit_price))
+    print(json.dumps({"ack": "done"}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Shared helpers for the reliability tests: real roots, file snapshots, journal checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+from tc1console.engine import config, store
+
+HERE = Path(__file__).resolve().parent
+BOT_CHILD = HERE / "live_bot_child.py"
+T0 = 1_764_000_000_000  # 2025-11-24T16:00:00Z
+
+OVERLAY = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 50, "total_open_risk_cap": 5_000.0,
+           "max_leverage": 50.0}
+POLICY = {"equity_floor": 1_000.0, "daily_loss_cap": 1_000_000.0, "max_trades_per_day": 1_000_000}
+
+
+def make_root(path: Path, overlay: dict[str, Any] | None = None, policy: dict[str, Any] | None = None) -> Path:
+    """A root with configs written by the project's own writer (TOML)."""
+    (path / "configs").mkdir(parents=True, exist_ok=True)
+    (path / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay or OVERLAY))
+    (path / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", policy or POLICY))
+    return path
+
+
+def files(root: Path) -> dict[str, bytes]:
+    """Every file under configs/ and runtime/ (the lock file aside), by relative path."""
+    out = {}
+    for sub in ("configs", "runtime"):
+        folder = root / sub
+        if folder.exists():
+            for p in sorted(folder.iterdir()):
+                if p.is_file() and p.name != store.LOCK_FILE:
+                    out[f"{sub}/{p.name}"] = p.read_bytes()
+    return out
+
+
+def journal(root: Path) -> list[dict[str, Any]]:
+    path = root / "runtime" / store.JOURNAL_FILE
+    return [json.loads(line) for line in path.read_bytes().splitlines(keepends=True) if line.endswith(b"\n")]
+
+
+def configs(root: Path) -> tuple[config.OverlayConfig, config.PolicyConfig]:
+    return (config.load_overlay(config.find_config(root, "overlay")),
+            config.load_policy(config.find_config(root, "policy")))
+
+
+def essentials(engine: Any) -> dict[str, Any]:
+    """What must survive anything: balance, positions, day buckets, equity, kept closes."""
+    return {
+        "balance": engine.balance,
+        "total_open_risk": engine.total_open_risk,
+        "positions": {t: p.to_record() for t, p in engine.positions.items()},
+        "days": engine.days_state(),
+        "equity_points": [list(p) for p in engine.equity_points],
+        "recent_closes": {t: r._asdict() for t, r in engine.recent_closes.items()},
+    }
+
+
+def assert_files_equal_replay(root: Path) -> store.Loaded:
+    """ENGINE.md §4: the state a load gives (files + journal tail) equals a replay of the journal."""
+    overlay, policy = configs(root)
+    loaded = store.load(root, overlay, policy)
+    replayed = store.replay_journal(root / "runtime" / store.JOURNAL_FILE, overlay, policy)
+    assert essentials(loaded.engine) == essentials(replayed.engine)
+    assert loaded.seq == replayed.seq
+    return loaded
+
+
+def start_bot(root: Path, run: int, n: int, seed: int, *, hold: int = 3, extra: Iterable[str] = ()) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(BOT_CHILD), str(root), str(run), str(n), str(seed),
+                             str(hold), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def read_ack(proc: subprocess.Popen) -> dict[str, Any] | None:
+    """The child's next ack line (printed after a call returned), None at its end of output."""
+    line = proc.stdout.readline()
+    return json.loads(line) if line else None
