@@ -1,6 +1,6 @@
 """A small trading bot run as a real process by the reliability tests (not a test module).
 
-    python live_bot_child.py ROOT RUN N SEED HOLD [--widen]
+    python live_bot_child.py ROOT RUN N SEED HOLD [--widen] [--pause SECONDS]
 
 Calls init_risk, then for i in 0..N-1 opens `r{RUN}-{i}` and, once more than HOLD are open, closes
 the oldest. First it closes whatever an earlier (killed) run left open. After each call returns
@@ -38,8 +38,11 @@ def widen_write_windows(pause_s):
 
 def main():
     root, run, n, seed, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-    if "--widen" in sys.argv[6:]:
+    opts = sys.argv[6:]
+    if "--widen" in opts:
         widen_write_windows(0.003)
+    # A real bot waits on the exchange between calls; a tight loop would hold the lock back to back.
+    pause = float(opts[opts.index("--pause") + 1]) if "--pause" in opts else 0.0
     rng = random.Random(seed * 1_000 + run)
     live = init_risk(root)
     print(json.dumps({"ack": "ready"}), flush=True)
@@ -60,6 +63,8 @@ def main():
         res = risk_try_open(trade_id=tid, symbol=symbol, is_long=is_long, entry_ts_ms=ts, entry_price=price,
                             stop_price=stop)
         ack("open" if res["skipped_reason"] is None else "skip", tid, res)
+        if pause:
+            time.sleep(pause)
         if res["skipped_reason"] is None:
             held.append((tid, price, ts))
         if len(held) > hold:
