@@ -82,3 +82,59 @@ def read_ack(proc: subprocess.Popen) -> dict[str, Any] | None:
     """The child's next ack line (printed after a call returned), None at its end of output."""
     line = proc.stdout.readline()
     return json.loads(line) if line else None
+
+
+def parity_events(n: int, seed: int) -> list[dict[str, Any]]:
+    """A deterministic list of opens and closes over two UTC days, with retries and duplicate closes,
+    closes of trades that were skipped, and enough activity to trip the rails of PARITY_POLICY."""
+    import random
+
+    rng = random.Random(seed)
+    prices = {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0, "SOLUSDT": 150.0}
+    events: list[dict[str, Any]] = []
+    opened: list[tuple[str, dict[str, Any]]] = []
+    ts = T0
+    for i in range(n):
+        ts += rng.randint(60_000, 3_600_000)  # 1 min - 1 h: the list spans a few UTC days
+        roll = rng.random()
+        if opened and roll < 0.45:
+            tid, ev = opened.pop(rng.randrange(len(opened)))
+            exit_price = round(ev["entry_price"] * rng.uniform(0.985, 1.02), 2)
+            events.append({"op": "close", "trade_id": tid, "exit_ts_ms": ts, "exit_price": exit_price})
+            if rng.random() < 0.1:  # a retried close
+                events.append({**events[-1], "exit_price": exit_price + 1})
+        elif events and roll < 0.5 and events[-1]["op"] == "open":
+            events.append(dict(events[-1]))  # a retried open, identical
+        elif roll < 0.53 and any(e["op"] == "open" for e in events):
+            reused = rng.choice([e for e in events if e["op"] == "open"])
+            events.append({**reused, "entry_ts_ms": ts, "entry_price": reused["entry_price"] + 1})  # id reused
+        else:
+            symbol = rng.choice(list(prices))
+            price = round(prices[symbol] * rng.uniform(0.95, 1.05), 2)
+            is_long = rng.random() < 0.5
+            dist = price * rng.uniform(0.002, 0.015)
+            ev = {"op": "open", "trade_id": f"p{i}", "symbol": symbol, "is_long": is_long, "entry_ts_ms": ts,
+                  "entry_price": price, "stop_price": round(price - dist if is_long else price + dist, 2)}
+            events.append(ev)
+            opened.append((ev["trade_id"], ev))
+    return events
+
+
+PARITY_OVERLAY = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 3, "total_open_risk_cap": 140.0}
+PARITY_POLICY = {"equity_floor": 9_800.0, "daily_loss_cap": 60.0, "max_trades_per_day": 6}
+
+
+def apply_event(target: Any, ev: dict[str, Any]) -> dict[str, Any]:
+    """Feed one event to a LiveRisk or a RiskEngine; the result (or the error's type) as a dict."""
+    from tc1console.engine.errors import Tc1Error
+    from tc1console.engine.live import LiveRisk
+
+    args = {k: v for k, v in ev.items() if k != "op"}
+    try:
+        if isinstance(target, LiveRisk):
+            return target.try_open(**args) if ev["op"] == "open" else target.close(**args)
+        if ev["op"] == "open":
+            return target.try_open(**args)._asdict()
+        return target.close(**args)._asdict()
+    except Tc1Error as exc:
+        return {"error": type(exc).__name__}
