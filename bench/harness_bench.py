@@ -1,0 +1,145 @@
+"""Benchmark the backtest harness against a bare csv.reader pass over the same trades file.
+
+Generates 100,000 and 1,000,000 deterministic trades (a handful of symbols, ISO timestamps, mostly
+in time order with some jitter), runs `python -m tc1console.engine.harness` on each as a subprocess,
+and a second subprocess that only iterates csv.reader over the file. Prints trades/second, peak RSS
+of the harness process, the harness / bare-reader time ratio and the 1M / 100k per-trade cost ratio.
+
+    python bench/harness_bench.py [--sizes 100000,1000000] [--keep DIR] [--profile]
+
+Targets (ENGINE.md §5, the harness brief): ratio <= 8, peak RSS <= 600 MB, cost linear in size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tc1console.engine import config  # noqa: E402
+
+# symbol, starting price, qty step, min qty, min notional
+SYMBOLS = (
+    ("BTCUSDT", 42_000.0), ("ETHUSDT", 2_300.0), ("SOLUSDT", 95.0),
+    ("BNBUSDT", 310.0), ("XRPUSDT", 0.62), ("DOGEUSDT", 0.085),
+)
+START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+OVERLAY = dict(config.DEFAULTS["overlay"])
+OVERLAY["symbol_overrides"] = dict(OVERLAY["symbol_overrides"])
+OVERLAY["symbol_overrides"]["XRPUSDT"] = {"qty_step": 1.0, "min_qty": 1.0, "min_notional": 5.0}
+OVERLAY["symbol_overrides"]["DOGEUSDT"] = {"qty_step": 1.0, "min_qty": 1.0, "min_notional": 5.0}
+# Rails loose enough that most trades reach the sizing code (the expensive path).
+POLICY = {"equity_floor": 1_000.0, "daily_loss_cap": 2_000.0, "max_trades_per_day": 5_000}
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def generate(path: Path, n: int, seed: int = 20240101) -> None:
+    """n trades: entries ~90 s apart with up to 2 min of jitter, holding 1-30 minutes."""
+    rng = random.Random(seed)
+    prices = {s: p for s, p in SYMBOLS}
+    names = [s for s, _ in SYMBOLS]
+    t = START
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["symbol", "side", "timestamp", "entry_price", "sl_price", "exit_time", "exit_price"])
+        for _ in range(n):
+            t += timedelta(milliseconds=rng.randint(30_000, 150_000))
+            entry_t = t + timedelta(milliseconds=rng.randint(-120_000, 120_000))
+            sym = rng.choice(names)
+            p = prices[sym] = prices[sym] * (1 + rng.gauss(0, 0.002))
+            long = rng.random() < 0.5
+            dist = p * rng.uniform(0.004, 0.02)
+            stop = p - dist if long else p + dist
+            # Slightly positive expectancy: stop-outs (-1R) 45%, else somewhere up to +2.5R.
+            r = -1.0 if rng.random() < 0.45 else rng.uniform(-0.3, 2.5)
+            exit_p = p + r * dist if long else p - r * dist
+            exit_t = entry_t + timedelta(seconds=rng.randint(60, 1_800))
+            digits = 2 if p > 10 else 5
+            w.writerow([sym, "long" if long else "short", _iso(entry_t), round(p, digits),
+                        round(stop, digits), _iso(exit_t), round(exit_p, digits)])
+
+
+def _run_child(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) and stdout of one child process.
+
+    os.wait4 gives this child's own rusage, so each run's peak is its own (getrusage over
+    RUSAGE_CHILDREN would report the maximum over every child so far).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"child failed ({proc.returncode}): {' '.join(cmd)}\n"
+                             f"{err.read().decode(errors='replace')}")
+        return wall, usage.ru_maxrss / 1024, out.read().decode(errors="replace")
+
+
+BARE = "import csv,sys\nwith open(sys.argv[1], newline='', encoding='utf-8') as f:\n" \
+       "    for row in csv.reader(f): pass\n"
+
+
+def bench(workdir: Path, n: int, profile: bool) -> dict[str, float]:
+    trades = workdir / f"trades_{n}.csv"
+    if not trades.exists():
+        generate(trades, n)
+    risk, policy = workdir / "risk_overlay.toml", workdir / "risk_policy.toml"
+    risk.write_text(config.dump_toml("overlay", OVERLAY), encoding="utf-8")
+    policy.write_text(config.dump_toml("policy", POLICY), encoding="utf-8")
+    out = workdir / f"out_{n}"
+    cmd = [sys.executable, "-m", "tc1console.engine.harness", "--trades_csv", str(trades),
+           "--risk_config", str(risk), "--policy_config", str(policy), "--out_dir", str(out)]
+    if profile:
+        prof = workdir / f"harness_{n}.prof"
+        cmd[1:3] = ["-m", "cProfile", "-o", str(prof), "-m", "tc1console.engine.harness"]
+    h_wall, h_rss, stdout = _run_child(cmd)
+    bare = min(_run_child([sys.executable, "-c", BARE, str(trades)])[0] for _ in range(3))
+    empty = min(_run_child([sys.executable, "-c", "pass"])[0] for _ in range(3))
+    if profile:
+        print(stdout)
+    return {"n": n, "harness_s": h_wall, "bare_s": bare, "startup_s": empty, "rss_mb": h_rss}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--keep", help="folder for the generated files (kept); default: a temp folder")
+    ap.add_argument("--profile", action="store_true", help="run the harness under cProfile")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="tc1bench_") as tmp:
+        workdir = Path(args.keep) if args.keep else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = [bench(workdir, n, args.profile) for n in sorted(sizes)]
+    print(f"{'trades':>10} {'harness s':>10} {'trades/s':>10} {'csv.reader s':>13} {'ratio':>6} "
+          f"{'peak MB':>8}")
+    for r in results:
+        print(f"{r['n']:>10,} {r['harness_s']:>10.2f} {r['n'] / r['harness_s']:>10,.0f} "
+              f"{r['bare_s']:>13.2f} {r['harness_s'] / r['bare_s']:>6.2f} {r['rss_mb']:>8.0f}")
+    if len(results) >= 2:
+        small, big = results[0], results[-1]
+        per = lambda r: (r["harness_s"] - r["startup_s"]) / r["n"]  # noqa: E731
+        print(f"per-trade cost {big['n']:,} / {small['n']:,}: {per(big) / per(small):.2f} "
+              f"(interpreter start-up {small['startup_s'] * 1000:.0f} ms subtracted)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

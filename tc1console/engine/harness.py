@@ -1,0 +1,444 @@
+"""Backtest harness: a trades CSV replayed through RiskEngine.try_open / close (ENGINE.md §5).
+
+    python -m tc1console.engine.harness --trades_csv trades.csv --risk_config risk_overlay.toml \\
+        [--policy_config risk_policy.toml] --out_dir out/
+
+Each event is exactly the call the live API makes (`RiskEngine.try_open` for an entry,
+`RiskEngine.close` for an exit), in event-time order, so a backtest and a live run of the same
+events agree to the last bit. Writes open_allocations.csv, realized_pnl.csv, equity_curve.csv and,
+last, summary.json: a folder holds a finished run exactly when it holds summary.json.
+Standard library only (no textual, rich or watchfiles): this module sits in the headless engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from heapq import heappop, heappush
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from . import config
+from .config import PolicyConfig
+from .core import SKIP_REASONS, CloseResult, OpenResult, RiskEngine
+from .errors import InputError, Tc1Error
+from .harness_io import Trades, read_trades
+
+OPEN_ALLOCATIONS = "open_allocations.csv"
+REALIZED_PNL = "realized_pnl.csv"
+EQUITY_CURVE = "equity_curve.csv"
+SUMMARY = "summary.json"
+OPEN_COLUMNS = OpenResult._fields + ("line",)
+CLOSE_COLUMNS = CloseResult._fields
+EQUITY_COLUMNS = ("ts_ms", "balance")
+CHUNK = 4096  # events between two progress / cancel checks (a few ms of work)
+PROGRESS_CALLS = 100
+
+Progress = Callable[[int, int], None]
+
+
+class Cancel(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class HarnessCancelled(Tc1Error):
+    """The run was cancelled; its partial outputs were deleted and no summary.json was written."""
+
+
+# --- progress and cancel ------------------------------------------------------------------------
+
+class _Ticker:
+    """Checks `cancel` on every tick and calls `progress` at most about PROGRESS_CALLS times.
+
+    Work is counted in row-steps: each row is read once and replayed once, so total = 2 * rows
+    (estimated from the file's line count while reading, exact afterwards).
+    """
+
+    def __init__(self, progress: Progress | None, cancel: Cancel | None, total: int) -> None:
+        self.progress, self.cancel = progress, cancel
+        self.total = max(total, 1)
+        self.step = self.total / PROGRESS_CALLS
+        self.next_at = 0.0
+
+    def __call__(self, done: int) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise HarnessCancelled("harness run cancelled; no outputs were kept")
+        if self.progress is not None and done >= self.next_at:
+            self.progress(min(done, self.total), self.total)
+            self.next_at = done + self.step
+
+    def finish(self, total: int) -> None:
+        if self.progress is not None:
+            self.progress(total, total)
+
+
+def _count_lines(path: Path) -> int:
+    """Newlines in the file: a cheap estimate of its rows, for progress while reading it."""
+    count = 0
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                count += chunk.count(b"\n")
+    except OSError:
+        pass  # read_trades reports it properly
+    return count
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+class _Outputs:
+    """The four output files, written under temporary names and renamed only when the run is done."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.dir = out_dir
+        self.files: dict[str, Any] = {}
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            # A stale summary.json would claim the folder holds a finished run while this one runs.
+            (out_dir / SUMMARY).unlink(missing_ok=True)
+            for name, header in ((OPEN_ALLOCATIONS, OPEN_COLUMNS), (REALIZED_PNL, CLOSE_COLUMNS),
+                                 (EQUITY_CURVE, EQUITY_COLUMNS)):
+                f = self.files[name] = open(self._tmp(name), "w", newline="", encoding="utf-8",
+                                            buffering=1 << 20)
+                csv.writer(f, lineterminator="\n").writerow(header)
+        except OSError as exc:
+            self.discard()
+            raise InputError(f"{out_dir}: cannot write outputs ({exc.strerror or exc})") from None
+
+    def _tmp(self, name: str) -> Path:
+        return self.dir / f".{name}.partial"
+
+    def writer(self, name: str):
+        return csv.writer(self.files[name], lineterminator="\n")
+
+    def commit(self, summary: dict[str, Any]) -> None:
+        """Close and rename the CSVs, then write summary.json last: it marks the run complete."""
+        try:
+            for name, f in self.files.items():
+                f.close()
+            for name in self.files:
+                os.replace(self._tmp(name), self.dir / name)
+            tmp = self._tmp(SUMMARY)
+            tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, self.dir / SUMMARY)
+        except OSError as exc:
+            self.discard()
+            raise InputError(f"{self.dir}: cannot write outputs ({exc.strerror or exc})") from None
+
+    def discard(self) -> None:
+        """Close and delete the partial files (best effort: this runs while another error unwinds)."""
+        for name, f in self.files.items():
+            f.close()
+        for name in (*self.files, SUMMARY):
+            try:
+                self._tmp(name).unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+# --- the replay ---------------------------------------------------------------------------------
+
+class _Tally:
+    """Running figures over the closes, in close order (the equity curve's order)."""
+
+    __slots__ = ("closes", "wins", "losses", "gross_profit", "gross_loss", "total_R", "total_fees",
+                 "peak", "max_dd", "max_dd_pct", "last_ts")
+
+    def __init__(self, balance: float) -> None:
+        self.closes = self.wins = self.losses = 0
+        self.gross_profit = self.gross_loss = self.total_R = self.total_fees = 0.0
+        self.peak, self.max_dd, self.max_dd_pct = balance, 0.0, 0.0
+        self.last_ts: int | None = None
+
+    def add(self, c: CloseResult) -> None:
+        self.closes += 1
+        pnl = c.pnl_after_fees
+        if pnl > 0:
+            self.wins += 1
+            self.gross_profit += pnl
+        elif pnl < 0:
+            self.losses += 1
+            self.gross_loss -= pnl
+        self.total_R += c.R_multiple
+        self.total_fees += c.fees
+        balance = c.balance_after
+        if balance > self.peak:
+            self.peak = balance
+        else:
+            dd = self.peak - balance
+            if dd > self.max_dd:
+                self.max_dd = dd
+            if dd / self.peak > self.max_dd_pct:
+                self.max_dd_pct = dd / self.peak
+
+
+def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict[str, Any]:
+    """Feed every event to the engine in ENGINE.md §5 order and stream the outputs.
+
+    Entries go by (entry time, input position). Before an entry at time T, every pending exit with
+    exit time <= T is closed, by (exit time, input position): so exits come first at an equal
+    timestamp, and an exit stamped at its own entry time closes right after that entry. Only a
+    taken entry schedules its exit. Each event is the very call the live API makes:
+    `engine.try_open(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price)` and
+    `engine.close(trade_id, exit_ts_ms, exit_price)`.
+    """
+    n = len(t)
+    order = t.replay_order()
+    tids, syms, longs = t.trade_ids, t.symbols, t.is_long
+    ets, eps, sps, xts, xps, lines = (t.entry_ts, t.entry_price, t.stop_price, t.exit_ts,
+                                      t.exit_price, t.lines)
+    try_open, close, positions = engine.try_open, engine.close, engine.positions
+    write_open = out.writer(OPEN_ALLOCATIONS).writerow
+    write_close = out.writer(REALIZED_PNL).writerow
+    write_point = out.writer(EQUITY_CURVE).writerow
+    tally = _Tally(engine.balance)
+    add = tally.add
+    skipped = dict.fromkeys(SKIP_REASONS, 0)
+    taken = retried = peak_open = 0
+    peak_risk = 0.0
+    check_retry = t.has_trade_ids  # only explicit trade_ids can repeat one that is open
+
+    # open_allocations.csv is in input order while events run in time order: results wait in
+    # `pending` until every earlier row is written, so memory follows the input's disorder, not n.
+    pending: list[OpenResult | None] = [None] * n
+    for i, r in t.invalid.items():
+        pending[i] = r
+    cursor = 0
+
+    def flush() -> None:
+        nonlocal cursor
+        while cursor < n and (r := pending[cursor]) is not None:
+            write_open((*r, lines[cursor]))
+            pending[cursor] = None
+            cursor += 1
+
+    flush()
+    if len(order):
+        write_point((ets[order[0]], engine.balance))  # the start point: first event, initial balance
+    heap: list[tuple[int, int]] = []
+    inf = float("inf")
+    next_exit = inf
+    for start in range(0, len(order), CHUNK):
+        tick(n + start)
+        for i in order[start:start + CHUNK]:
+            ts = ets[i]
+            while next_exit <= ts:
+                x_ts, x = heappop(heap)
+                c = close(tids[x], x_ts, xps[x])
+                write_close(c)
+                write_point((x_ts, c.balance_after))
+                add(c)
+                next_exit = heap[0][0] if heap else inf
+            tid = tids[i]
+            known = positions.get(tid) if check_retry else None
+            r = try_open(tid, syms[i], longs[i], ts, eps[i], sps[i])
+            pending[i] = r
+            if i == cursor:
+                flush()
+            reason = r.skipped_reason
+            if reason is not None:
+                skipped[reason] += 1
+            elif known is not None and known.alloc is r:
+                retried += 1  # the same trade_id and arguments again: the engine's harmless retry
+            else:
+                taken += 1
+                x_ts = xts[i]
+                heappush(heap, (x_ts, i))
+                if x_ts < next_exit:
+                    next_exit = x_ts
+                if len(positions) > peak_open:
+                    peak_open = len(positions)
+                if engine.total_open_risk > peak_risk:
+                    peak_risk = engine.total_open_risk
+    while heap:  # the exits still pending after the last entry, in time order
+        x_ts, x = heappop(heap)
+        c = close(tids[x], x_ts, xps[x])
+        write_close(c)
+        write_point((x_ts, c.balance_after))
+        add(c)
+    flush()
+    for i, r in t.invalid.items():
+        skipped[r.skipped_reason] += 1
+    return {"tally": tally, "skipped": skipped, "taken": taken, "retried": retried,
+            "peak_open": peak_open, "peak_risk": peak_risk,
+            "first_ts": ets[order[0]] if len(order) else None}
+
+
+def _summary(engine: RiskEngine, t: Trades, r: dict[str, Any], paths: dict[str, str | None]) -> dict:
+    tally: _Tally = r["tally"]
+    initial, final = engine.start_balance, engine.balance
+    closes = tally.closes
+    return {
+        **paths,
+        "initial_balance": initial,
+        "final_balance": final,
+        "return_pct": (final - initial) / initial * 100,
+        "total_pnl": final - initial,
+        "trades_in": len(t),
+        "trades_taken": r["taken"],
+        "trades_skipped": sum(r["skipped"].values()),
+        "retried_opens": r["retried"],
+        "skipped_by_reason": r["skipped"],
+        "trades_closed": closes,
+        "wins": tally.wins,
+        "losses": tally.losses,
+        "win_rate": tally.wins / closes if closes else None,
+        "avg_R": tally.total_R / closes if closes else None,
+        "total_R": tally.total_R,
+        "gross_profit": tally.gross_profit,
+        "gross_loss": tally.gross_loss,
+        "profit_factor": tally.gross_profit / tally.gross_loss if tally.gross_loss else None,
+        "total_fees": tally.total_fees,
+        "peak_balance": tally.peak,
+        "max_drawdown": tally.max_dd,
+        "max_drawdown_pct": tally.max_dd_pct * 100,
+        "peak_concurrency": r["peak_open"],
+        "peak_open_risk": r["peak_risk"],
+        "first_ts_ms": r["first_ts"],
+        "still_open": sorted(engine.positions),
+    }
+
+
+def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLike[str],
+                out_dir: str | os.PathLike[str], policy_config: str | os.PathLike[str] | None = None,
+                *, progress: Progress | None = None, cancel: Cancel | None = None) -> dict[str, Any]:
+    """Replay `trades_csv` through a fresh RiskEngine and write the four outputs into `out_dir`.
+
+    Returns the summary (also written to summary.json). `progress(done, total)` is called at most
+    about 100 times; `cancel.is_set()` is polled every few thousand rows and, once true, the run
+    stops, deletes its partial files and raises HarnessCancelled. Raises ConfigError for a bad
+    config and InputError for an unreadable or headerless CSV or an unwritable out_dir; a bad row
+    is only an `invalid_input` skip.
+    """
+    trades_path, risk_path, out_path = Path(trades_csv), Path(risk_config), Path(out_dir)
+    overlay = config.load_overlay(risk_path)
+    policy = config.load_policy(Path(policy_config)) if policy_config is not None else PolicyConfig()
+    tick = _Ticker(progress, cancel, 2 * _count_lines(trades_path) if progress else 0)
+    trades = read_trades(trades_path, tick)
+    total = 2 * len(trades)
+    tick.total, tick.step = total, total / PROGRESS_CALLS
+    engine = RiskEngine(overlay, policy)
+    paths = {"trades_csv": str(trades_path.resolve()), "risk_config": str(risk_path.resolve()),
+             "policy_config": str(Path(policy_config).resolve()) if policy_config is not None else None}
+    out = _Outputs(out_path)
+    try:
+        replayed = _replay(engine, trades, out, tick)
+        tick(total)  # a last cancel check before anything is renamed into place
+        summary = _summary(engine, trades, replayed, paths)
+    except BaseException:
+        out.discard()
+        raise
+    out.commit(summary)
+    tick.finish(total)
+    return summary
+
+
+# --- command line -------------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The harness's flags, shared by `python -m tc1console.engine.harness` and `tc1 harness`."""
+    parser.add_argument("--trades_csv", "--trades-csv", dest="trades_csv", required=True, metavar="FILE",
+                        help="trades CSV: symbol, side, timestamp, entry_price, sl_price, exit_time, "
+                             "exit_price[, trade_id]")
+    parser.add_argument("--risk_config", "--risk-config", dest="risk_config", required=True,
+                        metavar="FILE", help="overlay config (.toml or .json)")
+    parser.add_argument("--policy_config", "--policy-config", dest="policy_config", metavar="FILE",
+                        help="policy config with the safety rails (.toml or .json); none: no rails")
+    parser.add_argument("--out_dir", "--out-dir", dest="out_dir", required=True, metavar="DIR",
+                        help="folder for the outputs (created if missing)")
+
+
+class _Bar:
+    """Progress on stderr: one line redrawn with \\r on a terminal, else a line per quarter."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.quarter = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        frac = done / total if total else 1.0
+        if self.tty:
+            full = int(frac * self.WIDTH)
+            self.stream.write(f"\rharness [{'#' * full}{'.' * (self.WIDTH - full)}] {frac:6.1%}")
+            self.stream.flush()
+        elif frac * 4 >= self.quarter + 1:
+            self.quarter = int(frac * 4)
+            self.stream.write(f"harness: {self.quarter * 25}% done\n")
+            self.stream.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * (self.WIDTH + 20) + "\r")
+            self.stream.flush()
+
+
+def format_summary(s: dict[str, Any], out_dir: str | os.PathLike[str]) -> str:
+    """The summary as aligned `key: value` lines that fit one screen."""
+    def num(x: Any, fmt: str) -> str:
+        return "n/a" if x is None else format(x, fmt)
+    skips = ", ".join(f"{k} {v:,}" for k, v in s["skipped_by_reason"].items() if v) or "none"
+    rows = [
+        ("trades in", f"{s['trades_in']:,}"),
+        ("taken", f"{s['trades_taken']:,}"),
+        ("skipped", f"{s['trades_skipped']:,} ({skips})"),
+        ("closed", f"{s['trades_closed']:,}" + (f", still open {len(s['still_open'])}"
+                                                 if s["still_open"] else "")),
+        ("initial balance", num(s["initial_balance"], ",.2f")),
+        ("final balance", num(s["final_balance"], ",.2f")),
+        ("return", num(s["return_pct"], ".2f") + " %"),
+        ("max drawdown", f"{num(s['max_drawdown'], ',.2f')} ({num(s['max_drawdown_pct'], '.2f')} %)"),
+        ("win rate", num(None if s["win_rate"] is None else s["win_rate"] * 100, ".1f") + " %"),
+        ("avg R / total R", f"{num(s['avg_R'], '.3f')} / {num(s['total_R'], '.2f')}"),
+        ("profit factor", num(s["profit_factor"], ".3f")),
+        ("total fees", num(s["total_fees"], ",.2f")),
+        ("peak concurrency", str(s["peak_concurrency"])),
+        ("peak open risk", num(s["peak_open_risk"], ",.2f")),
+        ("outputs", str(out_dir)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}} : {v}" for k, v in rows)
+
+
+def main_from_args(args: argparse.Namespace) -> int:
+    """Run with parsed flags; print the summary. Errors: one `tc1: error:` line, exit code 2."""
+    bar = _Bar(sys.stderr)
+    try:
+        summary = run_harness(args.trades_csv, args.risk_config, args.out_dir, args.policy_config,
+                              progress=bar)
+    except KeyboardInterrupt:
+        bar.end()
+        print("tc1: error: interrupted; no outputs were kept", file=sys.stderr)
+        return 130
+    except Tc1Error as exc:
+        bar.end()
+        print(f"tc1: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line, and a way to report it
+        bar.end()
+        print(f"tc1: error: internal error in the harness: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    bar.end()
+    print(format_summary(summary, args.out_dir))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, the project's prefix, exit 2
+        self.exit(2, f"tc1: error: {message}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="python -m tc1console.engine.harness",
+                     description="Replay a trades CSV through the risk engine (ENGINE.md §5).")
+    add_arguments(parser)
+    return main_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
