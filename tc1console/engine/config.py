@@ -206,7 +206,8 @@ def validate(kind: Kind, raw: Mapping[str, Any], source: str) -> OverlayConfig |
     allowed = set(fields) | ({OVERRIDES_KEY} if kind == "overlay" else set())
     for key in raw:
         if key not in allowed:
-            raise ConfigError(f"{source}: unknown key {key!r} (known keys: {', '.join(sorted(allowed))})")
+            raise ConfigError(f"{source}: unknown key {key!r} = {_show(raw[key])} "
+                              f"(known keys: {', '.join(sorted(allowed))})")
     values: dict[str, Any] = {}
     for f in FIELDS[kind]:
         if f.key not in raw:
@@ -237,7 +238,7 @@ def _validate_overrides(raw: Any, source: str) -> dict[str, dict[str, float]]:
         rules: dict[str, float] = {}
         for key, value in table.items():
             if key not in fields:
-                raise ConfigError(f"{source}: unknown key {where + '.' + key!r} "
+                raise ConfigError(f"{source}: unknown key {where + '.' + key!r} = {_show(value)} "
                                   f"(known keys: {', '.join(fields)})")
             try:
                 checked = check_value(fields[key], value)
@@ -276,7 +277,8 @@ def read_raw(path: Path) -> dict[str, Any]:
 def parse_raw(text: str, path: Path) -> dict[str, Any]:
     try:
         if path.suffix == ".json":
-            raw = json.loads(text, parse_constant=_reject_constant)
+            # NaN / Infinity parse as floats so that validate() names the key holding them.
+            raw = json.loads(text)
         elif path.suffix == ".toml":
             raw = tomllib.loads(text)
         else:
@@ -285,15 +287,9 @@ def parse_raw(text: str, path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except ValueError as exc:  # NaN / Infinity literals in JSON
-        raise ConfigError(f"{path}: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be an object of keys, not {type(raw).__name__}")
     return raw
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-finite number {name} is not allowed")
 
 
 def load(path: Path, kind: Kind) -> OverlayConfig | PolicyConfig:

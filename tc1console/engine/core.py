@@ -226,6 +226,8 @@ class RiskEngine:
         if o.fees_in_risk:
             unit_risk += rules.fee_rate * (entry_price + stop_price)
         qty = rules.step.floor(budget / unit_risk)
+        while qty > 0 and qty * unit_risk > budget:  # the float quotient rounded up onto a step
+            qty = rules.step.floor(math.nextafter(qty, 0.0))
 
         lev = o.max_leverage
         if lev is not None:

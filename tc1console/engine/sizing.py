@@ -80,7 +80,9 @@ class Step:
         if not x > 0:
             return 0.0
         with localcontext() as ctx:
-            ctx.prec = 80  # exact for any pair of float reprs
+            # Exact for any pair of floats: x / step < 1.8e308 / 5e-324 < 1e632, and n * step
+            # adds at most 17 digits (prec 80 raised DivisionImpossible past 1e80).
+            ctx.prec = 700
             n = Decimal(repr(x)) // self._dec
             return float(n * self._dec) if n else 0.0
 
