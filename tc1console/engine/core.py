@@ -236,6 +236,8 @@ class RiskEngine:
                 return skip(MAX_LEVERAGE, f"open notional {self.open_notional!r} already at "
                                           f"balance * {lev!r}", budget)
             room_qty = rules.step.floor(room / entry_price)
+            while room_qty > 0 and room_qty * entry_price > room:  # same rounding guard as above
+                room_qty = rules.step.floor(math.nextafter(room_qty, 0.0))
             if room_qty < qty:
                 qty = room_qty
 
