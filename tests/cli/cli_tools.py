@@ -1,0 +1,42 @@
+"""Helpers for the command-line tests: real `python -m tc1console` processes on real roots."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tc1console.engine import config
+
+NOW_MS = int(time.time() * 1000)
+
+
+def make_root(path: Path, policy: dict | None = None) -> Path:
+    (path / "configs").mkdir(parents=True, exist_ok=True)
+    for kind, stem in config.STEMS.items():
+        text = config.default_text(kind) if kind == "overlay" or policy is None else config.dump_toml(kind, policy)
+        (path / "configs" / f"{stem}.toml").write_text(text)
+    return path
+
+
+def tc1(*args: str, root: Path | None = None, env: dict | None = None, cwd: Path | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "tc1console", *args]
+    if root is not None:
+        argv += ["--root", str(root)]
+    full_env = {k: v for k, v in os.environ.items() if k != "TC1_ROOT"}
+    full_env.update(env or {})
+    return subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> str:
+    """CONSOLE.md: errors are one clear line on stderr and a non-zero exit, never a traceback."""
+    assert proc.returncode != 0, proc.stdout
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("tc1: error: ") and "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]

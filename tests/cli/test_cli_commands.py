@@ -1,0 +1,200 @@
+"""`tc1` subcommands as real processes (CONSOLE.md command-line table): what each prints, what it
+writes, and that every error is one line on stderr with a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli_tools import NOW_MS, assert_one_line_error, make_root, tc1
+from tc1console.engine import store
+from tc1console.engine.live import LiveRisk
+from tc1console.engine.rails import day_key
+
+OPEN = dict(symbol="ETHUSDT", is_long=True, entry_price=3_000.0, stop_price=2_970.0)
+TODAY = day_key(NOW_MS)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return make_root(tmp_path / "root")
+
+
+@pytest.fixture
+def traded(root: Path) -> Path:
+    """Today: one loss closed, one position open (wall-clock timestamps, as a live bot stamps them)."""
+    live = LiveRisk(root)
+    live.try_open(trade_id="lost", entry_ts_ms=NOW_MS - 60_000, **OPEN)
+    live.close(trade_id="lost", exit_ts_ms=NOW_MS - 30_000, exit_price=2_985.0)
+    live.try_open(trade_id="open1", entry_ts_ms=NOW_MS - 10_000, **OPEN)
+    return root
+
+
+def test_dashboard_on_a_fresh_root_is_plain_text_and_writes_nothing(root: Path) -> None:
+    proc = tc1("dashboard", root=root)
+    assert proc.returncode == 0 and proc.stderr == ""
+    out = proc.stdout
+    for fragment in ("Balance", "10,000.00", "Open risk", "0 / 5 max", "Rails", "ACTIVE", "Headroom",
+                     "daily loss left", "trades left today", "distance to floor", "UTC rollover in", "no state yet"):
+        assert fragment in out, fragment
+    assert "\033[" not in out  # no colours in a pipe
+    assert not (root / "runtime").exists()  # a snapshot never writes
+
+
+def test_dashboard_shows_positions_rails_and_events_after_trading(traded: Path) -> None:
+    out = tc1("dashboard", root=traded).stdout
+    assert "open1" in out and "ETHUSDT" in out and "long" in out
+    assert "close  lost" in out and "open   open1" in out
+    assert f"Today        {TODAY} UTC: 2 entries" in out
+
+
+def test_dashboard_json_is_one_object_with_the_same_numbers(traded: Path) -> None:
+    proc = tc1("dashboard", "--json", root=traded)
+    doc = json.loads(proc.stdout)
+    live = LiveRisk(traded)
+    with live.store.transaction() as tx:
+        balance, open_risk = tx.engine.balance, tx.engine.total_open_risk
+    assert doc["balance"]["balance"] == balance and doc["open_risk"]["total"] == open_risk
+    assert doc["positions"]["count"] == 1 and doc["positions"]["rows"][0]["trade_id"] == "open1"
+    assert doc["today"] == TODAY and doc["today_counters"]["entries"] == 2
+    h = doc["headroom"]
+    assert h["trades_left_today"] == 18 and h["open_risk_left"] == pytest.approx(300.0 - open_risk)
+    assert h["daily_loss_left"] == pytest.approx(200.0 + doc["today_counters"]["pnl"])
+    assert 0 < h["ms_to_rollover"] <= 86_400_000
+    assert doc["rails"]["status"] == "ACTIVE" and [e["type"] for e in doc["events"]][-1] == "open"
+
+
+def test_root_comes_from_tc1_root_then_the_current_folder(traded: Path, tmp_path: Path) -> None:
+    by_env = json.loads(tc1("dashboard", "--json", env={"TC1_ROOT": str(traded)}, cwd=tmp_path).stdout)
+    by_cwd = json.loads(tc1("dashboard", "--json", cwd=traded).stdout)
+    assert by_env["root"] == by_cwd["root"] == str(traded.resolve())
+
+
+def test_policy_show_and_reset_today_then_all(traded: Path) -> None:
+    shown = tc1("policy", "show", root=traded)
+    assert shown.returncode == 0
+    assert "daily_loss_cap" in shown.stdout and "200.00" in shown.stdout and f"{TODAY}" in shown.stdout
+    doc = json.loads(tc1("policy", "show", "--json", root=traded).stdout)
+    assert doc["policy"] == {"equity_floor": 8000.0, "daily_loss_cap": 200.0, "max_trades_per_day": 20}
+    assert doc["days"][TODAY]["entries"] == 2
+
+    reset = tc1("policy", "reset", "--today", root=traded)
+    assert reset.returncode == 0 and f"cleared today's counters ({TODAY})" in reset.stdout
+    assert json.loads(tc1("policy", "show", "--json", root=traded).stdout)["days"] == {}
+    again = tc1("policy", "reset", root=traded)
+    assert again.returncode == 0 and "nothing to clear" in again.stdout
+    events = store.tail_events(traded, 2)
+    assert [(e["type"], e["scope"], e["by"]) for e in events] == [("reset", "today", "cli"), ("reset", "all", "cli")]
+    # Counters only: the book is untouched.
+    assert json.loads(tc1("dashboard", "--json", root=traded).stdout)["positions"]["count"] == 1
+
+
+def test_state_rebuild_reports_differences_then_none(traded: Path) -> None:
+    path = traded / "runtime" / store.STATE_FILE
+    doc = json.loads(path.read_bytes())
+    real = doc["balance"]
+    doc["balance"] = 123.0
+    path.write_text(json.dumps(doc))
+    first = tc1("state", "rebuild", root=traded)
+    assert first.returncode == 0
+    assert f"book.balance: 123.0 -> {real}" in first.stdout and f"balance {real:,.2f}" in first.stdout
+    assert json.loads(path.read_bytes())["balance"] == real
+    second = tc1("state", "rebuild", root=traded)
+    assert "no differences" in second.stdout
+
+
+def test_smoke_passes_end_to_end_with_a_restart(tmp_path: Path) -> None:
+    proc = tc1("smoke", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "restart" in proc.stdout and "new process" in proc.stdout and "FAIL" not in proc.stdout
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("smoke: all ")
+    assert not list(tmp_path.iterdir())  # it used a temporary root, not the current folder
+
+
+def test_demo_count_trades_through_the_live_api(root: Path) -> None:
+    proc = tc1("demo", "--count", "5", "--interval", "0", "--seed", "1", root=root)
+    assert proc.returncode == 0, proc.stderr
+    assert " open " in proc.stdout and proc.stdout.rstrip().endswith("Bye.")
+    types = [e["type"] for e in store.tail_events(root, 100)]
+    assert "open" in types
+    before = len(store.tail_events(root, 1000))
+    assert tc1("demo", "--count", "40", "--interval", "0", "--seed", "2", root=root).returncode == 0
+    assert len(store.tail_events(root, 1000)) > before  # a second run moves the journal on
+
+
+def test_demo_stops_cleanly_on_ctrl_c(root: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "tc1console", "demo", "--interval", "0.05", "--root", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:  # wait until it is trading, then press Ctrl-C
+            if " open " in line or " skip " in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and err == ""
+    assert out.rstrip().splitlines()[-1].startswith("demo stopped") and out.rstrip().endswith("Bye.")
+
+
+def test_harness_runs_a_small_csv(tmp_path: Path, root: Path) -> None:
+    pytest.importorskip("tc1console.engine.harness")
+    csv = tmp_path / "trades.csv"
+    csv.write_text("symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price\n"
+                   "BTCUSDT,long,2025-01-01T00:00:00Z,50000,49500,2025-01-01T01:00:00Z,50500\n"
+                   "ETHUSDT,short,2025-01-01T00:30:00Z,3000,3030,2025-01-01T02:00:00Z,3050\n")
+    out = tmp_path / "out"
+    proc = tc1("harness", "--trades-csv", str(csv), "--risk_config", str(root / "configs" / "risk_overlay.toml"),
+               "--policy-config", str(root / "configs" / "risk_policy.toml"), "--out_dir", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "summary.json").exists() and json.loads((out / "summary.json").read_text())["trades_in"] == 2
+    assert tc1("harness", "--help").returncode == 0
+
+
+def _corrupt(root: Path) -> Path:
+    LiveRisk(root)
+    (root / "runtime" / store.STATE_FILE).write_text('{"balance": ')
+    return root
+
+
+ERRORS = {
+    "dashboard-no-configs": (lambda r: r.parent, ["dashboard"], ["risk_overlay.toml", "not found"]),
+    "dashboard-corrupt-state": (_corrupt, ["dashboard"], [store.STATE_FILE, "tc1 state rebuild"]),
+    "policy-show-corrupt-state": (_corrupt, ["policy", "show"], [store.STATE_FILE]),
+    "policy-reset-corrupt-state": (_corrupt, ["policy", "reset"], [store.STATE_FILE]),
+    "rebuild-without-journal": (lambda r: r, ["state", "rebuild"], ["journal.jsonl", "not found"]),
+    "demo-no-configs": (lambda r: r.parent, ["demo", "--count", "1"], ["configs", "not found"]),
+    "demo-bad-count": (lambda r: r, ["demo", "--count", "-1"], ["--count"]),
+    "bad-config-value": (lambda r: (r / "configs" / "risk_policy.toml").write_text("daily_loss_cap = -5\n") and r,
+                         ["dashboard"], ["risk_policy.toml", "daily_loss_cap"]),
+    "unknown-option": (lambda r: r, ["dashboard", "--colour"], ["unrecognized arguments: --colour"]),
+    "unknown-command": (lambda r: r, ["dashbored"], ["invalid choice"]),
+    "harness-missing-csv": (lambda r: r, ["harness", "--trades_csv", "nope.csv", "--risk_config", "x.toml",
+                                          "--out_dir", "o"], ["x.toml"]),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORS), ids=list(ERRORS))
+def test_errors_are_one_line_on_stderr_never_a_traceback(root: Path, case: str) -> None:
+    prepare, args, fragments = ERRORS[case]
+    if case.startswith("harness"):
+        pytest.importorskip("tc1console.engine.harness")
+    target = prepare(root)
+    files_before = {p: p.read_bytes() for p in Path(target).rglob("*") if p.is_file()}
+    proc = tc1(*args, root=target, cwd=target)
+    assert proc.returncode == 2
+    assert_one_line_error(proc, *fragments)
+    if "corrupt" in case:  # and a refusal leaves the files exactly as they were
+        assert {p: p.read_bytes() for p in Path(target).rglob("*") if p.is_file()} == files_before
+
+
+def test_help_lists_every_command() -> None:
+    proc = tc1("--help")
+    assert proc.returncode == 0
+    for name in ("console", "dashboard", "policy", "harness", "smoke", "demo", "state"):
+        assert name in proc.stdout
