@@ -1,0 +1,235 @@
+"""`tc1 console`: the Textual app that shows a root's runtime/ and configs/ live, and `run_console`.
+
+Data flows one way. A worker watches the folders (watchfiles, no polling loop); on each change it
+reads and computes a frozen `Snapshot` in a thread and posts it in a message; the UI thread renders
+it, each panel repainting only what changed. A read that fails (a missing, half-written or corrupt
+file) posts the problem instead: the last good view stays up under a banner naming the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from textual import work
+from textual.app import App
+
+from ..engine.errors import ConfigError, StateError, Tc1Error
+from ..engine.rails import day_key
+from ..engine.store import resolve_root
+from .bindings import APP_BINDINGS
+from .messages import LoadFailed, Problem, SnapshotLoaded
+from .screens.help_screen import HelpScreen, keys_of
+from .screens.main_screen import MainScreen
+from .snapshot import Snapshot, load_snapshot
+from .watch import watch_root
+
+Clock = Callable[[], int]
+TICK_S = 1.0  # the age column, the clock and the rollover countdown; not a file poll
+
+
+def wall_clock() -> int:
+    """Now, in epoch milliseconds (UTC)."""
+    return time.time_ns() // 1_000_000
+
+
+def problem_of(exc: BaseException, root: Path) -> Problem:
+    """What went wrong, for the banner; paths inside the root are shown relative to it (the title has it)."""
+    if isinstance(exc, Tc1Error):
+        text = str(exc).replace(f"{root}{os.sep}", "")
+        return Problem(text, "config" if isinstance(exc, ConfigError) else
+                       "state" if isinstance(exc, StateError) else "error")
+    return Problem(f"cannot read the state ({exc.__class__.__name__}: {exc})")
+
+
+def root_label(root: Path) -> str:
+    home = Path.home()
+    try:
+        return "~/" + str(root.relative_to(home)) if root != home else "~"
+    except ValueError:
+        return str(root)
+
+
+class DemoBot:
+    """The simulated bot of `tc1 console --demo`, in a thread that stops when the console quits."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.stop = threading.Event()
+        self.error = ""
+        self.thread = threading.Thread(target=self._run, name="tc1-demo-bot", daemon=True)
+
+    def _run(self) -> None:
+        from ..demo import run_demo
+
+        try:
+            run_demo(self.root, stop=self.stop, echo=None)
+        except Exception as exc:  # noqa: BLE001 - shown in the console, which keeps running
+            self.error = f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, Tc1Error) else str(exc)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout)
+
+
+class Tc1ConsoleApp(App[int]):
+    """Live panels over the runtime state of `root`.
+
+    `clock` returns epoch ms (default: the wall clock); "today" is its UTC day. `watch=False` reads
+    the files once at start-up on the UI thread and starts no worker: what snapshot tests and
+    screenshots want (a fixed view, nothing running at capture).
+    """
+
+    CSS_PATH = "console.tcss"
+    TITLE = "TC1 console"
+    BINDINGS = APP_BINDINGS
+
+    def __init__(self, root: str | os.PathLike[str], *, clock: Clock | None = None, watch: bool = True,
+                 label: str | None = None, demo: DemoBot | None = None) -> None:
+        super().__init__()
+        self.root = resolve_root(root)
+        self.clock: Clock = clock or wall_clock
+        self.watch_files = watch
+        self.label = label if label is not None else root_label(self.root)
+        self.demo = demo
+        self.snapshot: Snapshot | None = None  # the last good read
+        self.problem: Problem | None = None
+        self.loads = 0  # good reads applied (tests wait on it)
+        self.failures = 0  # failed reads reported
+        self._stop = threading.Event()
+        self._load_lock = asyncio.Lock()
+        self._rollover_for = ""
+        self._problem_since = ""
+        self._demo_error_shown = False
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="main")
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    # --- life cycle --------------------------------------------------------------------------------
+
+    def on_main_screen_ready(self, _message: MainScreen.Ready) -> None:
+        self.main.set_root_label(self.label)
+        if self.demo is not None:
+            self.main.set_mode("demo bot trading")
+        self.main.tick(self.clock())
+        self.set_interval(TICK_S, self._tick, name="tick")
+        if self.watch_files:
+            self._watch()
+        else:
+            self._load_now()
+
+    def on_unmount(self) -> None:
+        self._stop.set()  # ends the watch within one step, even before the worker is cancelled
+
+    async def action_quit(self) -> None:
+        self._stop.set()
+        self.exit(0)
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="watch", name="watch runtime/ and configs/")
+    async def _watch(self) -> None:
+        async for _wake in watch_root(self.root, self._stop):
+            await self._reload()
+
+    async def _reload(self) -> None:
+        """Read and compute in a thread, post the result; reads never overlap or land out of order."""
+        async with self._load_lock:
+            now = self.clock()
+            try:
+                snap = await asyncio.to_thread(load_snapshot, self.root, now)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is a banner, never a crash
+                self.post_message(LoadFailed(problem_of(exc, self.root)))
+            else:
+                self.post_message(SnapshotLoaded(snap))
+
+    def _load_now(self) -> None:
+        try:
+            snap = load_snapshot(self.root, self.clock())
+        except Exception as exc:  # noqa: BLE001
+            self._show_problem(problem_of(exc, self.root))
+        else:
+            self._show(snap)
+
+    def action_reload(self) -> None:
+        """Read the files again now."""
+        if self.watch_files:
+            self.run_worker(self._reload(), group="reload", name="reload")
+        else:
+            self._load_now()
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        self._show(message.snapshot)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self._show_problem(message.problem)
+
+    def _show(self, snap: Snapshot) -> None:
+        self.snapshot = snap
+        self.loads += 1
+        with self.batch_update():
+            self.main.show_snapshot(snap, self.clock())
+            if self.problem is not None:
+                self.problem = None
+                self.main.show_problem(None)
+
+    def _show_problem(self, problem: Problem) -> None:
+        self.failures += 1
+        if problem == self.problem:
+            return
+        if self.problem is None:  # the time it went wrong, kept while the message changes
+            self._problem_since = time.strftime("%H:%M:%S", time.gmtime(self.clock() / 1000))
+        self.problem = problem
+        self.main.show_problem(problem, self._problem_since)
+
+    # --- the 1 s tick --------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = self.clock()
+        self.main.tick(now)
+        today = day_key(now)
+        if self.snapshot is not None and self.snapshot.today != today and self._rollover_for != today:
+            self._rollover_for = today  # a new UTC day: today's counters start from zero
+            self.action_reload()
+        if self.demo is not None and self.demo.error and not self._demo_error_shown:
+            self._demo_error_shown = True
+            self.main.set_mode("demo bot stopped")
+            self.notify(self.demo.error, title="demo bot stopped", severity="error", timeout=30)
+
+    # --- help ----------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        shown = [(ab.binding, self.get_key_display(ab.binding)) for ab in self.screen.active_bindings.values()
+                 if ab.binding.id is not None or ab.binding.action == "command_palette"]
+        self.push_screen(HelpScreen(keys_of(shown)))
+
+
+def run_console(root: str | os.PathLike[str] | None, *, demo: bool = False) -> int:
+    """Run the console on `root` until the operator quits; with `demo`, a simulated bot trades into it."""
+    path = resolve_root(root)
+    bot = DemoBot(path) if demo else None
+    if bot is not None:
+        bot.start()
+    try:
+        app = Tc1ConsoleApp(path, demo=bot)
+        result = app.run()
+    finally:
+        if bot is not None:
+            bot.shutdown()
+    return int(result or 0)

@@ -1,0 +1,30 @@
+"""The console's keys, in one place: the footer, the command palette and the `?` help screen read them.
+
+Every binding has an `id`, so a keymap can rebind it (`App.set_keymap({"help": "f1"})`), and a
+tooltip, which the help screen shows. The operator actions (reset today's / all counters, edit caps,
+launch a harness run) slot into ACTIONS with their own ids; nothing else needs to change for them
+to appear in the footer and on the help screen.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+ACTIONS: list[Binding] = [
+    # Operator actions come here, e.g.:
+    # Binding("t", "reset_today", "Reset today", id="reset_today", tooltip="..."),
+    # Binding("T", "reset_all", "Reset all", id="reset_all", tooltip="..."),
+    # Binding("e", "edit_caps", "Edit caps", id="edit_caps", tooltip="..."),
+    # Binding("h", "harness", "Harness run", id="harness", tooltip="..."),
+]
+
+GENERAL: list[Binding] = [
+    Binding("r", "reload", "Reload", id="reload",
+            tooltip="Read runtime/ and configs/ again now (changes are picked up by themselves; "
+                    "this is for file systems that do not report them, such as some network mounts)"),
+    Binding("question_mark", "help", "Help", id="help", key_display="?",
+            tooltip="This screen: every key, and what each panel shows"),
+    Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console (a demo bot started with it stops too)"),
+]
+
+APP_BINDINGS: list[Binding] = [*ACTIONS, *GENERAL]

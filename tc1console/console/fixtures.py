@@ -1,0 +1,91 @@
+"""A fixed demo root for snapshot tests and screenshots: the same trades, prices and times every run.
+
+The state is produced through the live API (`LiveRisk`), so the files are exactly what a bot leaves
+behind. Event times are fixed (the console shows a trade event at its own timestamp), and the view
+is fixed by handing the app `FIXED_NOW_MS` as its clock.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from ..engine import config as cfg
+from ..engine.live import LiveRisk
+
+FIXED_NOW_MS = 1_732_026_600_000  # 2024-11-19 14:30:00 UTC
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+PRICES = {"BTCUSDT": 91_250.0, "ETHUSDT": 3_120.0, "SOLUSDT": 238.0}
+
+
+def fixed_clock() -> int:
+    return FIXED_NOW_MS
+
+
+def write_default_configs(root: Path) -> None:
+    """The shipped configs, as `tc1` writes them."""
+    folder = Path(root) / "configs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, stem in cfg.STEMS.items():
+        (folder / f"{stem}.toml").write_text(cfg.default_text(kind), encoding="utf-8")
+
+
+def _round(price: float) -> float:
+    return round(price, 2)
+
+
+def build_demo_root(root: str | os.PathLike[str], *, seed: int = 7) -> Path:
+    """Fill `root` with shipped configs and a day and a half of trading ending at FIXED_NOW_MS.
+
+    Yesterday: 18 closed trades (a gently rising equity curve). Today (UTC): 7 closed trades, net
+    a small loss; 3 positions still open (entered 2h10m, 38m and 4m before now); and one skip.
+    """
+    root = Path(root)
+    write_default_configs(root)
+    live = LiveRisk(root)
+    rng = random.Random(seed)
+    prices = dict(PRICES)
+    symbols = list(PRICES)
+
+    def trade(n: int, entry_ts: int, exit_ts: int | None, r_outcome: float | None,
+              symbol: str | None = None, is_long: bool | None = None) -> dict:
+        symbol = symbol or rng.choice(symbols)
+        is_long = rng.random() < 0.55 if is_long is None else is_long
+        entry = _round(prices[symbol] * (1 + rng.gauss(0, 0.002)))
+        prices[symbol] = entry
+        dist = entry * rng.uniform(0.005, 0.011)
+        stop = _round(entry - dist if is_long else entry + dist)
+        tid = f"t{n:03d}-{symbol[:3].lower()}"
+        alloc = live.try_open(trade_id=tid, symbol=symbol, is_long=is_long, entry_ts_ms=entry_ts,
+                              entry_price=entry, stop_price=stop)
+        if alloc["skipped_reason"] or exit_ts is None or r_outcome is None:
+            return alloc
+        move = r_outcome * abs(entry - stop)
+        exit_price = _round(entry + move if is_long else entry - move)
+        return live.close(trade_id=tid, exit_ts_ms=exit_ts, exit_price=exit_price)
+
+    start = FIXED_NOW_MS - 38 * HOUR  # 2024-11-18 00:30 UTC
+    n = 0
+    yesterday = [1.2, -1.0, 0.6, 1.8, -1.0, -0.4, 2.1, -1.0, 0.9]  # R per trade, cycled
+    for i in range(18):  # yesterday: a winning day, one trade at a time (max 20 a day)
+        n += 1
+        entry_ts = start + i * 74 * MINUTE
+        trade(n, entry_ts, entry_ts + rng.randint(8, 30) * MINUTE, yesterday[i % len(yesterday)])
+
+    day = FIXED_NOW_MS - FIXED_NOW_MS % (24 * HOUR)  # today 00:00 UTC
+    outcomes = [-1.0, 0.8, -1.0, 1.5, -0.7, -1.0, 0.6]
+    for i, outcome in enumerate(outcomes):  # today so far: down a little
+        n += 1
+        entry_ts = day + 40 * MINUTE + i * 95 * MINUTE
+        trade(n, entry_ts, entry_ts + rng.randint(20, 70) * MINUTE, outcome)
+
+    # Still open now, oldest first; then an entry the market rules refuse.
+    for offset, symbol, is_long in ((130, "BTCUSDT", True), (38, "ETHUSDT", False), (4, "SOLUSDT", True)):
+        n += 1
+        trade(n, FIXED_NOW_MS - offset * MINUTE, None, None, symbol=symbol, is_long=is_long)
+    n += 1
+    live.try_open(trade_id=f"t{n:03d}-btc", symbol="BTCUSDT", is_long=True,
+                  entry_ts_ms=FIXED_NOW_MS - 2 * MINUTE, entry_price=91_300.0, stop_price=58_000.0)
+    return root

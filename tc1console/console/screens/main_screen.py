@@ -1,0 +1,107 @@
+"""The dashboard: cards, rails, headroom, equity, the positions table and the events tail."""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ...engine.rails import MS_PER_DAY
+from .. import format as fmt
+from ..messages import Problem
+from ..snapshot import Snapshot
+from ..widgets.equity_panel import EquityPanel
+from ..widgets.events_panel import EventsPanel
+from ..widgets.headroom_panel import HeadroomPanel
+from ..widgets.positions_table import PositionsTable
+from ..widgets.problem_banner import ProblemBanner
+from ..widgets.rails_panel import RailsPanel
+from ..widgets.summary_cards import BalanceCard, OpenRiskCard, SlotsCard, StatusCard
+from ..widgets.title_bar import TitleBar
+
+SHORT_BELOW = 34  # rows: below this the panels shrink to their most important lines
+NARROW_BELOW = 100  # columns
+
+
+class MainScreen(Screen[None]):
+    class Ready(Message):
+        """The panels exist: the app may start reading into them."""
+
+    def on_mount(self) -> None:
+        self.post_message(self.Ready())
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(id="title")
+        yield ProblemBanner(id="banner")
+        with Horizontal(id="cards"):
+            yield self._titled(BalanceCard(id="balance", classes="panel"), "Balance")
+            yield self._titled(OpenRiskCard(id="open-risk", classes="panel"), "Open risk")
+            yield self._titled(SlotsCard(id="slots", classes="panel"), "Positions")
+            yield self._titled(StatusCard(id="status", classes="panel"), "Status")
+        with Horizontal(id="panels"):
+            yield self._titled(RailsPanel(id="rails", classes="panel"), "Safety rails")
+            yield self._titled(HeadroomPanel(id="headroom", classes="panel"), "Headroom today")
+            yield self._titled(EquityPanel(id="equity", classes="panel"), "Equity")
+        yield self._titled(PositionsTable(id="positions", classes="panel"), "Open positions")
+        yield self._titled(EventsPanel(id="events", classes="panel"), "Events")
+        yield Footer()
+
+    @staticmethod
+    def _titled(widget, title: str):
+        widget.border_title = title
+        return widget
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < SHORT_BELOW, "-short")
+        self.set_class(event.size.width < NARROW_BELOW, "-narrow")
+
+    # --- what the app calls -----------------------------------------------------------------------
+
+    def show_snapshot(self, snap: Snapshot, now_ms: int) -> None:
+        """Render `snap`; each panel repaints only if its piece changed."""
+        with self.app.batch_update():
+            title = self.query_one(TitleBar)
+            title.seq = snap.seq
+            title.note = "no state yet: showing initial_balance" if snap.fresh else (
+                f"not journaled yet ({snap.note})" if snap.note else "")
+            self.query_one(BalanceCard).info = snap.balance
+            self.query_one(OpenRiskCard).info = snap.open_risk
+            self.query_one(SlotsCard).info = snap.slots
+            self.query_one(StatusCard).info = snap.rails
+            rails = self.query_one(RailsPanel)
+            rails.info = snap.rails
+            rails.set_class(snap.rails.blocked_by is not None, "-blocked")
+            self.query_one(StatusCard).set_class(snap.rails.blocked_by is not None, "-blocked")
+            self.query_one(HeadroomPanel).info = snap.headroom
+            self.query_one(EquityPanel).info = snap.equity
+            table = self.query_one(PositionsTable)
+            table.show(snap.positions, now_ms)
+            table.border_subtitle = f"{len(snap.positions):,} open"
+            self.query_one(EventsPanel).show(snap.events)
+            self.tick(now_ms)
+
+    def tick(self, now_ms: int) -> None:
+        """Once a second: the clock, the rollover countdown and the age cells, where their text changed."""
+        self.query_one(TitleBar).clock = _utc_minute(now_ms)
+        self.query_one(HeadroomPanel).rollover = fmt.countdown(MS_PER_DAY - now_ms % MS_PER_DAY)
+        self.query_one(PositionsTable).tick(now_ms)
+
+    def show_problem(self, problem: Problem | None, since: str = "") -> None:
+        banner = self.query_one(ProblemBanner)
+        banner.since = since
+        banner.problem = problem
+
+    def set_mode(self, text: str) -> None:
+        self.query_one(TitleBar).mode = text
+
+    def set_root_label(self, text: str) -> None:
+        self.query_one(TitleBar).root_label = text
+
+
+def _utc_minute(now_ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now_ms / 1000))

@@ -1,0 +1,52 @@
+"""What every panel shares: a reactive `info` (a frozen piece of the snapshot) rendered as Content.
+
+A reactive only repaints when the new value differs from the old one, and the snapshot's pieces
+are frozen dataclasses that compare by value, so a reload that changed nothing in a panel costs
+that panel nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from textual.content import Content
+from textual.markup import escape
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ..snapshot import GAIN, LOSS, MUTED, WARN
+
+TONE_STYLE = {LOSS: "$error", GAIN: "$success", MUTED: "$text-muted", WARN: "$warning"}
+
+
+def styled(text: str, tone: str = "", *, bold: bool = False) -> str:
+    """`text` as markup in the theme colour of `tone` (user data is escaped)."""
+    style = TONE_STYLE.get(tone, "")
+    if bold:
+        style = f"bold {style}".strip()
+    safe = escape(text)
+    return f"[{style}]{safe}[/]" if style else safe
+
+
+def lines(rows: Iterable[str]) -> Content:
+    return Content.from_markup("\n".join(rows))
+
+
+def two_columns(label: str, value: str, width: int, *, tone: str = "", label_tone: str = MUTED) -> str:
+    """`label ........ value` padded to `width` cells: the value right-aligned."""
+    gap = max(1, width - len(label) - len(value))
+    return styled(label, label_tone) + " " * gap + styled(value, tone)
+
+
+class InfoPanel(Widget):
+    """A panel that renders one piece of the snapshot; `None` until the first load."""
+
+    info: reactive[Any] = reactive(None)
+
+    def render(self) -> Content:
+        if self.info is None:
+            return Content.from_markup("[$text-muted]loading…[/]")
+        return self.render_info(self.info, self.content_size.width, self.content_size.height)
+
+    def render_info(self, info: Any, width: int, height: int) -> Content:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,42 @@
+"""The tail of the journal: opens, skips with their reasons, closes with R and PnL (newest at the bottom)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ..snapshot import MUTED, EventLine
+from .base import styled
+
+
+def render_events(events: Sequence[EventLine]) -> str:
+    if not events:
+        return styled("no events yet: runtime/journal.jsonl is empty or missing", MUTED)
+    return "\n".join(styled(e.when, MUTED) + "  " + "".join(styled(text, tone) for text, tone in e.parts)
+                     for e in events)
+
+
+class EventsPanel(VerticalScroll):
+    DEFAULT_CSS = """
+    EventsPanel { height: 10; }
+    EventsPanel > Static { width: auto; min-width: 100%; text-wrap: nowrap; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[EventLine, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(styled("loading…", MUTED), id="events-text")
+
+    def show(self, events: tuple[EventLine, ...]) -> None:
+        if events == self._shown:
+            return  # nothing new: no re-render
+        at_end = self._shown is None or self.scroll_y >= self.max_scroll_y
+        self._shown = events
+        self.query_one("#events-text", Static).update(render_events(events))
+        if at_end:  # follow the tail unless the operator scrolled up to read
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
