@@ -45,7 +45,7 @@ class InfoPanel(Widget):
 
     def render(self) -> Content:
         if self.info is None:
-            return Content.from_markup("[$text-muted]loading…[/]")
+            return Content.from_markup("[$text-muted]no data yet[/]")
         return self.render_info(self.info, self.content_size.width, self.content_size.height)
 
     def render_info(self, info: Any, width: int, height: int) -> Content:  # pragma: no cover - abstract

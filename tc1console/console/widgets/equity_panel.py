@@ -37,7 +37,7 @@ class EquityPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Sparkline([], id="equity-spark")
-        yield Static(styled("loading…", MUTED), id="equity-range")
+        yield Static(styled("no data yet", MUTED), id="equity-range")
 
     def watch_info(self, info: EquityInfo | None) -> None:
         if info is None or not self.is_mounted:
@@ -50,6 +50,7 @@ class EquityPanel(Vertical):
 
     def _draw(self, info: EquityInfo) -> None:
         spark = self.query_one(Sparkline)
+        spark.display = bool(info.values)  # an empty sparkline draws a flat line in the loss colour
         width = spark.content_size.width or self.content_size.width
         data = downsample(info.values, width)
         if data != spark.data:

@@ -30,7 +30,7 @@ class EventsPanel(VerticalScroll):
         self._shown: tuple[EventLine, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(styled("loading…", MUTED), id="events-text")
+        yield Static(styled("no data yet", MUTED), id="events-text")
 
     def show(self, events: tuple[EventLine, ...]) -> None:
         if events == self._shown:

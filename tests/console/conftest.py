@@ -1,0 +1,32 @@
+"""Fixtures for the console tests: real roots in tmp_path, built through the live API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tc1console.console.fixtures import build_demo_root, write_default_configs
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # for anything that starts a fresh interpreter
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (Textual's loop) through anyio's pytest plugin."""
+    return "asyncio"
+
+
+@pytest.fixture
+def demo_root(tmp_path: Path) -> Path:
+    """The fixed demo state the snapshots and screenshots use."""
+    return build_demo_root(tmp_path / "tc1-demo")
+
+
+@pytest.fixture
+def fresh_root(tmp_path: Path) -> Path:
+    """Shipped configs and no runtime/ folder at all: a first start."""
+    root = tmp_path / "fresh"
+    write_default_configs(root)
+    return root

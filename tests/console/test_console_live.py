@@ -1,0 +1,225 @@
+"""The console follows runtime/ and configs/ as a bot and a person change them (watcher running)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+
+import pytest
+from console_tools import shown, wait_until
+from textual.worker import WorkerState
+
+from tc1console.console.app import Tc1ConsoleApp
+from tc1console.console.fixtures import FIXED_NOW_MS, MINUTE
+from tc1console.console.widgets.events_panel import EventsPanel
+from tc1console.console.widgets.headroom_panel import HeadroomPanel
+from tc1console.console.widgets.positions_table import PositionsTable
+from tc1console.console.widgets.problem_banner import ProblemBanner
+from tc1console.console.widgets.rails_panel import RailsPanel
+from tc1console.console.widgets.summary_cards import BalanceCard, SlotsCard, StatusCard
+from tc1console.console.widgets.title_bar import TitleBar
+from tc1console.engine.live import LiveRisk
+
+pytestmark = pytest.mark.anyio
+SIZE = (120, 40)
+
+
+def make_app(root) -> Tc1ConsoleApp:
+    app = Tc1ConsoleApp(root, clock=lambda: FIXED_NOW_MS, label="root")
+    app.animation_level = "none"
+    return app
+
+
+def open_btc(live: LiveRisk, trade_id: str = "b1", minutes_ago: int = 5) -> dict:
+    return live.try_open(trade_id=trade_id, symbol="BTCUSDT", is_long=True,
+                         entry_ts_ms=FIXED_NOW_MS - minutes_ago * MINUTE, entry_price=60_000.0,
+                         stop_price=59_400.0)
+
+
+async def test_fresh_root_without_runtime_shows_initial_balance_then_follows_the_first_trade(fresh_root):
+    assert not (fresh_root / "runtime").exists()
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+        main = app.main
+        assert "10,000.00" in shown(main.query_one(BalanceCard))
+        assert "no state yet" in shown(main.query_one(TitleBar))
+        assert main.query_one(PositionsTable).row_count == 0
+        assert app.problem is None and not main.query_one(ProblemBanner).display
+        assert "no events yet" in str(main.query_one(EventsPanel).query_one("#events-text").render())
+
+        # The bot's first call creates runtime/: the watch moves from the root onto it.
+        live = LiveRisk(fresh_root)
+        alloc = open_btc(live)
+        assert alloc["skipped_reason"] is None
+        table = main.query_one(PositionsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, "the new position in the table")
+        assert table.trade_ids == ["b1"]
+        row = [cell.plain.strip() for cell in table.get_row("b1")]
+        assert row[:3] == ["b1", "BTCUSDT", "long"]
+        assert row[3] == f"{alloc['qty']:.3f}"  # BTCUSDT's step is 0.001
+        assert row[4:6] == ["60,000.00", "59,400.00"]
+        assert row[8] == "5m00s"
+        assert "1 / 5 open" in shown(main.query_one(SlotsCard))
+
+
+async def test_a_losing_close_moves_balance_rails_headroom_and_events(fresh_root):
+    live = LiveRisk(fresh_root)
+    open_btc(live, "b1", minutes_ago=30)
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.main.query_one(PositionsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, "the open position")
+        seq = app.snapshot.seq
+        done = live.close(trade_id="b1", exit_ts_ms=FIXED_NOW_MS - MINUTE, exit_price=59_400.0)
+        assert done["pnl_after_fees"] < 0
+        await wait_until(pilot, lambda: app.snapshot.seq > seq and table.row_count == 0, "the close")
+        main = app.main
+        balance = shown(main.query_one(BalanceCard))
+        assert f"{done['balance_after']:,.2f}" in balance
+        assert f"{done['pnl_after_fees']:,.2f}" in balance  # today's change: a loss, signed
+        loss = -done["pnl_after_fees"]
+        assert f"{loss:,.2f} / 200.00" in shown(main.query_one(RailsPanel))
+        assert f"{200 - loss:,.2f}" in shown(main.query_one(HeadroomPanel))
+        events = str(main.query_one(EventsPanel).query_one("#events-text").render())
+        assert f"{done['R_multiple']:+.2f}R" in events and f"pnl {done['pnl_after_fees']:,.2f}" in events
+
+
+async def test_changes_show_within_a_quarter_second(fresh_root):
+    """Latency from a committed trade to the panel showing it (awatch step 50 ms, debounce 150 ms)."""
+    live = LiveRisk(fresh_root)
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+        table = app.main.query_one(PositionsTable)
+        await pilot.pause(0.3)  # let the watch settle on runtime/ before timing it
+        latencies = []
+        for i in range(5):
+            open_btc(live, f"b{i}", minutes_ago=1)
+            latencies.append(await wait_until(pilot, lambda: table.row_count == i + 1, f"position {i}"))
+        # Generous against a loaded CI machine; the median is what the spec's quarter second is about.
+        print("latencies", [round(x, 3) for x in latencies])
+        assert statistics.median(latencies) < 0.25, latencies
+
+
+async def test_corrupt_state_file_keeps_last_view_with_a_banner_that_clears(fresh_root):
+    live = LiveRisk(fresh_root)
+    open_btc(live)
+    state = fresh_root / "runtime" / "risk_state.json"
+    good = state.read_bytes()
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main
+        banner = main.query_one(ProblemBanner)
+        table = main.query_one(PositionsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, "the first read")
+        before = shown(main.query_one(BalanceCard))
+
+        state.write_bytes(good[: len(good) // 2])  # half-written, by hand (not atomic)
+        await wait_until(pilot, lambda: banner.display, "the banner")
+        text = str(banner.render())
+        assert "runtime/risk_state.json" in text and "not valid JSON" in text
+        assert "last good view" in text
+        assert table.row_count == 1 and shown(main.query_one(BalanceCard)) == before
+
+        state.write_bytes(good)
+        await wait_until(pilot, lambda: not banner.display, "the banner to clear")
+        assert app.problem is None and table.row_count == 1
+
+
+async def test_missing_state_file_and_bad_config_are_named_in_the_banner(fresh_root):
+    live = LiveRisk(fresh_root)
+    open_btc(live)
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        banner = app.main.query_one(ProblemBanner)
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+
+        state = fresh_root / "runtime" / "risk_state.json"
+        kept = state.read_bytes()
+        state.unlink()
+        await wait_until(pilot, lambda: banner.display, "the missing-file banner")
+        assert "runtime/risk_state.json: missing" in str(banner.render())
+        state.write_bytes(kept)
+        await wait_until(pilot, lambda: not banner.display, "the banner to clear")
+
+        policy = fresh_root / "configs" / "risk_policy.toml"
+        text = policy.read_text()
+        policy.write_text(text.replace("daily_loss_cap = 200.0", "daily_loss_cap = -5"))
+        await wait_until(pilot, lambda: banner.display, "the config banner")
+        assert "configs/risk_policy.toml" in str(banner.render())
+        policy.write_text(text.replace("daily_loss_cap = 200.0", "daily_loss_cap = 50.0"))
+        await wait_until(pilot, lambda: not banner.display, "the banner to clear")
+        assert "/ 50.00" in shown(app.main.query_one(RailsPanel))  # the edited cap shows at once
+
+
+async def test_tmp_files_and_the_lock_do_not_wake_the_console(fresh_root):
+    live = LiveRisk(fresh_root)
+    open_btc(live)
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+        await pilot.pause(0.4)
+        loads = app.loads
+        runtime = fresh_root / "runtime"
+        (runtime / ".risk_state.json.123.456.tmp").write_text("{")
+        (runtime / "notes.txt").write_text("x")
+        (runtime / ".lock").write_text("")
+        await pilot.pause(0.5)
+        assert app.loads == loads
+
+
+async def test_a_blocked_rail_turns_the_status_red(fresh_root):
+    live = LiveRisk(fresh_root)
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+        for i in range(10):  # losses of ~80 each until the 200 daily loss cap refuses the next entry
+            if open_btc(live, f"l{i}", minutes_ago=20 - i)["skipped_reason"]:
+                break
+            live.close(trade_id=f"l{i}", exit_ts_ms=FIXED_NOW_MS - 10 * MINUTE + i, exit_price=59_000.0)
+        status = app.main.query_one(StatusCard)
+        await wait_until(pilot, lambda: "BLOCKED" in shown(status), "the blocked status")
+        assert "daily loss cap" in shown(status)
+        assert status.has_class("-blocked")
+        assert "BLOCKED: daily_loss_cap" in shown(app.main.query_one(RailsPanel))
+
+
+async def test_the_watcher_stops_when_the_app_exits(fresh_root):
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+        workers = list(app.workers)
+        assert any(w.group == "watch" and w.state == WorkerState.RUNNING for w in workers)
+        await pilot.press("q")
+    assert app._stop.is_set()
+    assert all(w.state in (WorkerState.CANCELLED, WorkerState.SUCCESS) for w in workers)
+
+
+async def test_runtime_folder_removed_and_recreated_is_followed(fresh_root):
+    live = LiveRisk(fresh_root)
+    open_btc(live)
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.main.query_one(PositionsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, "the first read")
+        shutil.rmtree(fresh_root / "runtime")
+        await wait_until(pilot, lambda: "no state yet" in shown(app.main.query_one(TitleBar)), "a fresh view")
+        assert table.row_count == 0
+        live = LiveRisk(fresh_root)
+        open_btc(live, "again")
+        await wait_until(pilot, lambda: table.trade_ids == ["again"], "the trade in the new runtime/")
+
+
+async def test_hand_written_state_loads_as_the_spec_allows(fresh_root):
+    runtime = fresh_root / "runtime"
+    runtime.mkdir()
+    (runtime / "risk_state.json").write_text(json.dumps(
+        {"balance": 2500.0, "total_open_risk": 0.0, "open_positions": {}, "equity_points": []}))
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+        assert "2,500.00" in shown(app.main.query_one(BalanceCard))
+        assert "not journaled yet" in shown(app.main.query_one(TitleBar))
+        assert app.problem is None
