@@ -145,13 +145,12 @@ class _Tally:
     """Running figures over the closes, in close order (the equity curve's order)."""
 
     __slots__ = ("closes", "wins", "losses", "gross_profit", "gross_loss", "total_R", "total_fees",
-                 "peak", "max_dd", "max_dd_pct", "last_ts")
+                 "peak", "max_dd", "max_dd_pct")
 
     def __init__(self, balance: float) -> None:
         self.closes = self.wins = self.losses = 0
         self.gross_profit = self.gross_loss = self.total_R = self.total_fees = 0.0
         self.peak, self.max_dd, self.max_dd_pct = balance, 0.0, 0.0
-        self.last_ts: int | None = None
 
     def add(self, c: CloseResult) -> None:
         self.closes += 1
@@ -203,41 +202,51 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
 
     # open_allocations.csv is in input order while events run in time order: results wait in
     # `pending` until every earlier row is written, so memory follows the input's disorder, not n.
-    pending: list[OpenResult | None] = [None] * n
+    pending: list[OpenResult | None] = [None] * (n + 1)  # pending[n] stays None: a sentinel
     for i, r in t.invalid.items():
         pending[i] = r
     cursor = 0
 
     def flush() -> None:
         nonlocal cursor
-        while cursor < n and (r := pending[cursor]) is not None:
+        while (r := pending[cursor]) is not None:
             write_open((*r, lines[cursor]))
             pending[cursor] = None
             cursor += 1
 
+    heap: list[tuple[int, int]] = []  # (exit_ts_ms, input position) of each taken trade
+    inf = float("inf")
+
+    def close_due(until: float) -> float:
+        """Close every pending exit stamped <= until; return the next exit's time."""
+        while heap and heap[0][0] <= until:
+            x_ts, x = heappop(heap)
+            c = close(tids[x], x_ts, xps[x])  # the live API's risk_close, exactly
+            write_close(c)
+            write_point((x_ts, c.balance_after))
+            add(c)
+        return heap[0][0] if heap else inf
+
     flush()
     if len(order):
         write_point((ets[order[0]], engine.balance))  # the start point: first event, initial balance
-    heap: list[tuple[int, int]] = []
-    inf = float("inf")
     next_exit = inf
     for start in range(0, len(order), CHUNK):
         tick(n + start)
         for i in order[start:start + CHUNK]:
             ts = ets[i]
-            while next_exit <= ts:
-                x_ts, x = heappop(heap)
-                c = close(tids[x], x_ts, xps[x])
-                write_close(c)
-                write_point((x_ts, c.balance_after))
-                add(c)
-                next_exit = heap[0][0] if heap else inf
+            if next_exit <= ts:
+                next_exit = close_due(ts)
             tid = tids[i]
             known = positions.get(tid) if check_retry else None
-            r = try_open(tid, syms[i], longs[i], ts, eps[i], sps[i])
-            pending[i] = r
-            if i == cursor:
-                flush()
+            r = try_open(tid, syms[i], longs[i], ts, eps[i], sps[i])  # the live API's risk_try_open
+            if i == cursor:  # in input order: write it now, and any rows that waited for it
+                write_open((*r, lines[i]))
+                cursor += 1
+                if pending[cursor] is not None:
+                    flush()
+            else:
+                pending[i] = r
             reason = r.skipped_reason
             if reason is not None:
                 skipped[reason] += 1
@@ -253,12 +262,7 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
                     peak_open = len(positions)
                 if engine.total_open_risk > peak_risk:
                     peak_risk = engine.total_open_risk
-    while heap:  # the exits still pending after the last entry, in time order
-        x_ts, x = heappop(heap)
-        c = close(tids[x], x_ts, xps[x])
-        write_close(c)
-        write_point((x_ts, c.balance_after))
-        add(c)
+    close_due(inf)  # the exits still pending after the last entry, in time order
     flush()
     for i, r in t.invalid.items():
         skipped[r.skipped_reason] += 1

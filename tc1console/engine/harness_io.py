@@ -1,9 +1,13 @@
 """Read a backtest trades CSV into compact columns, following the input rules of ENGINE.md §5.
 
 A row that cannot be used (a blank or unparsable field, an exit before its entry, a wrong field
-count) becomes a ready-made `invalid_input` OpenResult whose detail names the field and the CSV
-line; it never aborts the run. Only a file that cannot be read at all, or lacks a required column,
-raises InputError. Standard library only: this module sits in the headless engine.
+count) becomes a ready-made `invalid_input` OpenResult whose detail names the field and the line
+the row starts on; it never aborts the run. Only a file that cannot be read, is empty, lacks a
+required column or that the csv module gives up on raises InputError.
+
+Speed: rows are read in chunks and each column converted with C-level `map` calls; a chunk with
+any problem goes row by row instead, so the careful checks cost nothing on clean input.
+Standard library only: this module sits in the headless engine.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from itertools import islice, repeat
+from math import isnan
+from operator import floordiv, le, lt, sub
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .core import _MAX_PRICE, INVALID_INPUT, MAX_TS_MS, OpenResult
 from .errors import InputError
@@ -26,7 +33,7 @@ TIME_FIELDS = ("timestamp", "exit_time")
 _WHAT = {"side": "long/short/buy/sell or 1/-1", "timestamp": "an ISO 8601 time or an epoch number",
          "exit_time": "an ISO 8601 time or an epoch number"}
 MS_THRESHOLD = 100_000_000_000  # an epoch number >= 1e11 is milliseconds, below it seconds
-TICK_ROWS = 8192  # rows between two calls of `tick` (progress and cancel checks)
+CHUNK_ROWS = 512  # rows parsed per step; `tick` (progress and cancel) runs between steps
 
 _SIDES = {"long": True, "buy": True, "1": True, "+1": True, "short": False, "sell": False, "-1": False}
 _EPOCH = datetime(1970, 1, 1)
@@ -123,12 +130,12 @@ class Trades:
         return array("q", sorted(valid, key=self.entry_ts.__getitem__))
 
 
-class _BadRow(Exception):
-    pass
-
-
 def read_trades(path: Path | str, tick: Callable[[int], None] | None = None) -> Trades:
-    """Parse the trades CSV at `path`. `tick(rows_so_far)` runs every TICK_ROWS rows (it may raise)."""
+    """Parse the trades CSV at `path`. `tick(rows_so_far)` runs every CHUNK_ROWS rows (it may raise).
+
+    Raises InputError when the file cannot be read, is empty, lacks a required column, or is
+    broken beyond one row (the csv module gives up, e.g. a stray quote swallowing the file).
+    """
     path = Path(path)
     try:
         f = open(path, newline="", encoding="utf-8-sig")
@@ -142,9 +149,19 @@ def read_trades(path: Path | str, tick: Callable[[int], None] | None = None) -> 
                 raise InputError(f"{path}: file is empty; expected a header row with the columns "
                                  f"{', '.join(REQUIRED)}")
             trades = Trades(path)
-            _read_rows(reader, _columns(header, path), trades, tick)
+            rows_in = _RowReader(_columns(header, path), trades)
+            while True:
+                start = reader.line_num
+                rows = list(islice(reader, CHUNK_ROWS))
+                if not rows:
+                    break
+                if tick is not None:
+                    tick(len(trades))
+                rows_in.add(rows, _line_numbers(rows, start, reader.line_num))
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text near line {reader.line_num + 1} ({exc.reason})") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: unreadable CSV near line {reader.line_num} ({exc})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
     if not len(trades):
@@ -167,85 +184,179 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
     return cols
 
 
-def _read_rows(reader, cols: dict[str, int], t: Trades, tick: Callable[[int], None] | None) -> None:
-    # The hot loop: one try per row, cached symbol/side lookups, bound appends, typed arrays.
-    # Any exception sends the row to `_check_row`, which is the one validator and names the problem.
-    width = cols["_width"]
-    i_sym, i_side, i_ts, i_ep, i_sp, i_xt, i_xp = (cols[c] for c in REQUIRED)
-    i_id = cols.get(TRADE_ID)
-    t.has_trade_ids = i_id is not None
-    symbols: dict[str, str] = {}
-    sides: dict[str, bool] = {}
-    seen: set[str] = set()
-    suffix: dict[str, int] = {}
-    max_price = _MAX_PRICE  # the engine's own bound: an exit it would refuse is caught here
-    to_ms = parse_time_ms
-    add_id, add_sym, add_long = t.trade_ids.append, t.symbols.append, t.is_long.append
-    add_ts, add_ep, add_sp = t.entry_ts.append, t.entry_price.append, t.stop_price.append
-    add_xt, add_xp, add_line = t.exit_ts.append, t.exit_price.append, t.lines.append
-    invalid = t.invalid
-    last_ts = -math.inf
-    in_order = True
-    idx = 0
-    last_error_line = -1
-    rows = iter(reader)
-    while True:
+def _line_numbers(rows: list[list[str]], before: int, after: int) -> "range | list[int]":
+    """The file line each row starts on; `before`/`after` are the reader's line_num around the chunk."""
+    if after - before == len(rows):  # one physical line per row, the usual case
+        return range(before + 1, after + 1)
+    lines, line = [], before + 1
+    for row in rows:  # some quoted field spans lines: count its line breaks as the reader does
+        lines.append(line)
+        line += 1 + sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in row)
+    return lines
+
+
+class _BadRow(Exception):
+    pass
+
+
+class _RowReader:
+    """Appends chunks of CSV rows to a Trades table.
+
+    The columnar path converts a whole chunk with C-level `map` calls and takes it only if every
+    row is clean; otherwise the chunk goes row by row, where `_check_row` names each bad row's
+    problem. Both paths use the same conversions, so they agree on every value.
+    """
+
+    def __init__(self, cols: dict[str, int], t: Trades) -> None:
+        self.cols, self.t = cols, t
+        self.width = cols["_width"]
+        self.i_sym, self.i_side, self.i_ts, self.i_ep, self.i_sp, self.i_xt, self.i_xp = (
+            cols[c] for c in REQUIRED)
+        self.i_id = cols.get(TRADE_ID)
+        t.has_trade_ids = self.i_id is not None
+        self.symbols: dict[str, str] = {}  # raw cell -> symbol
+        self.sides: dict[str, bool] = {}  # raw cell -> is_long
+        self.seen: set[str] = set()  # trade_ids so far, to make the defaults unique
+        self.suffix: dict[str, int] = {}
+        self.last_ts: float = -math.inf
+
+    def add(self, rows: list[list[str]], lines: "range | list[int]") -> None:
+        if not self._columnar(rows, lines):
+            self._row_by_row(rows, lines)
+
+    # --- the fast path ----------------------------------------------------------------------------
+
+    def _columnar(self, rows: list[list[str]], lines: "range | list[int]") -> bool:
+        if set(map(len, rows)) != {self.width}:
+            return False
+        columns = list(zip(*rows))
+        syms = _lookup(self.symbols, columns[self.i_sym], _symbol)
+        longs = _lookup(self.sides, columns[self.i_side], parse_side)
+        ets = _times(columns[self.i_ts])
+        xts = _times(columns[self.i_xt])
+        if syms is None or longs is None or ets is None or xts is None:
+            return False
         try:
-            row = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # e.g. a field over the csv module's size limit: skip that row
-            if reader.line_num == last_error_line:
-                raise InputError(f"{t.path}: unreadable CSV at line {reader.line_num} ({exc})") from None
-            last_error_line = reader.line_num
-            row = exc
-        line = reader.line_num
-        if not row:
-            continue  # a blank line is not a trade
-        if tick is not None and not idx % TICK_ROWS:
-            tick(idx)
+            eps = array("d", map(float, columns[self.i_ep]))
+            sps = array("d", map(float, columns[self.i_sp]))
+            xps = array("d", map(float, columns[self.i_xp]))
+        except ValueError:
+            return False
+        if any(map(isnan, xps)) or min(xps) <= 0 or max(xps) >= _MAX_PRICE or any(map(lt, xts, ets)):
+            return False
+        ids = self._ids(columns[self.i_id] if self.i_id is not None else None, syms, ets)
+        if ids is None:
+            return False
+        t = self.t
+        if ets[0] < self.last_ts or not all(map(le, ets, islice(ets, 1, None))):
+            t.in_order = False
+        self.last_ts = ets[-1]
+        t.trade_ids += ids
+        t.symbols += syms
+        t.is_long += longs
+        t.entry_ts.extend(ets)
+        t.entry_price.extend(eps)
+        t.stop_price.extend(sps)
+        t.exit_ts.extend(xts)
+        t.exit_price.extend(xps)
+        t.lines.extend(lines)
+        return True
+
+    def _ids(self, col: tuple[str, ...] | None, syms: list[str], ets: list[int]) -> list[str] | None:
+        """The chunk's trade_ids, or None when some need the row-by-row rules (blank, repeated)."""
+        if col is not None:
+            ids = list(map(str.strip, col))
+            if not all(ids):
+                return None
+        else:
+            ids = list(map("{}_{}".format, syms, ets))  # the default: f"{symbol}_{entry_ts_ms}"
+        if len(set(ids)) != len(ids) or not self.seen.isdisjoint(ids):
+            return None
+        self.seen.update(ids)
+        return ids
+
+    # --- the careful path -------------------------------------------------------------------------
+
+    def _row_by_row(self, rows: list[list[str]], lines: "range | list[int]") -> None:
+        t, cols, width = self.t, self.cols, self.width
+        i_sym, i_side, i_ts, i_ep = self.i_sym, self.i_side, self.i_ts, self.i_ep
+        i_sp, i_xt, i_xp, i_id = self.i_sp, self.i_xt, self.i_xp, self.i_id
+        symbols, sides, seen, suffix = self.symbols, self.sides, self.seen, self.suffix
+        for row, line in zip(rows, lines):
+            if not row:
+                continue  # a blank line is not a trade
+            idx = len(t.lines)
+            try:
+                if len(row) != width:
+                    raise _BadRow
+                sym = symbols.get(row[i_sym]) or _symbol(row[i_sym])
+                is_long = sides.get(row[i_side])
+                if is_long is None:
+                    is_long = parse_side(row[i_side])
+                ts = parse_time_ms(row[i_ts])
+                entry, stop = float(row[i_ep]), float(row[i_sp])
+                xts = parse_time_ms(row[i_xt])
+                xpx = float(row[i_xp])
+                if xts < ts or not 0 < xpx < _MAX_PRICE:
+                    raise _BadRow
+            except Exception:
+                checked = _check_row(row, line, cols)
+                if isinstance(checked, OpenResult):
+                    t.invalid[idx] = checked
+                    t.trade_ids.append(""), t.symbols.append(""), t.is_long.append(False)
+                    t.entry_ts.append(0), t.entry_price.append(0.0), t.stop_price.append(0.0)
+                    t.exit_ts.append(0), t.exit_price.append(0.0), t.lines.append(line)
+                    continue
+                sym, is_long, ts, entry, stop, xts, xpx = checked  # only stricter than the check
+            tid = row[i_id].strip() if i_id is not None else ""
+            if not tid:
+                tid = f"{sym}_{ts}"
+                if tid in seen:  # made unique in input order: X, X_2, X_3, ...
+                    k = suffix.get(tid, 2)
+                    while f"{tid}_{k}" in seen:
+                        k += 1
+                    suffix[tid] = k + 1
+                    tid = f"{tid}_{k}"
+            seen.add(tid)
+            if ts < self.last_ts:
+                t.in_order = False
+            self.last_ts = ts
+            t.trade_ids.append(tid), t.symbols.append(sym), t.is_long.append(is_long)
+            t.entry_ts.append(ts), t.entry_price.append(entry), t.stop_price.append(stop)
+            t.exit_ts.append(xts), t.exit_price.append(xpx), t.lines.append(line)
+
+
+def _lookup(cache: dict[str, Any], col: tuple[str, ...], parse: Callable[[str], Any]) -> list | None:
+    """Each raw cell through `parse`, once per distinct cell; None if one does not parse."""
+    try:
+        return list(map(cache.__getitem__, col))
+    except KeyError:
+        pass
+    try:
+        for raw in set(col).difference(cache):
+            cache[raw] = parse(raw)
+    except ValueError:
+        return None
+    return list(map(cache.__getitem__, col))
+
+
+def _times(col: tuple[str, ...]) -> list[int] | None:
+    """A column of times as ms (the same values as parse_time_ms), or None if one does not parse."""
+    try:
+        if any(map(str.isdigit, col)):  # whole-number epochs (and ambiguous YYYYMMDD): as numbers
+            ms = list(map(parse_time_ms, col))
+        else:
+            dts = list(map(_fromisoformat, col))
+            epoch = _EPOCH if dts[0].tzinfo is None else _EPOCH_UTC  # mixed: TypeError below
+            ms = list(map(floordiv, map(sub, dts, repeat(epoch)), repeat(_MS)))
+    except (ValueError, TypeError):
         try:
-            if len(row) != width:
-                raise _BadRow
-            sym = symbols.get(row[i_sym])
-            if sym is None:
-                sym = symbols[row[i_sym]] = _symbol(row[i_sym])
-            is_long = sides.get(row[i_side])
-            if is_long is None:
-                is_long = sides[row[i_side]] = parse_side(row[i_side])
-            ts = to_ms(row[i_ts])
-            entry = float(row[i_ep])
-            stop = float(row[i_sp])
-            xts = to_ms(row[i_xt])
-            xpx = float(row[i_xp])
-            if xts < ts or not 0 < xpx < max_price:
-                raise _BadRow
-        except Exception:
-            checked = _check_row(row, line, cols)
-            if isinstance(checked, OpenResult):
-                invalid[idx] = checked
-                add_id(""), add_sym(""), add_long(False), add_ts(0), add_ep(0.0), add_sp(0.0)
-                add_xt(0), add_xp(0.0), add_line(line)
-                idx += 1
-                continue
-            sym, is_long, ts, entry, stop, xts, xpx = checked  # fast path was stricter: accept
-        tid = row[i_id].strip() if i_id is not None else ""
-        if not tid:
-            tid = f"{sym}_{ts}"
-            if tid in seen:  # made unique in input order: X, X_2, X_3, ...
-                k = suffix.get(tid, 2)
-                while f"{tid}_{k}" in seen:
-                    k += 1
-                suffix[tid] = k + 1
-                tid = f"{tid}_{k}"
-        seen.add(tid)
-        if ts < last_ts:
-            in_order = False
-        last_ts = ts
-        add_id(tid), add_sym(sym), add_long(is_long), add_ts(ts), add_ep(entry), add_sp(stop)
-        add_xt(xts), add_xp(xpx), add_line(line)
-        idx += 1
-    t.in_order = in_order
+            ms = list(map(parse_time_ms, col))
+        except ValueError:
+            return None
+    if min(ms) <= -MAX_TS_MS or max(ms) >= MAX_TS_MS:
+        return None
+    return ms
 
 
 def _symbol(text: str) -> str:
@@ -255,10 +366,8 @@ def _symbol(text: str) -> str:
     return symbol
 
 
-def _check_row(row: list[str] | csv.Error, line: int, cols: dict[str, int]):
+def _check_row(row: list[str], line: int, cols: dict[str, int]):
     """The row's parsed values, or the invalid_input OpenResult naming its first bad field."""
-    if isinstance(row, csv.Error):
-        return _invalid([], cols, f"line {line}: unreadable CSV row ({row})")
     width = cols["_width"]
     if len(row) != width:
         return _invalid(row, cols, f"line {line}: expected {width} fields, got {len(row)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness_tools import HEADER, Run, write_configs, write_trades
+from harness_tools import HEADER, Run, read_csv, write_configs, write_trades
 from tc1console.engine.errors import InputError
 from tc1console.engine.harness import run_harness
 from tc1console.engine.harness_io import parse_side, parse_time_ms
@@ -57,6 +57,7 @@ def test_sides_reach_the_engine_as_bools(tmp_path):
     ("1704067200.1239", T0 + 123),
     (f"{T0}.7", T0),
     ("1.7040672e9", T0),
+    ("20240101", 20_240_101_000),  # a whole number is an epoch (here seconds), never ISO basic
 ])
 def test_time_formats(text, ms):
     """ENGINE.md §5: ISO 8601 (naive = UTC) or epoch number (>= 1e11 ms, else s)."""
@@ -160,18 +161,27 @@ def test_engine_rejected_row_is_invalid_input_via_the_engine(tmp_path):
 
 
 def test_line_numbers_count_blank_and_multiline_rows(tmp_path):
-    """ENGINE.md §5: the line number is the CSV file's line; a blank line is not a trade."""
+    """ENGINE.md §5: the line number is the file line a row starts on; a blank line is not a trade."""
     text = "\n".join([HEADER, row(), "", row(entry="bad"), 'BTC,"lo\nng",2024,1,2,3,4', row(entry="x")]) + "\n"
     path = tmp_path / "t.csv"
     path.write_text(text, encoding="utf-8")
     risk, _ = write_configs(tmp_path)
     s = run_harness(path, risk, tmp_path / "out")
     assert s["trades_in"] == 4
-    from harness_tools import read_csv
     opens = read_csv(tmp_path / "out" / "open_allocations.csv")
-    assert [r["line"] for r in opens] == ["2", "4", "6", "7"]
+    assert [r["line"] for r in opens] == ["2", "4", "5", "7"]  # the quoted field spans lines 5-6
     assert opens[1]["detail"].startswith("line 4: entry_price")
     assert opens[3]["detail"] == "line 7: entry_price 'x' is not a number"
+
+
+def test_crlf_line_endings(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(("\r\n".join([HEADER, row(), row(entry="x"), row()]) + "\r\n").encode())
+    risk, _ = write_configs(tmp_path)
+    run_harness(path, risk, tmp_path / "out")
+    opens = read_csv(tmp_path / "out" / "open_allocations.csv")
+    assert [r["line"] for r in opens] == ["2", "3", "4"]
+    assert opens[1]["detail"] == "line 3: entry_price 'x' is not a number"
 
 
 def test_utf8_bom_header_is_read(tmp_path):
