@@ -34,12 +34,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _root_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--root", metavar="DIR", default=None,
+    # SUPPRESS, not None: `tc1 --root X policy show` must not be undone by the subcommand's default.
+    p.add_argument("--root", metavar="DIR", default=argparse.SUPPRESS,
                    help="folder holding configs/ and runtime/ (default: $TC1_ROOT, else the current folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="TC1 risk engine: console, dashboard, rails, harness and tools.")
+    _root_arg(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("console", help="the live operations console (Textual)")
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("policy", help="the safety rails and their per-day counters")
+    _root_arg(p)
     psub = p.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     q = psub.add_parser("show", help="the rails config and the per-day counters")
     _root_arg(q)
@@ -83,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("state", help="runtime state tools")
+    _root_arg(p)
     ssub = p.add_subparsers(dest="state_command", metavar="ACTION", required=True)
     q = ssub.add_parser("rebuild", help="rebuild runtime/ state files from the journal")
     _root_arg(q)
@@ -97,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra and args.command != "harness":
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.extra = extra
+        args.root = getattr(args, "root", None)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130

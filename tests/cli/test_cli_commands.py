@@ -143,7 +143,6 @@ def test_demo_stops_cleanly_on_ctrl_c(root: Path) -> None:
 
 
 def test_harness_runs_a_small_csv(tmp_path: Path, root: Path) -> None:
-    pytest.importorskip("tc1console.engine.harness")
     csv = tmp_path / "trades.csv"
     csv.write_text("symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price\n"
                    "BTCUSDT,long,2025-01-01T00:00:00Z,50000,49500,2025-01-01T01:00:00Z,50500\n"
@@ -182,8 +181,6 @@ ERRORS = {
 @pytest.mark.parametrize("case", list(ERRORS), ids=list(ERRORS))
 def test_errors_are_one_line_on_stderr_never_a_traceback(root: Path, case: str) -> None:
     prepare, args, fragments = ERRORS[case]
-    if case.startswith("harness"):
-        pytest.importorskip("tc1console.engine.harness")
     target = prepare(root)
     files_before = {p: p.read_bytes() for p in Path(target).rglob("*") if p.is_file()}
     proc = tc1(*args, root=target, cwd=target)
@@ -191,6 +188,14 @@ def test_errors_are_one_line_on_stderr_never_a_traceback(root: Path, case: str) 
     assert_one_line_error(proc, *fragments)
     if "corrupt" in case:  # and a refusal leaves the files exactly as they were
         assert {p: p.read_bytes() for p in Path(target).rglob("*") if p.is_file()} == files_before
+
+
+@pytest.mark.parametrize("where", ["top", "group", "leaf"])
+def test_root_may_come_before_or_after_the_subcommand(traded: Path, where: str) -> None:
+    argv = {"top": ["--root", str(traded), "policy", "show", "--json"],
+            "group": ["policy", "--root", str(traded), "show", "--json"],
+            "leaf": ["policy", "show", "--json", "--root", str(traded)]}[where]
+    assert json.loads(tc1(*argv).stdout)["days"][TODAY]["entries"] == 2
 
 
 def test_help_lists_every_command() -> None:
