@@ -58,16 +58,16 @@ def price(value: float | None) -> str:
 
 
 def age(ms: int) -> str:
-    """How long a position has been open: `42s`, `12m05s`, `3h07m`, `2d04h`.
+    """How long a position has been open: `42s`, `12m`, `3h07m`, `2d04h`.
 
-    Seconds only while under an hour, so an old book changes its cells once a minute, not every tick.
+    Seconds only in the first minute: an idle console repaints the column once a minute, not every tick.
     """
     s = max(0, int(ms) // 1000)
     if s < 60:
         return f"{s}s"
-    m, s = divmod(s, 60)
+    m = s // 60
     if m < 60:
-        return f"{m}m{s:02d}s"
+        return f"{m}m"
     h, m = divmod(m, 60)
     if h < 48:
         return f"{h}h{m:02d}m"
@@ -76,11 +76,11 @@ def age(ms: int) -> str:
 
 
 def countdown(ms: int) -> str:
-    """`9h27m05s` to the next UTC midnight (always under a day)."""
+    """Time to the next UTC midnight: `9h27m`, and to the second in the last hour (`4m05s`)."""
     s = max(0, int(ms) // 1000)
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
 
 
 def bar(fraction: float | None, width: int) -> tuple[str, str]:

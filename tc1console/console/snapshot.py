@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from ..engine import store
 from ..engine.config import OverlayConfig, PolicyConfig
+from ..engine.core import EQUITY_WINDOW
 from ..engine.store import Loaded
 from ..engine.view import account_view
 from . import format as fmt
@@ -88,7 +89,9 @@ class HeadroomInfo:
 
 @dataclass(frozen=True, slots=True)
 class EquityInfo:
-    values: tuple[float, ...]  # balances after each close in the kept window, oldest first
+    values: tuple[float, ...]  # balances after each close in the kept window (from the start balance
+    # while the window still holds the whole history), oldest first
+    closes: int
     low: float | None
     high: float | None
     last: float | None
@@ -149,9 +152,11 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
             str(x["symbol"]), x["side"], fmt.qty(x["qty"], step), fmt.price(x["entry_price"]),
             fmt.price(x["stop_price"]), fmt.money(x["risk_amount"]), fmt.pct(x["risk_pct"]))))
 
-    values = tuple(bal for _, bal in engine.equity_points)
     points = engine.equity_points
-    equity = EquityInfo(values, min(values) if values else None, max(values) if values else None,
+    values = tuple(bal for _, bal in points)
+    if values and len(values) < EQUITY_WINDOW:
+        values = (engine.start_balance, *values)  # the whole history is kept: the curve starts at the start
+    equity = EquityInfo(values, len(points), min(values) if values else None, max(values) if values else None,
                         values[-1] if values else None, points[0][0] if points else None,
                         points[-1][0] if points else None)
 

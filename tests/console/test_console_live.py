@@ -60,7 +60,7 @@ async def test_fresh_root_without_runtime_shows_initial_balance_then_follows_the
         assert row[:3] == ["b1", "BTCUSDT", "long"]
         assert row[3] == f"{alloc['qty']:.3f}"  # BTCUSDT's step is 0.001
         assert row[4:6] == ["60,000.00", "59,400.00"]
-        assert row[8] == "5m00s"
+        assert row[8] == "5m"
         assert "1 / 5 open" in shown(main.query_one(SlotsCard))
 
 

@@ -92,7 +92,7 @@ async def test_10000_equity_points_are_downsampled_to_the_sparkline_width(fresh_
         await wait_until(pilot, lambda: app.loads >= 1, "the first read")
         # The engine keeps a window of equity points in its files; the panel must cope with far more.
         values = tuple(100_000 + ((k * 7919) % 1000) - 500.0 + k / 10 for k in range(10_000))
-        equity = EquityInfo(values, min(values), max(values), values[-1], FIXED_NOW_MS - 10_000, FIXED_NOW_MS)
+        equity = EquityInfo(values, len(values), min(values), max(values), values[-1], FIXED_NOW_MS - 10_000, FIXED_NOW_MS)
         start = time.monotonic()
         app.post_message(SnapshotLoaded(dataclasses.replace(app.snapshot, equity=equity)))
         spark = app.main.query_one(Sparkline)

@@ -64,7 +64,7 @@ class EquityPanel(Vertical):
     def _range_text(info: EquityInfo, width: int) -> str:
         if not info.values:
             return styled("no closed trades yet", MUTED)
-        points = len(info.values)
+        points = info.closes
         span = f"{fmt.money(info.low)} – {fmt.money(info.high)}"
         last = fmt.money(info.last)
         count = f"{points:,} close{'s' if points != 1 else ''}, last "
