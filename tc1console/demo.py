@@ -119,9 +119,9 @@ def run_demo(root: str | os.PathLike[str] | None, *, seed: int = 0, interval_s: 
         pass
     stats["open_positions"] = len(trades)
     stats["balance"] = _balance(live)
-    say(f"demo stopped after {stats['ticks']} ticks: {stats['opens']} opens, {stats['closes']} closes "
-        f"({stats['wins']} won, {stats['losses']} lost), {stats['skips']} skips, balance "
-        f"{stats['balance']:,.2f}, {len(trades)} left open for the next run. Bye.")
+    say(f"demo stopped after {stats['ticks']} ticks: opened {stats['opens']}, closed {stats['closes']} "
+        f"({stats['wins']} won, {stats['losses']} lost), skipped {stats['skips']}; balance "
+        f"{stats['balance']:,.2f}; {len(trades)} left open for the next run. Bye.")
     return stats
 
 
