@@ -10,6 +10,9 @@ from .base import InfoPanel, lines, styled
 
 
 
+LEVELS = 3  # wordings of a rail's line, longest first
+
+
 def _fraction(c: RailLine) -> float | None:
     """How far along a usage rail is (today's loss, today's trades); None for the floor or unset."""
     if c.name == "equity_floor" or not c.configured or c.limit is None:
@@ -26,8 +29,11 @@ class RailsPanel(InfoPanel):
         # Each rail on a line; with room to spare (7 lines), a usage bar under loss and trades.
         with_bars = height >= len(info.checks) + 3
         rows: list[str] = []
+        # The same wording level for every rail: the longest at which all of them fit.
+        level = next((lv for lv in range(LEVELS) if all(self._fits(c, lv, width) for c in info.checks)),
+                     LEVELS - 1)
         for c in info.checks:
-            rows.append(self._rail(c, width))
+            rows.append(self._rail(c, level, width))
             fraction = _fraction(c)
             if with_bars and fraction is not None:
                 rows.append(self._bar(fraction, width, c.blocked))
@@ -46,21 +52,30 @@ class RailsPanel(InfoPanel):
         return styled(filled, tone) + styled(empty + label, MUTED)
 
     @staticmethod
-    def _rail(c: RailLine, width: int) -> str:
+    def _wording(c: RailLine, level: int) -> tuple[str, str, str]:
+        """(label, value, mark) of a rail at wording `level` (0 = longest)."""
         if c.name == "equity_floor":
             both = f"{fmt.money(c.value)} / {fmt.money(c.limit)}"
             options = [("balance vs floor", both), ("balance/floor", both), ("floor", fmt.money(c.limit))] \
-                if c.configured else [("balance vs floor", "no floor"), ("floor", "no floor")]
+                if c.configured else [("balance vs floor", "no floor"), ("floor", "no floor"), ("floor", "no floor")]
         elif c.name == "daily_loss_cap":
             text = f"{fmt.money(c.value)} / {fmt.money(c.limit)}" if c.configured else "no cap"
-            options = [("today's loss", text), ("loss", text)]
+            options = [("today's loss", text), ("today's loss", text), ("loss", text)]
         else:
             text = f"{c.value} / {c.limit}" if c.configured else "no limit"
-            options = [("today's trades", text), ("trades", text)]
+            options = [("today's trades", text), ("today's trades", text), ("trades", text)]
         mark = "BLOCKED" if c.blocked else ("ok" if c.configured else "-")
-        # The longest wording that fits, else the shortest.
-        label, text = next(((lb, tx) for lb, tx in options if len(lb) + len(tx) + len(mark) + 3 <= width),
-                           options[-1])
+        label, value = options[level]
+        return label, value, mark
+
+    @classmethod
+    def _fits(cls, c: RailLine, level: int, width: int) -> bool:
+        label, value, mark = cls._wording(c, level)
+        return len(label) + len(value) + len(mark) + 3 <= width
+
+    @classmethod
+    def _rail(cls, c: RailLine, level: int, width: int) -> str:
+        label, text, mark = cls._wording(c, level)
         mark_tone = LOSS if c.blocked else (GAIN if c.configured else MUTED)
         value_tone = LOSS if (c.name == "daily_loss_cap" and c.configured and c.value > 0) else ""
         gap = max(1, width - len(label) - len(text) - len(mark) - 2)
