@@ -21,7 +21,7 @@ from textual.app import App
 from ..engine.errors import ConfigError, StateError, Tc1Error
 from ..engine.rails import day_key
 from ..engine.store import resolve_root
-from .bindings import APP_BINDINGS
+from .bindings import APP_BINDINGS, KEYMAP_ENV, parse_keymap
 from .messages import LoadFailed, Problem, SnapshotLoaded
 from .screens.help_screen import HelpScreen, keys_of
 from .screens.main_screen import MainScreen
@@ -30,6 +30,7 @@ from .watch import watch_root
 
 Clock = Callable[[], int]
 TICK_S = 1.0  # the age column, the clock and the rollover countdown; not a file poll
+WATCH_RETRY_S = 2.0  # after the file watch itself failed (not a poll: the watch restarts)
 
 
 def wall_clock() -> int:
@@ -93,8 +94,11 @@ class Tc1ConsoleApp(App[int]):
     BINDINGS = APP_BINDINGS
 
     def __init__(self, root: str | os.PathLike[str], *, clock: Clock | None = None, watch: bool = True,
-                 label: str | None = None, demo: DemoBot | None = None) -> None:
+                 label: str | None = None, demo: DemoBot | None = None,
+                 keymap: dict[str, str] | None = None) -> None:
         super().__init__()
+        if keymap:
+            self.set_keymap(keymap)
         self.root = resolve_root(root)
         self.clock: Clock = clock or wall_clock
         self.watch_files = watch
@@ -141,10 +145,18 @@ class Tc1ConsoleApp(App[int]):
 
     # --- reading -----------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="watch", name="watch runtime/ and configs/")
+    @work(exclusive=True, group="watch", name="watch runtime/ and configs/", exit_on_error=False)
     async def _watch(self) -> None:
-        async for _wake in watch_root(self.root, self._stop):
-            await self._reload()
+        while not self._stop.is_set():
+            try:
+                async for _wake in watch_root(self.root, self._stop):
+                    await self._reload()
+                return
+            except Exception as exc:  # noqa: BLE001 - the console stays up; the banner says what stopped
+                self.post_message(LoadFailed(Problem(
+                    f"watching runtime/ and configs/ failed ({exc.__class__.__name__}: {exc}); "
+                    f"trying again in {WATCH_RETRY_S:.0f}s (r reads the files now)")))
+                await asyncio.sleep(WATCH_RETRY_S)
 
     async def _reload(self) -> None:
         """Read and compute in a thread, post the result; reads never overlap or land out of order."""
@@ -223,11 +235,12 @@ class Tc1ConsoleApp(App[int]):
 def run_console(root: str | os.PathLike[str] | None, *, demo: bool = False) -> int:
     """Run the console on `root` until the operator quits; with `demo`, a simulated bot trades into it."""
     path = resolve_root(root)
+    keymap = parse_keymap(os.environ.get(KEYMAP_ENV, ""))
     bot = DemoBot(path) if demo else None
     if bot is not None:
         bot.start()
     try:
-        app = Tc1ConsoleApp(path, demo=bot)
+        app = Tc1ConsoleApp(path, demo=bot, keymap=keymap)
         result = app.run()
     finally:
         if bot is not None:

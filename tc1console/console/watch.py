@@ -9,6 +9,7 @@ appears, or a watched folder goes away, the watch restarts on the new set of fol
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from ..engine.store import JOURNAL_FILE, POLICY_FILE, STATE_FILE
 
 RUNTIME_FILES = frozenset({STATE_FILE, POLICY_FILE, JOURNAL_FILE})
 CONFIG_FILE = re.compile(r"^risk_(overlay|policy)\.(toml|json)$")
+RETRY_S = 0.5  # after a folder vanished between planning the watch and starting it
 STEP_MS = 50  # how long the folder must stay quiet before a batch of changes is reported
 DEBOUNCE_MS = 150  # the longest a busy writer can delay a report
 
@@ -81,17 +83,21 @@ async def watch_root(root: Path, stop: StopFlag, *, step_ms: int = STEP_MS,
         folders, incomplete = watch_plan(root)
         yield Wake("start")
         caught_up = False
-        async for changes in awatch(*folders, watch_filter=keep, step=step_ms, debounce=debounce_ms,
-                                    stop_event=stop, recursive=False, yield_on_timeout=True):
-            if not changes:  # the watch has been up for a quiet period: one catch-up read
-                if not caught_up:
-                    caught_up = True
-                    yield Wake("start")
-                continue
-            paths = tuple(sorted({p for _, p in changes}))
-            files = tuple(p for p in paths if Path(p).parent in (root / "runtime", root / "configs"))
-            if files:
-                yield Wake("changed", files)
-            gone = any(not f.is_dir() for f in folders)
-            if gone or (incomplete and watch_plan(root)[0] != folders):
-                break  # the set of folders to watch changed: restart the watch on the new set
+        try:
+            async for changes in awatch(*folders, watch_filter=keep, step=step_ms, debounce=debounce_ms,
+                                        stop_event=stop, recursive=False, yield_on_timeout=True):
+                if not changes:  # the watch has been up for a quiet period: one catch-up read
+                    if not caught_up:
+                        caught_up = True
+                        yield Wake("start")
+                    continue
+                paths = tuple(sorted({p for _, p in changes}))
+                files = tuple(p for p in paths if Path(p).parent in (root / "runtime", root / "configs"))
+                if files:
+                    yield Wake("changed", files)
+                gone = any(not f.is_dir() for f in folders)
+                if gone or (incomplete and watch_plan(root)[0] != folders):
+                    break  # the set of folders to watch changed: restart the watch on the new set
+        except FileNotFoundError:
+            # A folder went away between planning the watch and starting it: plan again shortly.
+            await asyncio.sleep(RETRY_S)

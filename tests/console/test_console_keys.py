@@ -6,7 +6,7 @@ import pytest
 from console_tools import wait_until
 
 from tc1console.console.app import DemoBot, Tc1ConsoleApp
-from tc1console.console.bindings import APP_BINDINGS
+from tc1console.console.bindings import APP_BINDINGS, parse_keymap
 from tc1console.console.screens.help_screen import HelpScreen
 from tc1console.console.screenshots import demo_app
 from tc1console.console.widgets.events_panel import EventsPanel
@@ -52,3 +52,21 @@ async def test_demo_bot_trades_into_the_root_and_stops_with_the_console(fresh_ro
     finally:
         bot.shutdown()
     assert not bot.thread.is_alive()
+
+
+async def test_a_keymap_rebinds_by_binding_id(demo_root):
+    app = Tc1ConsoleApp(demo_root, watch=False, label="root", keymap=parse_keymap("reload=f5, help=f1"))
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        loads = app.loads
+        await pilot.press("f5")
+        assert app.loads == loads + 1
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        assert "f5" in str(app.screen.query_one("#help-text").render())
+
+
+def test_keymap_text_names_a_bad_entry():
+    with pytest.raises(ValueError, match="TC1_CONSOLE_KEYMAP: 'nope=x'"):
+        parse_keymap("help=f1,nope=x")

@@ -223,3 +223,23 @@ async def test_hand_written_state_loads_as_the_spec_allows(fresh_root):
         assert "2,500.00" in shown(app.main.query_one(BalanceCard))
         assert "not journaled yet" in shown(app.main.query_one(TitleBar))
         assert app.problem is None
+
+
+async def test_utc_rollover_starts_todays_counters_from_zero(fresh_root):
+    live = LiveRisk(fresh_root)
+    midnight = FIXED_NOW_MS - FIXED_NOW_MS % 86_400_000 + 86_400_000
+    open_btc(live, "late", minutes_ago=0)
+    lost = live.close(trade_id="late", exit_ts_ms=FIXED_NOW_MS + MINUTE, exit_price=59_400.0)["pnl_after_fees"]
+    now = {"ms": midnight - 1_500}
+    app = Tc1ConsoleApp(fresh_root, clock=lambda: now["ms"], label="root")
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
+        balance = app.main.query_one(BalanceCard)
+        assert f"{lost:,.2f}" in shown(balance).split("since")[0]
+        assert "1 / 20" in shown(app.main.query_one(RailsPanel))
+        now["ms"] = midnight + 1_000  # the next tick sees a new UTC day and reads again
+        await wait_until(pilot, lambda: app.snapshot.today != "2024-11-19", "the new day's read")
+        today_line = shown(balance).split("since")[0]
+        assert "0.00" in today_line and f"{lost:,.2f}" not in today_line
+        assert "0 / 20" in shown(app.main.query_one(RailsPanel))
