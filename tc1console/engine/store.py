@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, Iterator, Mapping
 from filelock import FileLock, Timeout
 
 from . import config as cfg
-from .core import CloseResult, Position, RiskEngine
+from .core import EQUITY_WINDOW, CloseResult, Position, RiskEngine
 from .errors import ConfigError, StateError
 
 log = logging.getLogger("tc1console")
@@ -35,6 +36,7 @@ POLICY_FILE = "risk_policy_state.json"
 JOURNAL_FILE = "journal.jsonl"
 LOCK_FILE = ".lock"
 LOCK_TIMEOUT_S = 30.0
+LOCK_POLL_S = 0.001  # filelock retries a busy lock this often (its 50 ms default stalls a waiting bot)
 BASE_EVENTS = ("adopt",)  # journal events that carry a whole state to start from
 _DAY_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _POLICY_BOOKKEEPING = {"seq", "journal_offset", "version"}
@@ -116,6 +118,14 @@ class _Configs:
     policy: cfg.PolicyConfig
     paths: dict[str, Path]
     stamps: dict[str, Any] = field(default_factory=dict)
+    _recorded: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+
+    def recorded(self, kind: str) -> tuple[dict[str, Any], str]:
+        """The config of `kind` as the journal records it, and its hash (computed once per load)."""
+        if kind not in self._recorded:
+            values = config_values(getattr(self, kind))
+            self._recorded[kind] = (values, _hash(values))
+        return self._recorded[kind]
 
 
 @dataclass
@@ -150,9 +160,14 @@ class Store:
 
     def configs(self) -> _Configs:
         """The configs in force: re-read when a file changed; an invalid edit keeps the last good one."""
-        paths = {kind: cfg.find_config(self.root, kind) for kind in cfg.STEMS}
-        stamps = {kind: (paths[kind], _stamp(paths[kind])) for kind in paths}
         current = self._configs
+        folder = _stamp(self.root / "configs")
+        if current is not None and folder is not None and current.stamps.get("folder") == folder:
+            paths = current.paths  # no file was added, removed or renamed in: same names
+        else:
+            paths = {kind: cfg.find_config(self.root, kind) for kind in cfg.STEMS}
+        stamps: dict[str, Any] = {kind: (paths[kind], _stamp(paths[kind])) for kind in paths}
+        stamps["folder"] = folder
         if current is not None and current.stamps == stamps:
             return current
         try:
@@ -176,7 +191,7 @@ class Store:
         with self._thread_lock:
             self.runtime.mkdir(parents=True, exist_ok=True)
             try:
-                self._file_lock.acquire()
+                self._file_lock.acquire(poll_interval=LOCK_POLL_S)
             except Timeout:
                 raise StateError(f"{self.runtime / LOCK_FILE}: another process has held the lock for "
                                  f"{LOCK_TIMEOUT_S:.0f}s; is a process stuck?") from None
@@ -203,6 +218,9 @@ class Store:
         stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
         if self._loaded is not None and stamps == self._file_stamps:
             return self._loaded
+        # Under the lock no write is in flight: a temp file here is what a killed writer left.
+        for tmp in self.runtime.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
         self._loaded = load(self.root, configs.overlay, configs.policy, repair=True)
         self._file_stamps = stamps
         return self._loaded
@@ -227,7 +245,7 @@ class Store:
         loaded.offset += len(data)
         loaded.needs_adopt = ""
         atomic_write(self.state_path, self._encoder.book(loaded))
-        atomic_write(self.policy_path, _dumps(self._days_doc(loaded)))
+        atomic_write(self.policy_path, self._encoder.days(loaded))
         self._file_stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
 
     @staticmethod
@@ -300,7 +318,7 @@ class Store:
     def _locked(self) -> Iterator[None]:
         self.runtime.mkdir(parents=True, exist_ok=True)
         try:
-            self._file_lock.acquire()
+            self._file_lock.acquire(poll_interval=LOCK_POLL_S)
         except Timeout:
             raise StateError(f"{self.runtime / LOCK_FILE}: lock held by another process for "
                              f"{LOCK_TIMEOUT_S:.0f}s") from None
@@ -311,28 +329,47 @@ class Store:
 
 
 class _BookEncoder:
-    """Encodes risk_state.json reusing the JSON of closes and equity points already written.
+    """Encodes risk_state.json reusing the JSON of equity points and closes already written.
 
     Re-encoding the whole windows on every transaction would make a trade cost more as history
-    fills them; each item is encoded once (cached by identity) and the document is joined from
-    the pieces. The bytes are exactly what `_dumps` of the whole document gives (a test checks).
+    fills them. Equity points are only ever appended (the oldest falling off), so their encoded
+    pieces live in a deque beside the window and each new point is encoded once; kept closes
+    are cached by identity. The bytes are exactly what `_dumps` of the whole document gives
+    (a test checks).
     """
 
     def __init__(self) -> None:
-        self._cache: dict[int, tuple[Any, bytes]] = {}
+        self._engine: RiskEngine | None = None
+        self._last_point: Any = None
+        self._points: deque[bytes] = deque(maxlen=EQUITY_WINDOW)
+        self._closes: dict[int, tuple[Any, bytes]] = {}
+        self._days: dict[str, tuple[int, float, bytes]] = {}
+
+    def _sync_points(self, engine: RiskEngine) -> None:
+        window = engine.equity_points
+        new: list[Any] = []
+        if engine is self._engine:
+            for pt in reversed(window):  # back to the newest point already encoded
+                if pt is self._last_point:
+                    break
+                new.append(pt)
+            else:
+                new = []
+                self._engine = None
+        if engine is not self._engine:  # another engine (a reload): encode the whole window
+            self._engine, new = engine, list(reversed(window))
+            self._points = deque(maxlen=window.maxlen)
+        for pt in reversed(new):
+            self._points.append(b"[%d,%s]" % (pt[0], repr(pt[1]).encode()))
+        self._last_point = window[-1] if window else None
 
     def book(self, loaded: Loaded) -> bytes:
-        engine, old, fresh = loaded.engine, self._cache, {}
+        engine, old, fresh = loaded.engine, self._closes, {}
+        self._sync_points(engine)
         head = {"seq": loaded.seq, "journal_offset": loaded.offset, "config": loaded.config_record,
                 "balance": engine.balance, "total_open_risk": engine.total_open_risk,
                 "start_balance": engine.start_balance,
                 "open_positions": {t: p.to_record() for t, p in engine.positions.items()}}
-        points = []
-        for pt in engine.equity_points:
-            hit = old.get(id(pt))
-            data = hit[1] if hit is not None and hit[0] is pt else b"[%d,%s]" % (pt[0], repr(pt[1]).encode())
-            fresh[id(pt)] = (pt, data)
-            points.append(data)
         closes = []
         for r in engine.recent_closes.values():
             hit = old.get(id(r))
@@ -340,9 +377,23 @@ class _BookEncoder:
                 _dumps(r.trade_id) + b":" + _dumps(r._asdict()))
             fresh[id(r)] = (r, data)
             closes.append(data)
-        self._cache = fresh
-        return b"".join((_dumps(head)[:-1], b',"equity_points":[', b",".join(points),
+        self._closes = fresh
+        return b"".join((_dumps(head)[:-1], b',"equity_points":[', b",".join(self._points),
                          b'],"recent_closes":{', b",".join(closes), b"}}"))
+
+    def days(self, loaded: Loaded) -> bytes:
+        """risk_policy_state.json, re-encoding only the day buckets that changed."""
+        old, fresh, pieces = self._days, {}, []
+        for key, b in loaded.engine.days.items():
+            hit = old.get(key)
+            if hit is not None and hit[0] == b.entries and hit[1] == b.pnl:
+                data = hit[2]
+            else:
+                data = _dumps(key) + b":" + _dumps({"entries": b.entries, "pnl": b.pnl})
+            fresh[key] = (b.entries, b.pnl, data)
+            pieces.append(data)
+        self._days = fresh
+        return b'{"seq":%d,"journal_offset":%d,"days":{%s}}' % (loaded.seq, loaded.offset, b",".join(pieces))
 
 
 class Transaction:
@@ -360,8 +411,7 @@ class Transaction:
     def note_config(self, configs: _Configs) -> None:
         """Journal a config the state has not seen yet (a hand edit, or the very first start)."""
         for kind in cfg.STEMS:
-            values = config_values(getattr(configs, kind))
-            digest = _hash(values)
+            values, digest = configs.recorded(kind)
             seen = self.loaded.config_record.get(kind) or {}
             if seen.get("hash") != digest:
                 old = seen.get("values") or {}

@@ -38,3 +38,16 @@ def test_state_file_bytes_equal_plain_json_of_the_book_after_windows_roll(tmp_pa
     assert len(doc["equity_points"]) == EQUITY_WINDOW
     assert len(doc["recent_closes"]) == CLOSE_HISTORY
     assert doc["equity_points"][-1] == [T0 + (n - 1) * 1000 + 500, doc["balance"]]
+
+
+def test_policy_state_bytes_equal_plain_json_of_the_days(tmp_path: Path) -> None:
+    """ENGINE.md §4: risk_policy_state.json holds the day buckets; the cached encoder changes no byte."""
+    live = LiveRisk(make_root(tmp_path))
+    for i in range(40):  # one trade a day for 40 days, some days touched twice
+        ts = T0 + i * 86_400_000
+        live.try_open(trade_id=f"d{i}", symbol="ETHUSDT", is_long=True, entry_ts_ms=ts, entry_price=3000.0,
+                      stop_price=2970.0)
+        live.close(trade_id=f"d{i}", exit_ts_ms=ts + (86_400_000 if i % 3 == 0 else 1000),
+                   exit_price=2990.0 + i)
+        store = live.store
+        assert store.policy_path.read_bytes() == _dumps(store._days_doc(store._loaded))
