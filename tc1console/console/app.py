@@ -206,7 +206,7 @@ class Tc1ConsoleApp(App[int]):
         if self.problem is None:  # the time it went wrong, kept while the message changes
             self._problem_since = time.strftime("%H:%M:%S", time.gmtime(self.clock() / 1000))
         self.problem = problem
-        self.main.show_problem(problem, self._problem_since)
+        self.main.show_problem(problem, self._problem_since, has_view=self.snapshot is not None)
 
     # --- the 1 s tick --------------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from ..engine.errors import InputError
+
 ACTIONS: list[Binding] = [
     # Operator actions come here, e.g.:
     # Binding("t", "reset_today", "Reset today", id="reset_today", tooltip="..."),
@@ -41,6 +43,6 @@ def parse_keymap(text: str) -> dict[str, str]:
         binding_id, sep, keys = item.partition("=")
         binding_id, keys = binding_id.strip(), keys.strip()
         if not sep or not keys or binding_id not in known:
-            raise ValueError(f"{KEYMAP_ENV}: {item!r} is not ID=KEY with ID one of {', '.join(sorted(known))}")
+            raise InputError(f"{KEYMAP_ENV}: {item!r} is not ID=KEY with ID one of {', '.join(sorted(known))}")
         keymap[binding_id] = keys
     return keymap

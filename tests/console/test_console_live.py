@@ -243,3 +243,18 @@ async def test_utc_rollover_starts_todays_counters_from_zero(fresh_root):
         today_line = shown(balance).split("since")[0]
         assert "0.00" in today_line and f"{lost:,.2f}" not in today_line
         assert "0 / 20" in shown(app.main.query_one(RailsPanel))
+
+
+async def test_a_root_without_configs_says_so_until_they_appear(tmp_path):
+    from tc1console.console.fixtures import write_default_configs
+
+    root = tmp_path / "later"
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        banner = app.main.query_one(ProblemBanner)
+        await wait_until(pilot, lambda: banner.display, "the banner")
+        text = str(banner.render())
+        assert "configs/risk_overlay.toml not found" in text and "nothing could be read yet" in text
+        write_default_configs(root)  # the root and its configs/ appear: the watch follows them
+        await wait_until(pilot, lambda: app.loads >= 1 and not banner.display, "the first good read")
+        assert "10,000.00" in shown(app.main.query_one(BalanceCard))

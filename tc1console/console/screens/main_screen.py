@@ -91,9 +91,10 @@ class MainScreen(Screen[None]):
         self.query_one(HeadroomPanel).rollover = fmt.countdown(MS_PER_DAY - now_ms % MS_PER_DAY)
         self.query_one(PositionsTable).tick(now_ms)
 
-    def show_problem(self, problem: Problem | None, since: str = "") -> None:
+    def show_problem(self, problem: Problem | None, since: str = "", *, has_view: bool = True) -> None:
         banner = self.query_one(ProblemBanner)
         banner.since = since
+        banner.has_view = has_view
         banner.problem = problem
 
     def set_mode(self, text: str) -> None:

@@ -24,14 +24,16 @@ class ProblemBanner(Static):
 
     problem: reactive[Problem | None] = reactive(None)
     since: reactive[str] = reactive("")  # UTC time the problem was first seen
+    has_view: reactive[bool] = reactive(True)  # False until a first good read: nothing to keep showing
 
     def render_problem(self) -> str:
         p = self.problem
         if p is None:
             return ""
+        shown = "showing the last good view" if self.has_view else "nothing could be read yet"
+        since = f" (problem since {self.since} UTC)" if self.since else ""
         return (styled("⚠ ", bold=True) + styled(p.message, bold=True)
-                + f"\nshowing the last good view{f' (problem since {self.since} UTC)' if self.since else ''}; "
-                  "it clears by itself when the file is good again")
+                + f"\n{shown}{since}; this clears by itself when the file is good again")
 
     def watch_problem(self, problem: Problem | None) -> None:
         self.set_class(problem is not None, "-shown")
