@@ -218,9 +218,12 @@ class Store:
         stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
         if self._loaded is not None and stamps == self._file_stamps:
             return self._loaded
-        # Under the lock no write is in flight: a temp file here is what a killed writer left.
-        for tmp in self.runtime.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+        # Under the lock no write of ours is in flight: a temp file of a state file is what a killed
+        # writer left. Only those two: others writing into runtime/ (the console's own files)
+        # do not take this lock, and their temp file may be about to be renamed into place.
+        for name in (STATE_FILE, POLICY_FILE):
+            for tmp in self.runtime.glob(f".{name}.*.tmp"):
+                tmp.unlink(missing_ok=True)
         self._loaded = load(self.root, configs.overlay, configs.policy, repair=True)
         self._file_stamps = stamps
         return self._loaded
@@ -284,10 +287,13 @@ class Store:
             merged = {**old, **values}
             text = cfg.render(path, kind, merged)
             atomic_write(path, text.encode())
+            # Old -> new as in force (defaults filled in, as note_config journals them), not the
+            # file's raw keys: a key the file leaves at its default is no change.
+            before = (tx.loaded.config_record.get(kind) or {}).get("values") or {}
             configs = self.configs()
             new = config_values(getattr(configs, kind))
-            changes = {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new))
-                       if old.get(k) != new.get(k)}
+            changes = {k: [before.get(k), new.get(k)] for k in sorted(set(before) | set(new))
+                       if before.get(k) != new.get(k)}
             tx.record({"type": "config", "file": str(path.relative_to(self.root)), "kind": kind,
                        "hash": _hash(new), "values": new, "changes": changes, "by": by})
             tx.loaded.config_record[kind] = {"hash": _hash(new), "values": new}
