@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import sys
@@ -63,9 +64,12 @@ class _Ticker:
         self.step = self.total / PROGRESS_CALLS
         self.next_at = 0.0
 
-    def __call__(self, done: int) -> None:
+    def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
             raise HarnessCancelled("harness run cancelled; no outputs were kept")
+
+    def __call__(self, done: int) -> None:
+        self.check_cancel()
         if self.progress is not None and done >= self.next_at:
             self.progress(min(done, self.total), self.total)
             self.next_at = done + self.step
@@ -174,6 +178,21 @@ class _Tally:
                 self.max_dd_pct = dd / self.peak
 
 
+class _LineRenderer:
+    """One row as the CSV line the output writer would write for it."""
+
+    def __init__(self) -> None:
+        self.buf = io.StringIO()
+        self.writerow = csv.writer(self.buf, lineterminator="\n").writerow
+
+    def __call__(self, row: tuple) -> str:
+        self.writerow(row)
+        text = self.buf.getvalue()
+        self.buf.seek(0)
+        self.buf.truncate()
+        return text
+
+
 def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict[str, Any]:
     """Feed every event to the engine in ENGINE.md §5 order and stream the outputs.
 
@@ -200,17 +219,20 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
     peak_risk = 0.0
     check_retry = t.has_trade_ids  # only explicit trade_ids can repeat one that is open
 
-    # open_allocations.csv is in input order while events run in time order: results wait in
-    # `pending` until every earlier row is written, so memory follows the input's disorder, not n.
-    pending: list[OpenResult | None] = [None] * (n + 1)  # pending[n] stays None: a sentinel
+    # open_allocations.csv is in input order while events run in time order: a result that
+    # arrives early waits in `pending`, already rendered as its CSV line (half the memory of the
+    # tuple), until every earlier row is written. Memory follows the input's disorder, not n.
+    pending: list[str | None] = [None] * (n + 1)  # pending[n] stays None: a sentinel
+    render = _LineRenderer()
     for i, r in t.invalid.items():
-        pending[i] = r
+        pending[i] = render((*r, lines[i]))
+    write_line = out.files[OPEN_ALLOCATIONS].write
     cursor = 0
 
     def flush() -> None:
         nonlocal cursor
-        while (r := pending[cursor]) is not None:
-            write_open((*r, lines[cursor]))
+        while (text := pending[cursor]) is not None:
+            write_line(text)
             pending[cursor] = None
             cursor += 1
 
@@ -246,7 +268,7 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
                 if pending[cursor] is not None:
                     flush()
             else:
-                pending[i] = r
+                pending[i] = render((*r, lines[i]))
             reason = r.skipped_reason
             if reason is not None:
                 skipped[reason] += 1
@@ -272,6 +294,10 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
 
 
 def _summary(engine: RiskEngine, t: Trades, r: dict[str, Any], paths: dict[str, str | None]) -> dict:
+    """summary.json. Percentages are in percent (return_pct, max_drawdown_pct: of the running
+    peak); win_rate is a fraction of closed trades with pnl_after_fees > 0; R figures and
+    profit_factor (gross profit / gross loss, null with no loss) use pnl_after_fees; a figure
+    with nothing to average is null. trades_in = taken + skipped + retried_opens."""
     tally: _Tally = r["tally"]
     initial, final = engine.start_balance, engine.balance
     closes = tally.closes
@@ -330,7 +356,7 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     out = _Outputs(out_path)
     try:
         replayed = _replay(engine, trades, out, tick)
-        tick(total)  # a last cancel check before anything is renamed into place
+        tick.check_cancel()  # a last check before anything is renamed into place
         summary = _summary(engine, trades, replayed, paths)
     except BaseException:
         out.discard()

@@ -83,3 +83,12 @@ def test_add_arguments_and_main_from_args_are_reusable(tmp_path, files, capsys):
                               "--out-dir", str(tmp_path / "o")])
     assert main_from_args(args) == 0
     assert "trades in" in capsys.readouterr().out
+
+
+def test_harness_imports_no_ui_libraries(tmp_path):
+    """The harness sits in the headless engine: importing it pulls in no textual, rich or watchfiles."""
+    code = ("import sys, tc1console.engine.harness; "
+            "print([m for m in ('textual', 'rich', 'watchfiles') if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
