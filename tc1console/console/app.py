@@ -4,6 +4,11 @@ Data flows one way. A worker watches the folders (watchfiles, no polling loop); 
 reads and computes a frozen `Snapshot` in a thread and posts it in a message; the UI thread renders
 it, each panel repainting only what changed. A read that fails (a missing, half-written or corrupt
 file) posts the problem instead: the last good view stays up under a banner naming the file.
+
+The operator actions (bindings.ACTIONS) write only through the store, off the UI thread: a reset
+asks for confirmation (ConfirmScreen) then calls `Store.reset_days`; the cap editor (CapsScreen)
+calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process.
+Each reports back in a message and ends in a toast; a failure is an error toast, never a crash.
 """
 
 from __future__ import annotations
@@ -17,12 +22,22 @@ from typing import Callable
 
 from textual import work
 from textual.app import App
+from textual.command import CommandPalette
+from textual.screen import Screen
 
+from ..engine import config as cfg
 from ..engine.errors import ConfigError, StateError, Tc1Error
 from ..engine.rails import day_key
 from ..engine.store import resolve_root
-from .bindings import APP_BINDINGS, KEYMAP_ENV, parse_keymap
-from .messages import LoadFailed, Problem, SnapshotLoaded
+from ..engine.store import Store
+from .bindings import ACTIONS, APP_BINDINGS, KEYMAP_ENV, parse_keymap
+from .caps import describe_changes, read_caps
+from .commands import ConsoleCommands
+from .messages import ActionFailed, LoadFailed, Problem, ResetDone, ResetPlanned, SnapshotLoaded
+from .reset import ResetPlan, confirm_lines, confirm_title, done_text, nothing_text, plan_reset
+from .screens.caps_screen import CapsScreen
+from .screens.confirm_screen import ConfirmScreen
+from .screens.harness_screen import HarnessScreen
 from .screens.help_screen import HelpScreen, keys_of
 from .screens.main_screen import MainScreen
 from .snapshot import Snapshot, load_snapshot
@@ -31,6 +46,8 @@ from .watch import watch_root
 Clock = Callable[[], int]
 TICK_S = 1.0  # the age column, the clock and the rollover countdown; not a file poll
 WATCH_RETRY_S = 2.0  # after the file watch itself failed (not a poll: the watch restarts)
+# Keys that act on the dashboard: off while another screen (a form, the harness launcher) is up.
+DASHBOARD_ACTIONS = frozenset({b.action for b in ACTIONS} | {"reload"})
 
 
 def wall_clock() -> int:
@@ -92,6 +109,7 @@ class Tc1ConsoleApp(App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "TC1 console"
     BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
 
     def __init__(self, root: str | os.PathLike[str], *, clock: Clock | None = None, watch: bool = True,
                  label: str | None = None, demo: DemoBot | None = None,
@@ -113,6 +131,7 @@ class Tc1ConsoleApp(App[int]):
         self._rollover_for = ""
         self._problem_since = ""
         self._demo_error_shown = False
+        self._store: Store | None = None
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(id="main")
@@ -221,6 +240,119 @@ class Tc1ConsoleApp(App[int]):
             self._demo_error_shown = True
             self.main.set_mode("demo bot stopped")
             self.notify(self.demo.error, title="demo bot stopped", severity="error", timeout=30)
+
+    # --- which keys apply where ---------------------------------------------------------------------
+
+    def on_dashboard(self, screen: Screen | None = None) -> bool:
+        """Is the dashboard the screen in use (the command palette over it aside)?"""
+        if screen is None:
+            screens = [s for s in self.screen_stack if not isinstance(s, CommandPalette)]
+            screen = screens[-1] if screens else None
+        return isinstance(screen, MainScreen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DASHBOARD_ACTIONS and not self.on_dashboard():
+            return False  # hidden from the footer, and the key falls through to the screen
+        return True
+
+    def command_available(self, action: str, screen: Screen) -> bool:
+        """For the command palette: does `action` apply on `screen` (where the palette was opened)?"""
+        return action not in DASHBOARD_ACTIONS or self.on_dashboard(screen)
+
+    def run_command(self, action: str) -> None:
+        """Run `action` as its key would (the command palette's hits call this)."""
+        self.call_later(self.run_action, action)
+
+    @property
+    def store(self) -> Store:
+        """The console's handle on runtime/ for its writes (created on first use, in a worker)."""
+        if self._store is None:
+            self._store = Store(self.root)
+        return self._store
+
+    def _after_write(self) -> None:
+        """Show the result of the console's own write now when no watcher will report it."""
+        if not self.watch_files:
+            self.action_reload()
+
+    def _error_text(self, exc: BaseException) -> str:
+        return problem_of(exc, self.root).message
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.notify(message.text, title=message.title, severity="error", timeout=20)
+
+    # --- reset today's / all counters -------------------------------------------------------------
+
+    def action_reset_today(self) -> None:
+        """Ask to clear today's (UTC, by the console clock) counters."""
+        self._plan_reset("today", day_key(self.clock()))
+
+    def action_reset_all(self) -> None:
+        """Ask to clear every day's counters."""
+        self._plan_reset("all", day_key(self.clock()))
+
+    @work(thread=True, exclusive=True, group="reset", exit_on_error=False)
+    def _plan_reset(self, scope: str, today: str) -> None:
+        try:
+            plan = plan_reset(self.root, scope, today)
+        except Exception as exc:  # noqa: BLE001 - a bad state file: say so, write nothing
+            self.post_message(ActionFailed("Reset: not done", f"cannot read the counters: {self._error_text(exc)}"))
+        else:
+            self.post_message(ResetPlanned(plan))
+
+    def on_reset_planned(self, message: ResetPlanned) -> None:
+        plan = message.plan
+        if not plan.days:
+            self.notify(nothing_text(plan), title="Reset")
+            return
+        if not self.on_dashboard():
+            return  # another screen opened while the counters were read: do not stack a question on it
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._reset(plan)
+            else:
+                self.notify("reset cancelled; nothing was written", title="Reset")
+
+        self.push_screen(ConfirmScreen(confirm_title(plan), confirm_lines(plan),
+                                       "Reset today" if plan.scope == "today" else "Reset all"), answered)
+
+    @work(thread=True, exclusive=True, group="reset", exit_on_error=False)
+    def _reset(self, plan: ResetPlan) -> None:
+        try:
+            cleared = self.store.reset_days(plan.scope, today_key=plan.today, by="console")
+        except Exception as exc:  # noqa: BLE001 - the lock timed out, a bad state file...: shown
+            self.post_message(ActionFailed("Reset failed", self._error_text(exc)))
+        else:
+            self.post_message(ResetDone(plan, cleared))
+
+    def on_reset_done(self, message: ResetDone) -> None:
+        self.notify(done_text(message.plan, message.cleared), title="Reset")
+        self._after_write()
+
+    # --- edit caps ---------------------------------------------------------------------------------
+
+    def action_edit_caps(self) -> None:
+        """Open the cap editor on the root's two config files."""
+        try:
+            form = read_caps(self.root)
+        except Exception as exc:  # noqa: BLE001 - a missing or unparsable config: say which
+            self.notify(self._error_text(exc), title="Edit caps: cannot open", severity="error", timeout=20)
+            return
+        self.push_screen(CapsScreen(self.root, form), self._caps_closed)
+
+    def _caps_closed(self, saved: dict | None) -> None:
+        if not saved:
+            return
+        text = "\n".join(f"{cfg.STEMS[kind]}: {describe_changes(changes)}" for kind, changes in saved.items())
+        self.notify(text, title="Caps saved (the bot uses them on its next call)", timeout=15)
+        self._after_write()
+
+    # --- harness -----------------------------------------------------------------------------------
+
+    def action_harness(self) -> None:
+        """Open the harness launcher (and the list of earlier runs)."""
+        self.push_screen(HarnessScreen(self.root, self.clock))
 
     # --- help ----------------------------------------------------------------------------------------
 

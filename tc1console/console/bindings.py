@@ -1,9 +1,10 @@
 """The console's keys, in one place: the footer, the command palette and the `?` help screen read them.
 
 Every binding has an `id`, so a keymap can rebind it (`TC1_CONSOLE_KEYMAP="help=f1,reload=ctrl+r"`,
-or `Tc1ConsoleApp(keymap={"help": "f1"})`), and a tooltip, which the help screen shows. The operator actions (reset today's / all counters, edit caps,
-launch a harness run) slot into ACTIONS with their own ids; nothing else needs to change for them
-to appear in the footer and on the help screen.
+or `Tc1ConsoleApp(keymap={"help": "f1"})`), and a tooltip, which the help screen shows. ACTIONS are
+the operator actions (reset today's / all counters, edit caps, launch a harness run); the command
+palette (commands.py) offers the same list, so a new action needs only a binding here and its
+`action_` method on the app.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from textual.binding import Binding
 from ..engine.errors import InputError
 
 ACTIONS: list[Binding] = [
-    # Operator actions come here, e.g.:
-    # Binding("t", "reset_today", "Reset today", id="reset_today", tooltip="..."),
-    # Binding("T", "reset_all", "Reset all", id="reset_all", tooltip="..."),
-    # Binding("e", "edit_caps", "Edit caps", id="edit_caps", tooltip="..."),
-    # Binding("h", "harness", "Harness run", id="harness", tooltip="..."),
+    Binding("t", "reset_today", "Reset today", id="reset_today",
+            tooltip="Clear today's (UTC) entry count and realized PnL, after a confirmation, so "
+                    "max_trades_per_day and daily_loss_cap count from zero again; journaled, safe "
+                    "while the bot trades"),
+    Binding("T", "reset_all", "Reset all", id="reset_all", key_display="T",
+            tooltip="Clear every day's counters, after a confirmation naming each day; journaled, "
+                    "safe while the bot trades"),
+    Binding("e", "edit_caps", "Edit caps", id="edit_caps",
+            tooltip="A form for every cap and rail, checked as you type; ctrl+s writes the config "
+                    "file in its own format and journals old -> new; the bot uses it on its next call"),
+    Binding("h", "harness", "Harness", id="harness",
+            tooltip="Replay a trades CSV through the engine in a separate process, with a progress "
+                    "bar and a cancel key; shows the summary and equity curve; earlier runs are "
+                    "listed there (runtime/runs/)"),
 ]
 
 GENERAL: list[Binding] = [

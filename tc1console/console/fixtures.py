@@ -89,3 +89,53 @@ def build_demo_root(root: str | os.PathLike[str], *, seed: int = 7) -> Path:
     live.try_open(trade_id=f"t{n:03d}-btc", symbol="BTCUSDT", is_long=True,
                   entry_ts_ms=FIXED_NOW_MS - 2 * MINUTE, entry_price=91_300.0, stop_price=58_000.0)
     return root
+
+
+# --- a fixed harness run, for the result view's snapshot and screenshot ---------------------------
+
+DEMO_RUN = "20241119-120000"  # the run folder's name (a launch time, fixed)
+DEMO_TRADES = "trades/demo-trades.csv"
+
+
+def write_demo_trades(path: Path, *, n: int = 160, seed: int = 11) -> Path:
+    """A trades CSV in the harness's format: `n` overlapping trades from 2024-10-01 on (about two weeks).
+
+    Mostly 1R losers and 1.5-2.5R winners; overlaps push against the caps, so some entries are
+    skipped; one row has a side the harness refuses (an invalid_input skip).
+    """
+    rng = random.Random(seed)
+    prices = dict(PRICES)
+    t = 1_727_740_800_000  # 2024-10-01 00:00 UTC
+    rows = ["symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price"]
+    for i in range(n):
+        symbol = rng.choice(list(PRICES))
+        t += rng.randint(40, 240) * MINUTE
+        entry = _round(prices[symbol] * (1 + rng.gauss(0, 0.01)))
+        prices[symbol] = entry
+        is_long = rng.random() < 0.55
+        dist = entry * rng.uniform(0.005, 0.012)
+        stop = _round(entry - dist if is_long else entry + dist)
+        r = rng.uniform(1.4, 2.6) if rng.random() < 0.38 else (-1.0 if rng.random() < 0.8 else rng.uniform(-0.6, 0.8))
+        move = r * abs(entry - stop)
+        exit_price = _round(entry + move if is_long else entry - move)
+        exit_ts = t + rng.randint(60, 1500) * MINUTE
+        side = "sideways" if i == 37 else ("long" if is_long else "short")
+        rows.append(f"{symbol},{side},{t},{entry},{stop},{exit_ts},{exit_price}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def build_demo_run(root: str | os.PathLike[str]) -> Path:
+    """A finished harness run of the demo trades under root/runtime/runs/DEMO_RUN, with the root's
+    configs; the trades CSV is remembered as the last used one. Returns the run folder."""
+    from ..engine.harness import run_harness
+    from .runs import remember, runs_dir
+
+    root = Path(root)
+    trades = write_demo_trades(root / DEMO_TRADES)
+    out = runs_dir(root) / DEMO_RUN
+    run_harness(trades, cfg.find_config(root, "overlay"), out, cfg.find_config(root, "policy"))
+    remember(root, last_trades_csv=str(trades))
+    return out

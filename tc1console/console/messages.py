@@ -1,4 +1,5 @@
-"""Messages that carry background work to the UI thread: a new snapshot, or why there is none."""
+"""Messages that carry background work to the UI thread: a new snapshot or why there is none, and
+what the operator actions (resets, cap saves, harness runs) did off the UI thread."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from .harness_job import Outcome
+from .reset import ResetPlan
+from .runs import RunResult
 from .snapshot import Snapshot
 
 
@@ -31,3 +35,75 @@ class LoadFailed(Message):
     def __init__(self, problem: Problem) -> None:
         super().__init__()
         self.problem = problem
+
+
+# --- operator actions: work done off the UI thread reports back with these ------------------------
+
+class ActionFailed(Message):
+    """An operator action could not be done; `text` is one line saying why (shown as an error toast)."""
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title = title
+        self.text = text
+
+
+class ResetPlanned(Message):
+    """The day buckets a reset would clear were read: ask for confirmation (a `reset.ResetPlan`)."""
+
+    def __init__(self, plan: ResetPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+class ResetDone(Message):
+    """`Store.reset_days` returned: the day keys it cleared."""
+
+    def __init__(self, plan: ResetPlan, cleared: list[str]) -> None:
+        super().__init__()
+        self.plan = plan
+        self.cleared = cleared
+
+
+class CapsSaved(Message):
+    """`Store.save_config` returned for each changed file: {kind: {key: [old, new]}}."""
+
+    def __init__(self, changes: dict) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class CapsSaveFailed(Message):
+    """A save was refused or failed; `saved` holds what was written before (a two-file save)."""
+
+    def __init__(self, text: str, saved: dict) -> None:
+        super().__init__()
+        self.text = text
+        self.saved = saved
+
+
+class HarnessProgress(Message):
+    """The harness child reported progress (row-steps done of total)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class HarnessFinished(Message):
+    """The harness child exited: a `harness_job.Outcome`, and the run read back when it finished."""
+
+    def __init__(self, outcome: Outcome, result: RunResult | None = None) -> None:
+        super().__init__()
+        self.outcome = outcome
+        self.result = result
+
+
+class RunLoaded(Message):
+    """A finished run was read back (a `runs.RunResult`), or could not be (`error`)."""
+
+    def __init__(self, result: RunResult | None = None, error: str = "") -> None:
+        super().__init__()
+        self.result = result
+        self.error = error

@@ -1,0 +1,346 @@
+"""The harness launcher: pick a trades CSV, configs and an output folder, run, watch, cancel; earlier runs.
+
+The run itself is a child process (harness_runner) read by a thread worker, so a CPU-heavy replay
+never competes with the UI for the GIL. Progress and the outcome arrive as messages; a finished
+run opens in its own screen (RunScreen), and every finished run under runtime/runs/ is listed
+below the form, newest first, to open again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Static
+
+from ...engine import config as cfg
+from ...engine.errors import ConfigError
+from ...engine.harness import SUMMARY
+from ...engine.harness_io import REQUIRED, TRADE_ID
+from .. import format as fmt
+from ..harness_job import HarnessJob, HarnessRequest, Outcome
+from ..messages import HarnessFinished, HarnessProgress, RunLoaded
+from ..runs import (list_runs, load_run, new_run_dir, read_console_state, remember, resolve,
+                    run_label, shown_path)
+from ..snapshot import MUTED, WARN
+from ..widgets.base import styled
+from .run_screen import RunScreen
+
+Clock = Callable[[], int]
+LAST_TRADES_KEY = "last_trades_csv"
+FORM = (
+    # input id, label, hint
+    ("h-trades", "Trades CSV", "columns: " + ", ".join(REQUIRED) + f" [, {TRADE_ID}]"),
+    ("h-risk", "Risk config", "overlay: sizing, caps and market rules (.toml or .json)"),
+    ("h-policy", "Policy config", "safety rails; empty = no rails"),
+    ("h-out", "Output folder", "a new folder for the four outputs (a folder holding a finished run is refused)"),
+)
+
+
+class FormRow(Vertical):
+    """A label and its input on one line; below, what the field wants, or why it is wrong."""
+
+    DEFAULT_CSS = """
+    FormRow { height: auto; }
+    FormRow > Horizontal { height: 1; }
+    FormRow Label { width: 16; }
+    FormRow Input { width: 1fr; max-width: 90; }
+    FormRow .form-hint { padding-left: 16; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    FormRow .form-error { display: none; padding-left: 16; color: $error; }
+    FormRow.-invalid .form-error { display: block; }
+    FormRow.-invalid .form-hint { display: none; }
+    FormRow.-invalid Label { color: $error; }
+    """
+
+    def __init__(self, input_id: str, label: str, hint: str, value: str) -> None:
+        super().__init__(id=f"row-{input_id}")
+        self.input_id, self.label, self.hint, self.value = input_id, label, hint, value
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(self.label)
+            yield Input(self.value, id=self.input_id, compact=True)
+        yield Static(styled(self.hint, MUTED), classes="form-hint")
+        yield Static("", classes="form-error")
+
+    def show_error(self, text: str | None) -> None:
+        self.set_class(bool(text), "-invalid")
+        self.query_one(".form-error", Static).update(styled(text or ""))
+
+
+class HarnessScreen(Screen[None]):
+    DEFAULT_CSS = """
+    HarnessScreen { layout: vertical; }
+    HarnessScreen #harness-title { height: 1; background: $panel; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    HarnessScreen #harness-form { height: auto; }
+    HarnessScreen #harness-run-row { height: 1; margin-top: 1; }
+    HarnessScreen #harness-run-row Button { margin-right: 2; }
+    HarnessScreen #harness-status { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    HarnessScreen #harness-status.-error { color: $error; }
+    HarnessScreen #harness-progress { display: none; height: 1; margin-top: 1; }
+    HarnessScreen #harness-progress.-running { display: block; }
+    HarnessScreen #harness-runs { height: 1fr; min-height: 5; padding: 0 0 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", id="harness.run", tooltip="Start the run with the fields above"),
+        Binding("escape,c", "cancel_run", "Cancel run", id="harness.cancel", key_display="esc/c",
+                tooltip="Stop the run: the harness deletes its partial outputs; no summary.json"),
+        Binding("escape", "back", "Back", id="harness.back", tooltip="Back to the dashboard"),
+    ]
+
+    def __init__(self, root: Path, clock: Clock) -> None:
+        super().__init__()
+        self.root = root
+        self.clock = clock
+        self.job: HarnessJob | None = None
+        self.out_created = False
+        self.run_count = 0  # finished runs of this screen (tests wait on it)
+        self.progress_seen = 0  # progress reports of the current run
+        self.last_outcome: Outcome | None = None
+
+    # --- layout ------------------------------------------------------------------------------------
+
+    def defaults(self) -> dict[str, str]:
+        state = read_console_state(self.root)
+        last = state.get(LAST_TRADES_KEY)
+        values = {"h-trades": shown_path(last, self.root) if isinstance(last, str) else "",
+                  "h-out": shown_path(new_run_dir(self.root, self.clock()), self.root)}
+        for input_id, kind in (("h-risk", "overlay"), ("h-policy", "policy")):
+            try:
+                values[input_id] = shown_path(cfg.find_config(self.root, kind), self.root)
+            except ConfigError:
+                values[input_id] = ""
+        return values
+
+    def compose(self) -> ComposeResult:
+        yield Static(styled("Harness run", bold=True) + styled(
+            "  replay a trades CSV through the bot's own engine, in a separate process · "
+            "paths are relative to the root", MUTED), id="harness-title")
+        values = self.defaults()
+        with Vertical(id="harness-form", classes="panel") as form:
+            form.border_title = "New run"
+            for input_id, label, hint in FORM:
+                yield FormRow(input_id, label, hint, values.get(input_id, ""))
+            with Horizontal(id="harness-run-row"):
+                yield Button("Run (ctrl+r)", id="harness-run", variant="primary", compact=True)
+                yield Static(styled("ready: enter or ctrl+r starts the run", MUTED), id="harness-status")
+            yield ProgressBar(id="harness-progress", show_eta=True)
+        runs = DataTable(id="harness-runs", classes="panel", cursor_type="row", zebra_stripes=False)
+        runs.border_title = "Earlier runs"
+        runs.border_subtitle = "enter opens a run"
+        yield runs
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#harness-run", Button).can_focus = False
+        table = self.query_one(DataTable)
+        for label, key, width in (("run", "run", 17), ("trades CSV", "csv", 24), ("in", "in", 9),
+                                  ("taken", "taken", 9), ("final balance", "final", 14),
+                                  ("return", "ret", 9), ("max DD", "dd", 8), ("win rate", "win", 8)):
+            table.add_column(label, key=key, width=width)
+        self.refresh_runs()
+        if self.app.animation_level == "none":  # reduced motion (and fixed snapshots): a steady cursor
+            for field in self.query(Input):
+                field.cursor_blink = False
+        self.query_one("#h-trades", Input).focus()
+
+    def refresh_runs(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        runs = list_runs(self.root)
+        for info in runs:
+            s = info.summary
+            win = s.get("win_rate")
+            table.add_row(info.name, run_label(s), f"{s.get('trades_in', 0):,}", f"{s.get('trades_taken', 0):,}",
+                          fmt.money(s.get("final_balance")), fmt.pct(s.get("return_pct"), signed=True),
+                          fmt.pct(s.get("max_drawdown_pct")), "-" if win is None else f"{win * 100:.1f}%",
+                          key=str(info.path))
+        table.border_subtitle = (f"{len(runs):,} in {shown_path(self.root / 'runtime' / 'runs', self.root)}/"
+                                 " · enter opens" if runs else "none yet")
+
+    # --- keys ------------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return self.running
+        if action in ("run", "back"):
+            return not self.running
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_cancel_run(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self._status(styled("cancelling: the harness stops and deletes its partial outputs...", WARN))
+
+    @on(Input.Submitted)
+    def _submitted(self, _event: Input.Submitted) -> None:
+        self.action_run()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "harness-run":
+            self.action_run()
+
+    @on(DataTable.RowSelected, "#harness-runs")
+    def _open_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.open_run(Path(event.row_key.value))
+
+    # --- starting a run ------------------------------------------------------------------------------
+
+    def _value(self, input_id: str) -> str:
+        return self.query_one(f"#{input_id}", Input).value.strip()
+
+    def request(self) -> HarnessRequest | None:
+        """The request the form describes, or None after marking every field that is wrong."""
+        errors: dict[str, str] = {}
+        paths: dict[str, Path | None] = {}
+        for input_id, what, required in (("h-trades", "trades CSV", True), ("h-risk", "risk config", True),
+                                         ("h-policy", "policy config", False)):
+            text = self._value(input_id)
+            if not text:
+                paths[input_id] = None
+                if required:
+                    errors[input_id] = f"a {what} is required"
+                continue
+            path = resolve(text, self.root)
+            paths[input_id] = path
+            if not path.is_file():
+                errors[input_id] = f"{shown_path(path, self.root)}: {'not a file' if path.exists() else 'not found'}"
+        out_text = self._value("h-out")
+        out = resolve(out_text, self.root) if out_text else None
+        if out is None:
+            errors["h-out"] = "an output folder is required"
+        elif out.exists() and not out.is_dir():
+            errors["h-out"] = f"{shown_path(out, self.root)}: exists and is not a folder"
+        elif (out / SUMMARY).exists():
+            errors["h-out"] = f"{shown_path(out, self.root)} already holds a finished run; pick a new folder"
+        for row in self.query(FormRow):
+            row.show_error(errors.get(row.input_id))
+        if errors:
+            return None
+        assert paths["h-trades"] is not None and paths["h-risk"] is not None and out is not None
+        return HarnessRequest(paths["h-trades"], paths["h-risk"], paths["h-policy"], out)
+
+    def action_run(self) -> None:
+        if self.running:
+            return
+        request = self.request()
+        if request is None:
+            self._status(styled("not started: fix the fields marked in red", "loss"), error=True)
+            return
+        try:
+            remember(self.root, **{LAST_TRADES_KEY: str(request.trades_csv)})
+        except OSError as exc:  # only a default for next time: say so, and run anyway
+            self.app.notify(f"could not remember the trades CSV: {exc}", severity="warning")
+        self.out_created = not request.out_dir.exists()
+        self.job = HarnessJob(request)
+        self.progress_seen = 0
+        self._set_running(True)
+        self._status(styled(f"running {request.trades_csv.name} -> {shown_path(request.out_dir, self.root)}"
+                            "  (esc or c cancels)", WARN))
+        self._run_job(self.job, self.out_created)
+
+    def _set_running(self, running: bool) -> None:
+        for widget in self.query(Input):
+            widget.disabled = running
+        self.query_one("#harness-run", Button).disabled = running
+        bar = self.query_one(ProgressBar)
+        bar.set_class(running, "-running")
+        if running:
+            bar.update(total=None, progress=0)
+            self.query_one(DataTable).focus()
+        self.refresh_bindings()
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#harness-status", Static)
+        status.set_class(error, "-error")
+        status.update(text)
+
+    @work(thread=True, exclusive=True, group="harness", exit_on_error=False)
+    def _run_job(self, job: HarnessJob, out_created: bool) -> None:
+        """Start the child, relay its progress, and report how it ended (reading the run back if done)."""
+        try:
+            job.start()
+            for event in job.events():
+                self.post_message(HarnessProgress(int(event["done"]), int(event["total"])))
+            outcome = job.wait()
+        except Exception as exc:  # noqa: BLE001 - cannot start it, or a broken pipe: shown, not raised
+            job.cancel()
+            outcome = Outcome("error", f"the harness could not run: {exc.__class__.__name__}: {exc}")
+        result = None
+        if outcome.status == "done":
+            try:
+                result = load_run(job.request.out_dir)
+            except (OSError, ValueError) as exc:
+                outcome = Outcome("error", f"the run finished but cannot be read back: {exc}")
+        elif out_created:
+            try:
+                job.request.out_dir.rmdir()  # the folder made for this run, left empty by the harness
+            except OSError:
+                pass
+        self.post_message(HarnessFinished(outcome, result))
+
+    def on_harness_progress(self, message: HarnessProgress) -> None:
+        if self.job is not None:
+            self.progress_seen += 1
+            self.query_one(ProgressBar).update(total=max(1, message.total), progress=message.done)
+
+    def on_harness_finished(self, message: HarnessFinished) -> None:
+        outcome = message.outcome
+        self.job = None
+        self.last_outcome = outcome
+        self.run_count += 1
+        self._set_running(False)
+        out = self.query_one("#h-out", Input)
+        if outcome.status == "done" and message.result is not None:
+            path = shown_path(message.result.path, self.root)
+            self._status(styled(f"finished: {path}", "gain"))
+            out.value = shown_path(new_run_dir(self.root, self.clock()), self.root)
+            self.refresh_runs()
+            self.app.notify(f"finished: {path}", title="Harness run")
+            self.app.push_screen(RunScreen(message.result, self.root))
+        elif outcome.status == "cancelled":
+            self._status(styled("cancelled: no outputs were kept (no summary.json)", WARN))
+            self.app.notify("harness run cancelled; no outputs were kept", title="Harness run",
+                            severity="warning")
+        else:
+            text = outcome.text.replace(f"{self.root}/", "")
+            self._status(styled(f"error: {text}", "loss"), error=True)
+            self.app.notify(text, title="Harness run failed", severity="error", timeout=20)
+
+    # --- earlier runs ------------------------------------------------------------------------------------
+
+    def open_run(self, folder: Path) -> None:
+        """Read a finished run off the UI thread and show it."""
+        self._load_run(Path(folder))
+
+    @work(thread=True, exclusive=True, group="open-run", exit_on_error=False)
+    def _load_run(self, folder: Path) -> None:
+        try:
+            self.post_message(RunLoaded(load_run(folder)))
+        except (OSError, ValueError) as exc:
+            self.post_message(RunLoaded(error=f"cannot open {shown_path(folder, self.root)}: {exc}"))
+
+    def on_run_loaded(self, message: RunLoaded) -> None:
+        if message.result is None:
+            self.app.notify(message.error, title="Harness run", severity="error")
+            return
+        self.app.push_screen(RunScreen(message.result, self.root))
+
+    def on_unmount(self) -> None:
+        if self.job is not None:  # the console is closing mid-run: stop the child, it cleans up
+            self.job.cancel()
