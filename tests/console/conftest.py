@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tc1console.console.fixtures import build_demo_root, write_default_configs
+from tc1console.console.fixtures import build_demo_root, build_demo_run, write_default_configs
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # for anything that starts a fresh interpreter
 
@@ -29,4 +29,12 @@ def fresh_root(tmp_path: Path) -> Path:
     """Shipped configs and no runtime/ folder at all: a first start."""
     root = tmp_path / "fresh"
     write_default_configs(root)
+    return root
+
+
+@pytest.fixture
+def demo_run_root(tmp_path: Path) -> Path:
+    """The demo state plus one finished harness run of the fixed demo trades (runtime/runs/DEMO_RUN)."""
+    root = build_demo_root(tmp_path / "tc1-demo")
+    build_demo_run(root)
     return root

@@ -21,3 +21,21 @@ async def wait_until(pilot, condition: Callable[[], bool], what: str, timeout: f
 def shown(widget) -> str:
     """The plain text a panel renders now."""
     return widget.render().plain
+
+
+def toasts(app) -> list[str]:
+    """The notifications the app has shown (run_test(notifications=True)), oldest first."""
+    return [n.message for n in app._notifications]
+
+
+def tree_bytes(root) -> dict[str, bytes]:
+    """Every file under configs/ and runtime/ (the lock file aside), by relative path: for
+    "nothing was written" checks, byte for byte."""
+    out = {}
+    for sub in ("configs", "runtime"):
+        folder = root / sub
+        if folder.exists():
+            for p in sorted(folder.rglob("*")):
+                if p.is_file() and p.name != ".lock":
+                    out[str(p.relative_to(root))] = p.read_bytes()
+    return out

@@ -1,0 +1,201 @@
+"""Reset today's / all counters from the console (CONSOLE.md, Keys: "reset today's counters, reset all
+counters: each asks for confirmation; goes through the same locked transaction as the bot, so a
+running bot never overwrites it"). Real roots, a real Pilot, the files checked on disk afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from console_tools import toasts, tree_bytes, wait_until
+
+from tc1console.console.fixtures import FIXED_NOW_MS, HOUR
+from tc1console.console.screens.confirm_screen import ConfirmScreen
+from tc1console.console.screenshots import demo_app
+from tc1console.engine import config, store
+from tc1console.engine.rails import day_key
+
+pytestmark = pytest.mark.anyio
+SIZE = (120, 40)
+TODAY = day_key(FIXED_NOW_MS)  # 2024-11-19: the app's clock is fixed
+HERE = Path(__file__).resolve().parent
+
+
+def days_on_disk(root: Path) -> dict[str, dict]:
+    return json.loads((root / "runtime" / store.POLICY_FILE).read_bytes())["days"]
+
+
+def journal(root: Path) -> list[dict]:
+    return [json.loads(line) for line in (root / "runtime" / store.JOURNAL_FILE).read_bytes().splitlines()]
+
+
+def dialog_text(app) -> str:
+    return str(app.screen.query_one("#confirm-body").render())
+
+
+async def confirm_dialog(pilot, key: str) -> ConfirmScreen:
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), f"the confirmation after {key!r}")
+    return pilot.app.screen
+
+
+async def test_reset_today_names_the_day_and_its_counts_then_clears_only_that_bucket(demo_root):
+    """CONSOLE.md: reset today's counters asks first, naming today's UTC day and what it holds; after
+    Enter the bucket is gone from runtime/risk_policy_state.json and a reset by console is journaled."""
+    before = days_on_disk(demo_root)
+    today = before[TODAY]
+    app = demo_app(demo_root)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await confirm_dialog(pilot, "t")
+        text = dialog_text(app)
+        assert f"Day {TODAY} (UTC, today)" in text
+        assert f"{today['entries']:,}" in text and f"{today['pnl']:+,.2f}" in text
+        await pilot.press("enter")
+        expected = f"cleared {TODAY}: {today['entries']} entries, {today['pnl']:+,.2f} pnl"
+        await wait_until(pilot, lambda: expected in toasts(app), "the reset's toast")
+        await wait_until(pilot, lambda: app.snapshot.rails.entries_today == 0, "the dashboard to show it")
+    after = days_on_disk(demo_root)
+    assert TODAY not in after and set(after) == set(before) - {TODAY}
+    last = journal(demo_root)[-1]
+    assert last["type"] == "reset" and last["by"] == "console"
+    assert last["scope"] == "today" and last["days"] == [TODAY] and last["cleared"] == [TODAY]
+
+
+async def test_reset_all_lists_every_bucket_and_clears_them_all(demo_root):
+    """CONSOLE.md: reset all counters asks first, naming each day bucket; `y` confirms; every bucket goes."""
+    before = days_on_disk(demo_root)
+    app = demo_app(demo_root)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await confirm_dialog(pilot, "T")
+        text = dialog_text(app)
+        assert f"{len(before)} day buckets" in text
+        for key, bucket in before.items():
+            assert key in text and f"{bucket['entries']} entries" in text
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any(t.startswith(f"cleared {len(before)} day buckets") for t in toasts(app)),
+                         "the reset's toast")
+    assert days_on_disk(demo_root) == {}
+    last = journal(demo_root)[-1]
+    assert last["type"] == "reset" and last["by"] == "console" and last["scope"] == "all"
+    assert last["cleared"] == sorted(before)
+
+
+async def test_escape_or_n_cancels_and_writes_nothing(demo_root):
+    """CONSOLE.md: each reset asks for confirmation; cancelling (Escape, or n) leaves every file
+    byte-identical."""
+    before = tree_bytes(demo_root)
+    app = demo_app(demo_root)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await confirm_dialog(pilot, "t")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the dialog to close")
+        await confirm_dialog(pilot, "T")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: toasts(app).count("reset cancelled; nothing was written") == 2,
+                         "both cancellations")
+    assert tree_bytes(demo_root) == before
+
+
+async def test_nothing_to_reset_asks_nothing_and_writes_nothing(fresh_root):
+    """A root with no counters yet: no question, a note saying so, no runtime/ created."""
+    app = demo_app(fresh_root)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("t")
+        await wait_until(pilot, lambda: any("nothing to reset" in t for t in toasts(app)), "the note")
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert not (fresh_root / "runtime").exists()
+
+
+async def test_a_corrupt_state_file_is_an_error_toast_not_a_crash(demo_root):
+    """CONSOLE.md: a corrupt file never crashes the console; the reset says why it was not done."""
+    path = demo_root / "runtime" / store.POLICY_FILE
+    path.write_bytes(path.read_bytes()[:40])
+    before = tree_bytes(demo_root)
+    app = demo_app(demo_root)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("t")
+        await wait_until(pilot, lambda: any("cannot read the counters" in t and store.POLICY_FILE in t
+                                            for t in toasts(app)), "the error toast")
+        assert app.is_running and not isinstance(app.screen, ConfirmScreen)
+    assert tree_bytes(demo_root) == before
+
+
+async def test_a_lock_held_too_long_is_an_error_toast_and_the_console_stays_up(demo_root, monkeypatch):
+    """The reset waits for the lock like the bot does; when another process holds it past the
+    timeout, the console says so (an error toast) and nothing is written."""
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from filelock import FileLock; "
+         f"lock = FileLock({str(demo_root / 'runtime' / store.LOCK_FILE)!r}); lock.acquire(); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = tree_bytes(demo_root)
+        app = demo_app(demo_root)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await confirm_dialog(pilot, "t")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: any("held the lock" in t for t in toasts(app)), "the lock error")
+            assert app.is_running
+        assert tree_bytes(demo_root) == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+async def test_resets_while_a_bot_process_trades_lose_nothing(tmp_path):
+    """CONSOLE.md: resets go through the same locked transaction as the bot. A bot process trades
+    while the console resets today's and all counters several times; afterwards the journal replays
+    to the state files, its seq numbers run 1..N, and every acknowledged open and close is in it."""
+    root = tmp_path / "busy"
+    (root / "configs").mkdir(parents=True)
+    overlay = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 50, "total_open_risk_cap": 10_000.0,
+               "max_leverage": 100.0}
+    (root / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay))
+    (root / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", {"max_trades_per_day": 100_000}))
+    bot = subprocess.Popen([sys.executable, str(HERE / "console_bot_child.py"), str(root), "400",
+                            str(FIXED_NOW_MS - HOUR)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert json.loads(bot.stdout.readline()) == {"ack": "ready"}
+    app = demo_app(root)
+    confirmed = 0
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        for key in ("t", "T", "t", "t", "T", "t"):
+            shown = len(toasts(app))
+            await pilot.press(key)
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) or len(toasts(app)) > shown,
+                             "the confirmation (or: nothing to reset)")
+            if isinstance(app.screen, ConfirmScreen):
+                await pilot.press("enter")
+                confirmed += 1
+                await wait_until(pilot, lambda: any(t.startswith(("cleared", "nothing was cleared"))
+                                                    for t in toasts(app)[shown:]), "the reset to finish")
+    out, err = bot.communicate(timeout=120)
+    assert bot.returncode == 0, err
+    acks = [json.loads(line) for line in out.splitlines()]
+    assert acks[-1] == {"ack": "done"}
+
+    entries = journal(root)
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    resets = [e for e in entries if e["type"] == "reset"]
+    assert confirmed >= 3 and len(resets) == confirmed and all(e["by"] == "console" for e in resets)
+    bot_seqs = [e["seq"] for e in entries if e["type"] in ("open", "close", "skip")]
+    assert any(bot_seqs[0] < e["seq"] < bot_seqs[-1] for e in resets), "the resets ran while the bot traded"
+    overlay_cfg = config.load_overlay(root / "configs" / "risk_overlay.toml")
+    policy_cfg = config.load_policy(root / "configs" / "risk_policy.toml")
+    loaded = store.load(root, overlay_cfg, policy_cfg)
+    replayed = store.replay_journal(root / "runtime" / store.JOURNAL_FILE, overlay_cfg, policy_cfg)
+    assert loaded.seq == replayed.seq == len(entries)
+    assert loaded.engine.balance == replayed.engine.balance
+    assert loaded.engine.days_state() == replayed.engine.days_state()
+    assert sorted(loaded.engine.positions) == sorted(replayed.engine.positions)
+    opened = {a["trade_id"] for a in acks if a["ack"] == "open"}
+    closed = {a["trade_id"]: a["result"] for a in acks if a["ack"] == "close"}
+    assert opened == {e["trade_id"] for e in entries if e["type"] == "open"}
+    assert closed == {e["trade_id"]: e["result"] for e in entries if e["type"] == "close"}
