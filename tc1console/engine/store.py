@@ -188,31 +188,22 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator["Transaction"]:
         """Lock, load, let the caller apply through `tx.engine` and `tx.record`, commit, unlock."""
-        with self._thread_lock:
-            self.runtime.mkdir(parents=True, exist_ok=True)
+        with self._thread_lock, self._locked():
+            configs = self.configs()
+            loaded = self._current(configs)
+            tx = Transaction(self, loaded, configs)
+            if loaded.needs_adopt:
+                # A copy: the docs must show the state as adopted, not as later records change it.
+                tx.record({"type": "adopt", "reason": loaded.needs_adopt,
+                           **json.loads(_dumps(self._docs(loaded)))})
+            tx.note_config(configs)
             try:
-                self._file_lock.acquire(poll_interval=LOCK_POLL_S)
-            except Timeout:
-                raise StateError(f"{self.runtime / LOCK_FILE}: another process has held the lock for "
-                                 f"{LOCK_TIMEOUT_S:.0f}s; is a process stuck?") from None
-            try:
-                configs = self.configs()
-                loaded = self._current(configs)
-                tx = Transaction(self, loaded, configs)
-                if loaded.needs_adopt:
-                    # A copy: the docs must show the state as adopted, not as later records change it.
-                    tx.record({"type": "adopt", "reason": loaded.needs_adopt,
-                               **json.loads(_dumps(self._docs(loaded)))})
-                tx.note_config(configs)
-                try:
-                    yield tx
-                except BaseException:
-                    self._loaded = None  # the engine may be half-applied: reload from files next time
-                    raise
-                if tx.records:
-                    self._commit(loaded, tx.records)
-            finally:
-                self._file_lock.release()
+                yield tx
+            except BaseException:
+                self._loaded = None  # the engine may be half-applied: reload from files next time
+                raise
+            if tx.records:
+                self._commit(loaded, tx.records)
 
     def _current(self, configs: _Configs) -> Loaded:
         stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
@@ -326,8 +317,8 @@ class Store:
         try:
             self._file_lock.acquire(poll_interval=LOCK_POLL_S)
         except Timeout:
-            raise StateError(f"{self.runtime / LOCK_FILE}: lock held by another process for "
-                             f"{LOCK_TIMEOUT_S:.0f}s") from None
+            raise StateError(f"{self.runtime / LOCK_FILE}: another process has held the lock for "
+                             f"{LOCK_TIMEOUT_S:.0f}s; is a process stuck?") from None
         try:
             yield
         finally:
