@@ -2,8 +2,11 @@
 
     python -m tc1console.console.screenshots [--out screenshots/]
 
-Builds the demo root in a temporary folder, runs the app headless at a fixed clock with no watcher,
-and saves the main screen at 120x40 and 80x24, the help screen, and the banner a corrupt file shows.
+Builds the demo root (and one finished harness run of the fixed demo trades) in a temporary folder,
+runs the app headless at a fixed clock with no watcher, and saves the main screen at 120x40 and
+80x24, the help screen, the banner a corrupt file shows, and each operator action: the reset
+confirmations, the cap editor (valid, and refusing an invalid field), the harness launcher and a
+run's result view. The snapshot tests drive the app with the same steps (SHOW_* below).
 """
 
 from __future__ import annotations
@@ -13,20 +16,90 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Awaitable, Callable
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
+from textual.pilot import Pilot  # noqa: E402
+from textual.widgets import Input  # noqa: E402
+
 from .app import Tc1ConsoleApp  # noqa: E402 - after the environment is set
-from .fixtures import build_demo_root, fixed_clock  # noqa: E402
+from .fixtures import DEMO_RUN, build_demo_root, build_demo_run, fixed_clock  # noqa: E402
+from .runs import runs_dir  # noqa: E402
+from .screens.caps_screen import CapsScreen  # noqa: E402
+from .screens.confirm_screen import ConfirmScreen  # noqa: E402
+from .screens.harness_screen import HarnessScreen  # noqa: E402
+from .screens.run_screen import RunScreen  # noqa: E402
 
 DEMO_LABEL = "~/tc1-demo"
-SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool], ...] = (
-    # file name, terminal size, keys to press, corrupt the state file first
-    ("console-120x40.svg", (120, 40), (), False),
-    ("console-80x24.svg", (80, 24), (), False),
-    ("console-help-120x40.svg", (120, 40), ("question_mark",), False),
-    ("console-banner-120x40.svg", (120, 40), (), True),
+WAIT_S = 10.0
+Steps = Callable[[Pilot], Awaitable[None]]
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until `condition()` holds (a worker finished, a screen opened)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > WAIT_S:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await pilot.pause(0.01)
+
+
+async def _press_until(pilot: Pilot, key: str, screen_type: type, what: str) -> None:
+    await pilot.pause()  # the first read
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type), what)
+
+
+async def show_reset_today(pilot: Pilot) -> None:
+    await _press_until(pilot, "t", ConfirmScreen, "the reset-today confirmation")
+
+
+async def show_reset_all(pilot: Pilot) -> None:
+    await _press_until(pilot, "T", ConfirmScreen, "the reset-all confirmation")
+
+
+async def show_caps(pilot: Pilot) -> None:
+    await _press_until(pilot, "e", CapsScreen, "the cap editor")
+
+
+async def show_caps_invalid(pilot: Pilot) -> None:
+    """The cap editor after typing percent_risk 1.5 and trying to save: the reason, twice."""
+    await show_caps(pilot)
+    field = pilot.app.screen.query_one("#cap-percent_risk", Input)
+    field.focus()
+    await pilot.pause()
+    field.select_all()
+    await pilot.press("1", "full_stop", "5", "ctrl+s")
+
+
+async def show_harness(pilot: Pilot) -> None:
+    await _press_until(pilot, "h", HarnessScreen, "the harness launcher")
+
+
+async def show_run(pilot: Pilot) -> None:
+    """The result view of the demo run (DEMO_RUN), opened from the launcher's list of earlier runs."""
+    await show_harness(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, HarnessScreen)
+    screen.open_run(runs_dir(screen.root) / DEMO_RUN)
+    await until(pilot, lambda: isinstance(pilot.app.screen, RunScreen), "the run's result view")
+
+
+SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], ...] = (
+    # file name, terminal size, keys to press, corrupt the state file first, steps to run
+    ("console-120x40.svg", (120, 40), (), False, None),
+    ("console-80x24.svg", (80, 24), (), False, None),
+    ("console-help-120x40.svg", (120, 40), ("question_mark",), False, None),
+    ("console-banner-120x40.svg", (120, 40), (), True, None),
+    ("console-reset-today-120x40.svg", (120, 40), (), False, show_reset_today),
+    ("console-reset-all-120x40.svg", (120, 40), (), False, show_reset_all),
+    ("console-caps-120x40.svg", (120, 40), (), False, show_caps),
+    ("console-caps-invalid-120x40.svg", (120, 40), (), False, show_caps_invalid),
+    ("console-harness-120x40.svg", (120, 40), (), False, show_harness),
+    ("console-harness-run-120x40.svg", (120, 40), (), False, show_run),
 )
 
 
@@ -44,10 +117,13 @@ def corrupt_state(root: Path) -> None:
 
 
 async def _shoot(root: Path, out: Path, name: str, size: tuple[int, int], keys: tuple[str, ...],
-                 corrupt: bool) -> Path:
+                 corrupt: bool, steps: Steps | None) -> Path:
     app = demo_app(root)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
+        if steps is not None:
+            await steps(pilot)
+            await pilot.pause()
         if corrupt:
             corrupt_state(root)
             app.action_reload()
@@ -65,10 +141,11 @@ async def _shoot(root: Path, out: Path, name: str, size: tuple[int, int], keys: 
 async def write_screenshots(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, size, keys, corrupt in SHOTS:
+    for name, size, keys, corrupt, steps in SHOTS:
         with tempfile.TemporaryDirectory(prefix="tc1-shots-") as tmp:
             root = build_demo_root(Path(tmp) / "tc1-demo")
-            written.append(await _shoot(root, out, name, size, keys, corrupt))
+            build_demo_run(root)
+            written.append(await _shoot(root, out, name, size, keys, corrupt, steps))
     return written
 
 

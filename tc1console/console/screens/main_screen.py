@@ -58,7 +58,11 @@ class MainScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < SHORT_BELOW, "-short")
-        self.set_class(event.size.width < NARROW_BELOW, "-narrow")
+        narrow = event.size.width < NARROW_BELOW
+        self.set_class(narrow, "-narrow")
+        footer = self.query_one(Footer)  # narrow: every key still fits (the palette is in the help)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
 
     # --- what the app calls -----------------------------------------------------------------------
 

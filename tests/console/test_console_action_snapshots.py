@@ -1,0 +1,38 @@
+"""Snapshot tests of the operator actions' screens (CONSOLE.md, Screenshots and tests: "each screen has a
+pytest-textual-snapshot test, deterministic (fixed clock, fixed data, fixed terminal size)").
+
+The fixed demo state and demo run, the app's clock fixed, no watcher; each capture waits until the
+worker that opens the screen has finished, so nothing runs at capture. The steps are the ones
+`python -m tc1console.console.screenshots` uses. Update with `--snapshot-update` only after looking.
+"""
+
+from __future__ import annotations
+
+from tc1console.console.screenshots import (demo_app, show_caps, show_caps_invalid, show_harness, show_reset_all,
+                                            show_reset_today, show_run)
+
+SIZE = (120, 40)
+
+
+def test_reset_today_confirmation(snap_compare, demo_root):
+    assert snap_compare(demo_app(demo_root), terminal_size=SIZE, run_before=show_reset_today)
+
+
+def test_reset_all_confirmation(snap_compare, demo_root):
+    assert snap_compare(demo_app(demo_root), terminal_size=SIZE, run_before=show_reset_all)
+
+
+def test_cap_editor(snap_compare, demo_root):
+    assert snap_compare(demo_app(demo_root), terminal_size=SIZE, run_before=show_caps)
+
+
+def test_cap_editor_refuses_an_invalid_field(snap_compare, demo_root):
+    assert snap_compare(demo_app(demo_root), terminal_size=SIZE, run_before=show_caps_invalid)
+
+
+def test_harness_launcher_with_an_earlier_run(snap_compare, demo_run_root):
+    assert snap_compare(demo_app(demo_run_root), terminal_size=SIZE, run_before=show_harness)
+
+
+def test_harness_result_view(snap_compare, demo_run_root):
+    assert snap_compare(demo_app(demo_run_root), terminal_size=SIZE, run_before=show_run)
