@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import operator
 from collections import OrderedDict, deque
+from functools import partial
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from .config import OverlayConfig, PolicyConfig
@@ -129,14 +130,26 @@ def _as_ms(value: Any) -> int | None:
     return value if MIN_TS_MS <= value < MAX_TS_MS else None
 
 
-_MAX_PRICE = 1e300  # finite, and far below where float(int) would overflow
+MAX_PRICE = 1e300  # finite, and far below where float(int) would overflow
 
 
 def _bad_price(value: Any) -> bool:
     """Not a finite number > 0 (NaN fails the chained comparison too)."""
     if type(value) is float or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        return not 0 < value < _MAX_PRICE
+        return not 0 < value < MAX_PRICE
     return True
+
+
+# Results are built with tuple.__new__ directly: the same tuples as OpenResult(...) etc., without
+# a Python-level __new__ call on every event (a measurable share of a backtest's time).
+_open_result = partial(tuple.__new__, OpenResult)
+_close_result = partial(tuple.__new__, CloseResult)
+_position = partial(tuple.__new__, Position)
+
+
+def _skip(args: tuple, reason: str, detail: str, budget: float = 0.0) -> OpenResult:
+    """A skipped entry: the call's own arguments (`args`), qty 0, and why."""
+    return _open_result((*args, 0.0, 0.0, 0.0, budget, reason, detail))
 
 
 class RiskEngine:
@@ -174,39 +187,47 @@ class RiskEngine:
     def try_open(self, trade_id: Any, symbol: Any, is_long: Any, entry_ts_ms: Any, entry_price: Any,
                  stop_price: Any) -> OpenResult:
         """Size a new entry, or say why to skip it. A taken entry is stored as an open position."""
-        ts = _as_ms(entry_ts_ms)
-        problem = self._invalid_open(trade_id, symbol, is_long, ts, entry_ts_ms, entry_price, stop_price)
-        if problem:
-            return OpenResult(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
-                              0.0, 0.0, 0.0, 0.0, INVALID_INPUT, problem)
-        entry_ts_ms, entry_price, stop_price = ts, float(entry_price), float(stop_price)
+        # The common, well-typed call passes this check and skips `_invalid_open`; anything else
+        # (a bad value, or an int price the careful path accepts) is judged there, as always.
+        if not (type(trade_id) is str and trade_id and type(symbol) is str and symbol
+                and type(is_long) is bool and type(entry_ts_ms) is int
+                and MIN_TS_MS <= entry_ts_ms < MAX_TS_MS
+                and type(entry_price) is float and 0.0 < entry_price < MAX_PRICE
+                and type(stop_price) is float and 0.0 < stop_price < MAX_PRICE
+                and (stop_price < entry_price if is_long else entry_price < stop_price)):
+            ts = _as_ms(entry_ts_ms)
+            problem = self._invalid_open(trade_id, symbol, is_long, ts, entry_ts_ms, entry_price,
+                                         stop_price)
+            if problem:
+                return _open_result((trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
+                                     0.0, 0.0, 0.0, 0.0, INVALID_INPUT, problem))
+            entry_ts_ms, entry_price, stop_price = ts, float(entry_price), float(stop_price)
+        args = (trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price)
 
-        def skip(reason: str, detail: str, budget: float = 0.0) -> OpenResult:
-            return OpenResult(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
-                              0.0, 0.0, 0.0, budget, reason, detail)
-
-        existing = self.positions.get(trade_id)
+        positions = self.positions
+        existing = positions.get(trade_id)
         if existing is not None:
             a = existing.alloc
-            if (a.symbol, a.is_long, a.entry_ts_ms, a.entry_price, a.stop_price) == (
-                    symbol, is_long, entry_ts_ms, entry_price, stop_price):
+            if (a.symbol, a.is_long, a.entry_ts_ms, a.entry_price, a.stop_price) == args[1:]:
                 return a  # a retried call after a crash is harmless
-            return skip(DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} is already open with other arguments")
+            return _skip(args, DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} is already open with other arguments")
         if trade_id in self.recent_closes:
-            return skip(DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} was already closed")
+            return _skip(args, DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} was already closed")
 
         balance = self.balance
         if balance <= 0:
-            return skip(EQUITY_FLOOR, f"balance {balance!r} <= 0")
-        if self.rails:
+            return _skip(args, EQUITY_FLOOR, f"balance {balance!r} <= 0")
+        rails = self.rails
+        if rails:
             today = self.days.get(day_key(entry_ts_ms)) or DayBucket()
-            blocked = first_block(self.rails, balance, today)
+            blocked = first_block(rails, balance, today)
             if blocked:
-                return skip(blocked, self._rail_detail(blocked, today))
+                return _skip(args, blocked, self._rail_detail(blocked, today))
 
         o = self.overlay
-        if o.max_concurrent_trades is not None and len(self.positions) >= o.max_concurrent_trades:
-            return skip(MAX_CONCURRENT_TRADES, f"{len(self.positions)} open, max {o.max_concurrent_trades}")
+        limit = o.max_concurrent_trades
+        if limit is not None and len(positions) >= limit:
+            return _skip(args, MAX_CONCURRENT_TRADES, f"{len(positions)} open, max {limit}")
 
         budget = o.flat_risk_amount if balance < o.flat_risk_until else balance * o.percent_risk
         cap = o.per_trade_risk_cap
@@ -216,42 +237,42 @@ class RiskEngine:
         if cap is not None:
             headroom = cap - self.total_open_risk
             if headroom <= 0:
-                return skip(TOTAL_OPEN_RISK_CAP,
-                            f"open risk {self.total_open_risk!r} already at cap {cap!r}", budget)
+                return _skip(args, TOTAL_OPEN_RISK_CAP,
+                             f"open risk {self.total_open_risk!r} already at cap {cap!r}", budget)
             if headroom < budget:
                 budget = headroom
 
-        rules = self.rules(symbol)
+        rules = self._rules.get(symbol) or self.rules(symbol)
+        floor = rules.step.floor
         unit_risk = abs(entry_price - stop_price)
         if o.fees_in_risk:
             unit_risk += rules.fee_rate * (entry_price + stop_price)
-        qty = rules.step.floor(budget / unit_risk)
+        qty = floor(budget / unit_risk)
         while qty > 0 and qty * unit_risk > budget:  # the float quotient rounded up onto a step
-            qty = rules.step.floor(math.nextafter(qty, 0.0))
+            qty = floor(math.nextafter(qty, 0.0))
 
         lev = o.max_leverage
         if lev is not None:
             room = balance * lev - self.open_notional
             if room <= 0:
-                return skip(MAX_LEVERAGE, f"open notional {self.open_notional!r} already at "
-                                          f"balance * {lev!r}", budget)
-            room_qty = rules.step.floor(room / entry_price)
+                return _skip(args, MAX_LEVERAGE, f"open notional {self.open_notional!r} already at "
+                                                 f"balance * {lev!r}", budget)
+            room_qty = floor(room / entry_price)
             while room_qty > 0 and room_qty * entry_price > room:  # same rounding guard as above
-                room_qty = rules.step.floor(math.nextafter(room_qty, 0.0))
+                room_qty = floor(math.nextafter(room_qty, 0.0))
             if room_qty < qty:
                 qty = room_qty
 
         if qty == 0 or qty < rules.min_qty:
-            return skip(BELOW_MIN_QTY, f"qty {qty!r} below min qty {rules.min_qty!r} "
-                                       f"(step {rules.step.value!r})", budget)
+            return _skip(args, BELOW_MIN_QTY, f"qty {qty!r} below min qty {rules.min_qty!r} "
+                                              f"(step {rules.step.value!r})", budget)
         notional = qty * entry_price
         if notional < rules.min_notional:
-            return skip(BELOW_MIN_NOTIONAL, f"notional {notional!r} below min notional "
-                                            f"{rules.min_notional!r}", budget)
+            return _skip(args, BELOW_MIN_NOTIONAL, f"notional {notional!r} below min notional "
+                                                   f"{rules.min_notional!r}", budget)
 
-        alloc = OpenResult(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
-                           qty, qty * unit_risk, notional, budget, None, "")
-        self.apply_open(Position(alloc, rules.fee_rate))
+        alloc = _open_result((*args, qty, qty * unit_risk, notional, budget, None, ""))
+        self.apply_open(_position((alloc, rules.fee_rate)))
         return alloc
 
     @staticmethod

@@ -24,7 +24,7 @@ from operator import floordiv, le, lt, sub
 from pathlib import Path
 from typing import Any, Callable
 
-from .core import _MAX_PRICE, INVALID_INPUT, MAX_TS_MS, OpenResult
+from .core import INVALID_INPUT, MAX_PRICE, MAX_TS_MS, OpenResult
 from .errors import InputError
 
 REQUIRED = ("symbol", "side", "timestamp", "entry_price", "sl_price", "exit_time", "exit_price")
@@ -242,7 +242,7 @@ class _RowReader:
             xps = array("d", map(float, columns[self.i_xp]))
         except ValueError:
             return False
-        if any(map(isnan, xps)) or min(xps) <= 0 or max(xps) >= _MAX_PRICE or any(map(lt, xts, ets)):
+        if any(map(isnan, xps)) or min(xps) <= 0 or max(xps) >= MAX_PRICE or any(map(lt, xts, ets)):
             return False
         ids = self._ids(columns[self.i_id] if self.i_id is not None else None, syms, ets)
         if ids is None:
@@ -297,7 +297,7 @@ class _RowReader:
                 entry, stop = float(row[i_ep]), float(row[i_sp])
                 xts = parse_time_ms(row[i_xt])
                 xpx = float(row[i_xp])
-                if xts < ts or not 0 < xpx < _MAX_PRICE:
+                if xts < ts or not 0 < xpx < MAX_PRICE:
                     raise _BadRow
             except Exception:
                 checked = _check_row(row, line, cols)
@@ -388,7 +388,7 @@ def _check_row(row: list[str], line: int, cols: dict[str, int]):
         except (ValueError, OverflowError):
             return _invalid(row, cols, f"line {line}: {name} {text!r} is not {_WHAT.get(name, 'a number')}")
     ts, xts, xpx = values[2], values[5], values[6]
-    if not 0 < xpx < _MAX_PRICE:
+    if not 0 < xpx < MAX_PRICE:
         return _invalid(row, cols, f"line {line}: exit_price {row[cols['exit_price']]!r} must be a "
                                    f"finite number > 0")
     if xts < ts:
