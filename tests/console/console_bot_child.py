@@ -2,7 +2,7 @@
 
     python console_bot_child.py ROOT N T0_MS
 
-Opens `c{i}` for i in 0..N-1 through LiveRisk (entries at T0_MS + i, so all on T0's UTC day, the day
+Until N trades or until the file ROOT/STOP exists, opens `c{i}` through LiveRisk (entries at T0_MS + i, so all on T0's UTC day, the day
 the console calls "today"), closes the oldest once more than 3 are open, and prints one JSON ack line
 after each call returns, so the parent knows exactly what was acknowledged.
 """
@@ -11,6 +11,7 @@ import json
 import random
 import sys
 import time
+from pathlib import Path
 
 from tc1console.engine.live import LiveRisk
 
@@ -27,7 +28,10 @@ def main():
     live = LiveRisk(root)
     print(json.dumps({"ack": "ready"}), flush=True)
     held = []
+    stop_file = Path(root) / "STOP"
     for i in range(n):
+        if stop_file.exists():
+            break
         symbol = rng.choice(list(PRICES))
         price = round(PRICES[symbol] * rng.uniform(0.98, 1.02), 2)
         is_long = rng.random() < 0.5

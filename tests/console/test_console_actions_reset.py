@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
 TODAY = day_key(FIXED_NOW_MS)  # 2024-11-19: the app's clock is fixed
 HERE = Path(__file__).resolve().parent
+RESET_KEYS = ("t", "T", "t", "t", "T", "t")  # today's and all counters, while the bot trades
 
 
 def days_on_disk(root: Path) -> dict[str, dict]:
@@ -159,32 +161,34 @@ async def test_resets_while_a_bot_process_trades_lose_nothing(tmp_path):
                "max_leverage": 100.0}
     (root / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay))
     (root / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", {"max_trades_per_day": 100_000}))
-    bot = subprocess.Popen([sys.executable, str(HERE / "console_bot_child.py"), str(root), "400",
+    bot = subprocess.Popen([sys.executable, str(HERE / "console_bot_child.py"), str(root), "100000",
                             str(FIXED_NOW_MS - HOUR)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert json.loads(bot.stdout.readline()) == {"ack": "ready"}
+    acks: list[dict] = []
+    reader = threading.Thread(target=lambda: acks.extend(json.loads(line) for line in bot.stdout), daemon=True)
+    reader.start()
     app = demo_app(root)
-    confirmed = 0
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        for key in ("t", "T", "t", "t", "T", "t"):
-            shown = len(toasts(app))
-            await pilot.press(key)
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) or len(toasts(app)) > shown,
-                             "the confirmation (or: nothing to reset)")
-            if isinstance(app.screen, ConfirmScreen):
+    try:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            for key in RESET_KEYS:
+                seen = len(acks)  # let the bot trade a little between two resets: today's bucket exists again
+                await wait_until(pilot, lambda: len(acks) >= seen + 5, "the bot to trade")
+                shown = len(toasts(app))
+                await confirm_dialog(pilot, key)
                 await pilot.press("enter")
-                confirmed += 1
-                await wait_until(pilot, lambda: any(t.startswith(("cleared", "nothing was cleared"))
-                                                    for t in toasts(app)[shown:]), "the reset to finish")
-    out, err = bot.communicate(timeout=120)
-    assert bot.returncode == 0, err
-    acks = [json.loads(line) for line in out.splitlines()]
-    assert acks[-1] == {"ack": "done"}
+                await wait_until(pilot, lambda: any(t.startswith("cleared") for t in toasts(app)[shown:]),
+                                 "the reset to finish")
+    finally:
+        (root / "STOP").touch()
+        bot.wait(timeout=60)
+        reader.join(timeout=10)
+    assert bot.returncode == 0, bot.stderr.read()
+    assert acks[0] == {"ack": "ready"} and acks[-1] == {"ack": "done"}
 
     entries = journal(root)
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     resets = [e for e in entries if e["type"] == "reset"]
-    assert confirmed >= 3 and len(resets) == confirmed and all(e["by"] == "console" for e in resets)
+    assert len(resets) == len(RESET_KEYS) and all(e["by"] == "console" for e in resets)
     bot_seqs = [e["seq"] for e in entries if e["type"] in ("open", "close", "skip")]
     assert any(bot_seqs[0] < e["seq"] < bot_seqs[-1] for e in resets), "the resets ran while the bot traded"
     overlay_cfg = config.load_overlay(root / "configs" / "risk_overlay.toml")
