@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from .config import OverlayConfig, PolicyConfig
 from .errors import InvalidExitError, UnknownTradeError
-from .rails import DayBucket, build_rails, day_index, day_key, first_block
+from .rails import MS_PER_DAY, DayBucket, build_rails, day_index, day_key, day_key_of_index, first_block
 from .sizing import Step, step_of
 
 # Bounded state: the state files keep these windows; the journal keeps everything.
@@ -145,6 +145,8 @@ def _bad_price(value: Any) -> bool:
 _open_result = partial(tuple.__new__, OpenResult)
 _close_result = partial(tuple.__new__, CloseResult)
 _position = partial(tuple.__new__, Position)
+_RISK = operator.attrgetter("alloc.risk_amount")
+_NOTIONAL = operator.attrgetter("alloc.notional")
 
 
 def _skip(args: tuple, reason: str, detail: str, budget: float = 0.0) -> OpenResult:
@@ -219,7 +221,7 @@ class RiskEngine:
             return _skip(args, EQUITY_FLOOR, f"balance {balance!r} <= 0")
         rails = self.rails
         if rails:
-            today = self.days.get(day_key(entry_ts_ms)) or DayBucket()
+            today = self.days.get(day_key_of_index(entry_ts_ms // MS_PER_DAY)) or DayBucket()
             blocked = first_block(rails, balance, today)
             if blocked:
                 return _skip(args, blocked, self._rail_detail(blocked, today))
@@ -317,24 +319,27 @@ class RiskEngine:
         if pos is None:
             raise UnknownTradeError(f"unknown trade_id {trade_id!r}: not open, and not among the last "
                                     f"{CLOSE_HISTORY} closes")
-        ts = _as_ms(exit_ts_ms)
-        if ts is None:
-            raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms must be an integer millisecond "
-                                   f"epoch, got {exit_ts_ms!r}")
-        if _bad_price(exit_price):
+        # As in try_open, the well-typed call skips the careful checks (same outcome, less work).
+        if type(exit_ts_ms) is int and MIN_TS_MS <= exit_ts_ms < MAX_TS_MS:
+            ts = exit_ts_ms
+        else:
+            ts = _as_ms(exit_ts_ms)
+            if ts is None:
+                raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms must be an integer millisecond "
+                                       f"epoch, got {exit_ts_ms!r}")
+        if not (type(exit_price) is float and 0.0 < exit_price < MAX_PRICE) and _bad_price(exit_price):
             raise InvalidExitError(f"trade {trade_id!r}: exit_price must be a finite number > 0, "
                                    f"got {exit_price!r}")
         a = pos.alloc
         if ts < a.entry_ts_ms:
             raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms {ts} is before entry_ts_ms "
                                    f"{a.entry_ts_ms}")
-        qty, entry = a.qty, a.entry_price
-        gross = (exit_price - entry) * qty if a.is_long else (entry - exit_price) * qty
+        qty, entry, is_long, risk = a.qty, a.entry_price, a.is_long, a.risk_amount
+        gross = (exit_price - entry) * qty if is_long else (entry - exit_price) * qty
         fee = pos.fee_rate * qty * (entry + exit_price)
         pnl = gross - fee
-        result = CloseResult(trade_id, a.symbol, a.is_long, qty, entry, float(exit_price), a.entry_ts_ms,
-                             ts, a.risk_amount, gross, fee, pnl, pnl / a.risk_amount,
-                             self.balance + pnl)
+        result = _close_result((trade_id, a.symbol, is_long, qty, entry, float(exit_price), a.entry_ts_ms,
+                                ts, risk, gross, fee, pnl, pnl / risk, self.balance + pnl))
         self.apply_close(result)
         return result
 
@@ -375,12 +380,20 @@ class RiskEngine:
     def _resum(self) -> None:
         # Exact sums (fsum) rather than running totals: the total never drifts from the book,
         # and a state rebuilt from files in any order gives the very same float.
-        allocs = [p.alloc for p in self.positions.values()]
-        self.total_open_risk = math.fsum([a.risk_amount for a in allocs])
-        self.open_notional = math.fsum([a.notional for a in allocs])
+        positions = self.positions
+        if len(positions) > 1:
+            values = positions.values()
+            self.total_open_risk = math.fsum(map(_RISK, values))
+            self.open_notional = math.fsum(map(_NOTIONAL, values))
+        elif positions:  # fsum of one value is 0.0 + that value (-0.0 becomes 0.0), bit for bit
+            a = next(iter(positions.values())).alloc
+            self.total_open_risk = 0.0 + a.risk_amount
+            self.open_notional = 0.0 + a.notional
+        else:
+            self.total_open_risk = self.open_notional = 0.0
 
     def _bucket(self, ts_ms: int) -> DayBucket:
-        key = day_key(ts_ms)
+        key = day_key_of_index(ts_ms // MS_PER_DAY)
         bucket = self.days.get(key)
         if bucket is None:
             bucket = self.days[key] = DayBucket()

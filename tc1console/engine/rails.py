@@ -17,13 +17,14 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 @lru_cache(maxsize=1024)
-def _day_key_of_index(day_index: int) -> str:
+def day_key_of_index(day_index: int) -> str:
+    """The `YYYY-MM-DD` key of a day counted from 1970-01-01 (cached: the engine asks per event)."""
     return date.fromordinal(_EPOCH_ORDINAL + day_index).isoformat()
 
 
 def day_key(ts_ms: int) -> str:
     """The `YYYY-MM-DD` UTC day of a millisecond epoch timestamp."""
-    return _day_key_of_index(ts_ms // MS_PER_DAY)
+    return day_key_of_index(ts_ms // MS_PER_DAY)
 
 
 def day_index(key: str) -> int:
