@@ -47,22 +47,27 @@ async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
         await pilot.pause(0.01)
 
 
-async def _press_until(pilot: Pilot, key: str, screen_type: type, what: str) -> None:
+def showing(pilot: Pilot, screen_type: type, selector: str) -> bool:
+    """`screen_type` is active and composed down to `selector` (it is active before it is mounted)."""
+    return isinstance(pilot.app.screen, screen_type) and bool(pilot.app.screen.query(selector))
+
+
+async def _press_until(pilot: Pilot, key: str, screen_type: type, selector: str, what: str) -> None:
     await pilot.pause()  # the first read
     await pilot.press(key)
-    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type), what)
+    await until(pilot, lambda: showing(pilot, screen_type, selector), what)
 
 
 async def show_reset_today(pilot: Pilot) -> None:
-    await _press_until(pilot, "t", ConfirmScreen, "the reset-today confirmation")
+    await _press_until(pilot, "t", ConfirmScreen, "#confirm-yes", "the reset-today confirmation")
 
 
 async def show_reset_all(pilot: Pilot) -> None:
-    await _press_until(pilot, "T", ConfirmScreen, "the reset-all confirmation")
+    await _press_until(pilot, "T", ConfirmScreen, "#confirm-yes", "the reset-all confirmation")
 
 
 async def show_caps(pilot: Pilot) -> None:
-    await _press_until(pilot, "e", CapsScreen, "the cap editor")
+    await _press_until(pilot, "e", CapsScreen, "#cap-max_trades_per_day", "the cap editor")
 
 
 async def show_caps_invalid(pilot: Pilot) -> None:
@@ -76,7 +81,7 @@ async def show_caps_invalid(pilot: Pilot) -> None:
 
 
 async def show_harness(pilot: Pilot) -> None:
-    await _press_until(pilot, "h", HarnessScreen, "the harness launcher")
+    await _press_until(pilot, "h", HarnessScreen, "#harness-runs", "the harness launcher")
 
 
 async def show_run(pilot: Pilot) -> None:
@@ -85,7 +90,7 @@ async def show_run(pilot: Pilot) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, HarnessScreen)
     screen.open_run(runs_dir(screen.root) / DEMO_RUN)
-    await until(pilot, lambda: isinstance(pilot.app.screen, RunScreen), "the run's result view")
+    await until(pilot, lambda: showing(pilot, RunScreen, "#run-range"), "the run's result view")
 
 
 SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], ...] = (

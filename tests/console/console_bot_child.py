@@ -46,7 +46,7 @@ def main():
         if len(held) > 3:
             tid, entry = held.pop(0)
             ack("close", tid, live.close(trade_id=tid, exit_ts_ms=t0 + i, exit_price=round(entry * rng.uniform(0.99, 1.01), 2)))
-        time.sleep(0.002)  # a bot waits on the exchange between calls
+        time.sleep(0.005)  # a bot waits on the exchange between calls
     print(json.dumps({"ack": "done"}), flush=True)
 
 

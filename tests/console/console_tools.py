@@ -24,8 +24,19 @@ def shown(widget) -> str:
 
 
 def toasts(app) -> list[str]:
-    """The notifications the app has shown (run_test(notifications=True)), oldest first."""
-    return [n.message for n in app._notifications]
+    """Every notification the app has shown (run_test(notifications=True)), oldest first, including
+    those that have expired from the screen since (a slow run must not miss one)."""
+    seen = getattr(app, "_test_toasts", None)
+    if seen is None:
+        seen = app._test_toasts = [n.message for n in app._notifications]
+        notify = app.notify
+
+        def recording(message, *args, **kwargs):
+            seen.append(message)
+            return notify(message, *args, **kwargs)
+
+        app.notify = recording
+    return list(seen)
 
 
 def tree_bytes(root) -> dict[str, bytes]:
@@ -39,3 +50,9 @@ def tree_bytes(root) -> dict[str, bytes]:
                 if p.is_file() and p.name != ".lock":
                     out[str(p.relative_to(root))] = p.read_bytes()
     return out
+
+
+def showing(app, screen_type: type, selector: str) -> bool:
+    """Is `screen_type` the active screen, composed down to `selector` (a screen is active before its
+    widgets are mounted)?"""
+    return isinstance(app.screen, screen_type) and bool(app.screen.query(selector))

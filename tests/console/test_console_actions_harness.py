@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from console_tools import toasts, wait_until
+from console_tools import showing, toasts, wait_until
 from textual.widgets import DataTable, Input
 
 from tc1console.console.fixtures import DEMO_RUN, write_demo_trades
@@ -47,7 +47,7 @@ def big_csv(tmp_path_factory) -> Path:
 
 async def open_launcher(pilot) -> HarnessScreen:
     await pilot.press("h")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HarnessScreen), "the launcher")
+    await wait_until(pilot, lambda: showing(pilot.app, HarnessScreen, "#harness-runs"), "the launcher")
     return pilot.app.screen
 
 
@@ -83,7 +83,7 @@ async def test_a_run_shows_progress_then_its_summary_and_equity_and_writes_all_f
         set_value(screen, "h-trades", "trades/small.csv")
         await run_and_wait(pilot, screen)
         assert screen.last_outcome.status == "done" and screen.progress_seen >= 1
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the result view")
+        await wait_until(pilot, lambda: showing(app, RunScreen, "#run-range"), "the result view")
 
         out = demo_root / DEFAULT_OUT
         assert {p.name for p in out.iterdir()} == OUTPUTS
@@ -157,7 +157,7 @@ async def test_an_earlier_run_is_listed_and_reopens(demo_run_root):
         assert table.row_count == 1 and table.get_row_at(0)[:2] == [DEMO_RUN, "demo-trades.csv"]
         table.focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run to open")
+        await wait_until(pilot, lambda: showing(app, RunScreen, "#run-range"), "the run to open")
         summary = json.loads((demo_run_root / "runtime" / "runs" / DEMO_RUN / SUMMARY).read_text())
         assert app.screen.result.summary == summary
         assert f"runtime/runs/{DEMO_RUN}" in str(app.screen.query_one("#run-title").render())
