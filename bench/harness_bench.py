@@ -95,17 +95,17 @@ def _run_child(cmd: list[str]) -> tuple[float, float, str]:
 BARE = "import csv,sys\nwith open(sys.argv[1], newline='', encoding='utf-8') as f:\n" \
        "    for row in csv.reader(f): pass\n"
 
-# Where the time goes: reading alone, then the replay with every output write made a no-op
-# (so what remains is the engine's try_open/close plus the loop). Writing = the rest.
+# Where the time goes: reading alone, then the replay with rendering and writing the output rows
+# made no-ops (so what remains is the engine's try_open/close plus the loop). Writing = the rest.
 BREAKDOWN = """
 import sys, time
 from tc1console.engine import config, harness, harness_io
 from tc1console.engine.core import RiskEngine
 class Null:
-    writerow = write = staticmethod(lambda row: None)
-    def writer(self, name): return self
-    @property
-    def files(self): return {harness.OPEN_ALLOCATIONS: self}
+    append = flush = staticmethod(lambda *a: None)
+    def lines(self, name): return self
+harness.open_line = harness.close_line = lambda *a: "-"
+harness.point_line = lambda *a: None
 t0 = time.perf_counter()
 trades = harness_io.read_trades(sys.argv[1])
 t1 = time.perf_counter()

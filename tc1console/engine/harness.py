@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
 import sys
@@ -27,6 +26,7 @@ from .config import PolicyConfig
 from .core import SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
 from .harness_io import Trades, read_trades
+from .harness_rows import CsvLine, all_plain, close_line, open_line, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
 REALIZED_PNL = "realized_pnl.csv"
@@ -115,8 +115,8 @@ class _Outputs:
     def _tmp(self, name: str) -> Path:
         return self.dir / f".{name}.partial"
 
-    def writer(self, name: str):
-        return csv.writer(self.files[name], lineterminator="\n")
+    def lines(self, name: str) -> "_Lines":
+        return _Lines(self.files[name])
 
     def commit(self, summary: dict[str, Any]) -> None:
         """Close and rename the CSVs, then write summary.json last: it marks the run complete."""
@@ -178,19 +178,18 @@ class _Tally:
                 self.max_dd_pct = dd / self.peak
 
 
-class _LineRenderer:
-    """One row as the CSV line the output writer would write for it."""
+class _Lines:
+    """Text lines gathered in a list and written to the file in one call per chunk of events."""
 
-    def __init__(self) -> None:
-        self.buf = io.StringIO()
-        self.writerow = csv.writer(self.buf, lineterminator="\n").writerow
+    def __init__(self, f: Any) -> None:
+        self.f = f
+        self.buf: list[str] = []
+        self.append = self.buf.append
 
-    def __call__(self, row: tuple) -> str:
-        self.writerow(row)
-        text = self.buf.getvalue()
-        self.buf.seek(0)
-        self.buf.truncate()
-        return text
+    def flush(self) -> None:
+        if self.buf:
+            self.f.write("".join(self.buf))
+            self.buf.clear()
 
 
 def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict[str, Any]:
@@ -209,9 +208,9 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
     ets, eps, sps, xts, xps, lines = (t.entry_ts, t.entry_price, t.stop_price, t.exit_ts,
                                       t.exit_price, t.lines)
     try_open, close, positions = engine.try_open, engine.close, engine.positions
-    write_open = out.writer(OPEN_ALLOCATIONS).writerow
-    write_close = out.writer(REALIZED_PNL).writerow
-    write_point = out.writer(EQUITY_CURVE).writerow
+    outs = opens_out, closes_out, points_out = (out.lines(OPEN_ALLOCATIONS), out.lines(REALIZED_PNL),
+                                                out.lines(EQUITY_CURVE))
+    write_open, write_close, write_point = opens_out.append, closes_out.append, points_out.append
     tally = _Tally(engine.balance)
     add = tally.add
     skipped = dict.fromkeys(SKIP_REASONS, 0)
@@ -219,20 +218,24 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
     peak_risk = 0.0
     check_retry = t.has_trade_ids  # only explicit trade_ids can repeat one that is open
 
+    # Rows are rendered as the text csv.writer would write (harness_rows); a row with an odd
+    # string goes through csv.writer itself. Checked once here: can trade_ids and symbols be
+    # written as they are?
+    plain = all_plain(tids) and all_plain(list(set(syms)))
+    csv_line = CsvLine()
+
     # open_allocations.csv is in input order while events run in time order: a result that
     # arrives early waits in `pending`, already rendered as its CSV line (half the memory of the
     # tuple), until every earlier row is written. Memory follows the input's disorder, not n.
     pending: list[str | None] = [None] * (n + 1)  # pending[n] stays None: a sentinel
-    render = _LineRenderer()
     for i, r in t.invalid.items():
-        pending[i] = render((*r, lines[i]))
-    write_line = out.files[OPEN_ALLOCATIONS].write
+        pending[i] = csv_line((*r, lines[i]))
     cursor = 0
 
     def flush() -> None:
         nonlocal cursor
         while (text := pending[cursor]) is not None:
-            write_line(text)
+            write_open(text)
             pending[cursor] = None
             cursor += 1
 
@@ -244,17 +247,19 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
         while heap and heap[0][0] <= until:
             x_ts, x = heappop(heap)
             c = close(tids[x], x_ts, xps[x])  # the live API's risk_close, exactly
-            write_close(c)
-            write_point((x_ts, c.balance_after))
+            write_close(close_line(c, plain) or csv_line(c))
+            write_point(point_line(x_ts, c.balance_after))
             add(c)
         return heap[0][0] if heap else inf
 
     flush()
     if len(order):
-        write_point((ets[order[0]], engine.balance))  # the start point: first event, initial balance
+        write_point(point_line(ets[order[0]], engine.balance))  # the start point: first event, initial balance
     next_exit = inf
     for start in range(0, len(order), CHUNK):
         tick(n + start)
+        for lines_out in outs:
+            lines_out.flush()
         for i in order[start:start + CHUNK]:
             ts = ets[i]
             if next_exit <= ts:
@@ -262,13 +267,14 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
             tid = tids[i]
             known = positions.get(tid) if check_retry else None
             r = try_open(tid, syms[i], longs[i], ts, eps[i], sps[i])  # the live API's risk_try_open
+            text = open_line(r, lines[i], plain) or csv_line((*r, lines[i]))
             if i == cursor:  # in input order: write it now, and any rows that waited for it
-                write_open((*r, lines[i]))
+                write_open(text)
                 cursor += 1
                 if pending[cursor] is not None:
                     flush()
             else:
-                pending[i] = render((*r, lines[i]))
+                pending[i] = text
             reason = r.skipped_reason
             if reason is not None:
                 skipped[reason] += 1
@@ -286,6 +292,8 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
                     peak_risk = engine.total_open_risk
     close_due(inf)  # the exits still pending after the last entry, in time order
     flush()
+    for lines_out in outs:
+        lines_out.flush()
     for i, r in t.invalid.items():
         skipped[r.skipped_reason] += 1
     return {"tally": tally, "skipped": skipped, "taken": taken, "retried": retried,
