@@ -104,8 +104,12 @@ from tc1console.engine.core import RiskEngine
 class Null:
     append = flush = staticmethod(lambda *a: None)
     def lines(self, name): return self
-harness.open_line = harness.close_line = lambda *a: "-"
-harness.point_line = lambda *a: None
+class NullRows:
+    csv_line = staticmethod(lambda row: "-")
+    def __init__(self, plain): pass
+    def open(self, r, line, key=None): return "-"
+    def close(self, c, key, ts): return "-", "-"
+harness.Rows, harness.point_line = NullRows, lambda *a: "-"
 t0 = time.perf_counter()
 trades = harness_io.read_trades(sys.argv[1])
 t1 = time.perf_counter()

@@ -26,7 +26,7 @@ from .config import PolicyConfig
 from .core import SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
 from .harness_io import Trades, read_trades
-from .harness_rows import CsvLine, all_plain, close_line, open_line, point_line
+from .harness_rows import Rows, all_plain, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
 REALIZED_PNL = "realized_pnl.csv"
@@ -221,15 +221,15 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
     # Rows are rendered as the text csv.writer would write (harness_rows); a row with an odd
     # string goes through csv.writer itself. Checked once here: can trade_ids and symbols be
     # written as they are?
-    plain = all_plain(tids) and all_plain(list(set(syms)))
-    csv_line = CsvLine()
+    rows = Rows(all_plain(tids) and all_plain(list(set(syms))))
+    render_open, render_close = rows.open, rows.close
 
     # open_allocations.csv is in input order while events run in time order: a result that
     # arrives early waits in `pending`, already rendered as its CSV line (half the memory of the
     # tuple), until every earlier row is written. Memory follows the input's disorder, not n.
     pending: list[str | None] = [None] * (n + 1)  # pending[n] stays None: a sentinel
     for i, r in t.invalid.items():
-        pending[i] = csv_line((*r, lines[i]))
+        pending[i] = rows.csv_line((*r, lines[i]))
     cursor = 0
 
     def flush() -> None:
@@ -247,8 +247,9 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
         while heap and heap[0][0] <= until:
             x_ts, x = heappop(heap)
             c = close(tids[x], x_ts, xps[x])  # the live API's risk_close, exactly
-            write_close(close_line(c, plain) or csv_line(c))
-            write_point(point_line(x_ts, c.balance_after))
+            row, point = render_close(c, x, x_ts)
+            write_close(row)
+            write_point(point)
             add(c)
         return heap[0][0] if heap else inf
 
@@ -267,21 +268,16 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
             tid = tids[i]
             known = positions.get(tid) if check_retry else None
             r = try_open(tid, syms[i], longs[i], ts, eps[i], sps[i])  # the live API's risk_try_open
-            text = open_line(r, lines[i], plain) or csv_line((*r, lines[i]))
-            if i == cursor:  # in input order: write it now, and any rows that waited for it
-                write_open(text)
-                cursor += 1
-                if pending[cursor] is not None:
-                    flush()
-            else:
-                pending[i] = text
             reason = r.skipped_reason
             if reason is not None:
                 skipped[reason] += 1
+                text = render_open(r, lines[i])
             elif known is not None and known.alloc is r:
                 retried += 1  # the same trade_id and arguments again: the engine's harmless retry
+                text = render_open(r, lines[i])
             else:
                 taken += 1
+                text = render_open(r, lines[i], i)
                 x_ts = xts[i]
                 heappush(heap, (x_ts, i))
                 if x_ts < next_exit:
@@ -290,6 +286,13 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
                     peak_open = len(positions)
                 if engine.total_open_risk > peak_risk:
                     peak_risk = engine.total_open_risk
+            if i == cursor:  # in input order: write it now, and any rows that waited for it
+                write_open(text)
+                cursor += 1
+                if pending[cursor] is not None:
+                    flush()
+            else:
+                pending[i] = text
     close_due(inf)  # the exits still pending after the last entry, in time order
     flush()
     for lines_out in outs:

@@ -75,6 +75,60 @@ def point_line(ts_ms: int, balance: float) -> str:
     return f"{ts_ms},{balance!r}\n"
 
 
+class Rows:
+    """The harness's rows, reusing the text of a float it has just written when the same float
+    comes again (repr is most of the cost of a row):
+      - the budget of consecutive entries (it changes only when the balance does): reused when
+        equal and > 0, since two equal positive floats are the same bits and so the same repr;
+      - a close's qty, entry price and risk: the very objects of its own open row (`is`), whose
+        text was kept from then; and its balance, written again in equity_curve.csv.
+    Every row is still exactly `open_line` / `close_line` / `point_line`'s text (the tests check).
+    """
+
+    def __init__(self, plain: bool) -> None:
+        self.plain = plain
+        self.csv_line = CsvLine()
+        self.budget, self.budget_text = 0.0, "0.0"
+        # key -> the taken entry's qty, entry price and risk, and their text for the close row
+        self.kept: dict[int, tuple[float, float, float, str, str]] = {}
+
+    def open(self, r: OpenResult, line: int, key: int | None = None) -> str:
+        """An open_allocations.csv row. `key` (a taken entry): keep its text for `close(key)`."""
+        if not self.plain:
+            return open_line(r, line, False) or self.csv_line((*r, line))
+        tid, sym, is_long, ts, entry, stop, qty, risk, notional, budget, reason, detail = r
+        if reason is None:
+            reason = ""
+        elif detail:
+            detail = cell(detail)
+            if detail is None:
+                return self.csv_line((*r, line))
+        if budget == self.budget and budget > 0.0:
+            budget_text = self.budget_text
+        else:
+            self.budget, self.budget_text = budget, budget_text = budget, repr(budget)
+        if key is None:
+            return (f"{tid},{sym},{is_long},{ts},{entry!r},{stop!r},{qty!r},{risk!r},{notional!r},"
+                    f"{budget_text},{reason},{detail},{line}\n")
+        qty_text, entry_text, risk_text = repr(qty), repr(entry), repr(risk)
+        self.kept[key] = (qty, entry, risk, f"{qty_text},{entry_text},", risk_text)
+        return (f"{tid},{sym},{is_long},{ts},{entry_text},{stop!r},{qty_text},{risk_text},"
+                f"{notional!r},{budget_text},{reason},{detail},{line}\n")
+
+    def close(self, c: CloseResult, key: int, ts_ms: int) -> tuple[str, str]:
+        """The realized_pnl.csv row of `c` (the close of the entry opened under `key`) and the
+        equity_curve.csv point (ts_ms, c.balance_after)."""
+        kept = self.kept.pop(key, None)
+        tid, sym, is_long, qty, entry, exit_, ets, xts, risk, gross, fees, pnl, r_mult, balance = c
+        balance_text = repr(balance)
+        if kept is not None and kept[0] is qty and kept[1] is entry and kept[2] is risk:
+            row = (f"{tid},{sym},{is_long},{kept[3]}{exit_!r},{ets},{xts},{kept[4]},{gross!r},"
+                   f"{fees!r},{pnl!r},{r_mult!r},{balance_text}\n")
+        else:
+            row = close_line(c, self.plain) or self.csv_line(c)
+        return row, f"{ts_ms},{balance_text}\n"
+
+
 class CsvLine:
     """Any row through csv.writer itself: the reference the functions above must match."""
 

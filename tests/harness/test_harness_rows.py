@@ -7,7 +7,7 @@ import random
 import pytest
 
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness_rows import CsvLine, all_plain, cell, close_line, open_line, point_line
+from tc1console.engine.harness_rows import CsvLine, Rows, all_plain, cell, close_line, open_line, point_line
 
 ODD = ["", "a", "BTC_1704067200000", "a,b", 'q"uote', '"', '""', ",", "line\nbreak", "cr\ronly", "x\r\ny",
        "nul\0", "tab\tid", " lead", "trail ", "ünïcødé", "\u2028", "\xa0nbsp", "'single'", "#", "=1+1",
@@ -82,3 +82,31 @@ def test_only_non_printable_text_falls_back_to_csv_writer():
     assert open_line(r, 2, False) is None
     assert open_line(r._replace(trade_id="id,x"), 2, False) is not None
     assert open_line(r._replace(trade_id="ok", detail="bad\rdetail"), 2, True) is None
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_rows_reusing_float_text_still_write_csv_writer_bytes(plain):
+    """Rows reuses the text of a repeated budget and of a close's own entry values: the bytes
+    stay csv.writer's whether the values are the very same floats, equal ones, or -0.0 and NaN."""
+    rng = random.Random(7)
+    rows, csv_line = Rows(plain), CsvLine()
+    budgets = [50.0, 50.0, 100.0, 0.0, -0.0, float("nan"), float("inf"), 1e-300, 49.99999999999999]
+    text = [t for t in ODD if all_plain([t]) and t] if plain else ODD
+    open_trades: dict[int, OpenResult] = {}
+    for k in range(4_000):
+        r = random_open(rng, text)._replace(budget=rng.choice(budgets) * 1.0)
+        line = k + 2
+        key = k if r.skipped_reason is None and rng.random() < 0.8 else None
+        assert rows.open(r, line, key) == csv_line((*r, line))
+        if key is not None:
+            open_trades[k] = r
+        if open_trades and rng.random() < 0.4:
+            k0 = rng.choice(list(open_trades))
+            a = open_trades.pop(k0)
+            same = rng.random() < 0.7  # the engine's close carries the open's own float objects
+            qty, entry, risk = (a.qty, a.entry_price, a.risk_amount) if same else \
+                (float(repr(a.qty)), rng.choice(FLOATS), a.risk_amount * 1.0)
+            c = random_close(rng, text)._replace(trade_id=a.trade_id, symbol=a.symbol, is_long=a.is_long,
+                                                 qty=qty, entry_price=entry, risk_amount=risk)
+            ts = rng.randrange(10**11, 10**14)
+            assert rows.close(c, k0, ts) == (csv_line(c), csv_line((ts, c.balance_after)))
