@@ -208,3 +208,31 @@ async def test_resets_while_a_bot_process_trades_lose_nothing(tmp_path):
     closed = {a["trade_id"]: a["result"] for a in acks if a["ack"] == "close"}
     assert opened == {e["trade_id"] for e in entries if e["type"] == "open"}
     assert closed == {e["trade_id"]: e["result"] for e in entries if e["type"] == "close"}
+
+
+async def test_the_events_tail_keeps_following_as_it_outgrows_the_panel(fresh_root):
+    """Found under tmux: on a fresh root, once the events outgrew the panel (a dialog was open at the
+    time), the panel stopped following and kept showing the first lines. It must show the newest line
+    after every read, until the operator scrolls up."""
+    from tc1console.console.app import Tc1ConsoleApp
+    from tc1console.console.fixtures import MINUTE
+    from tc1console.console.widgets.events_panel import EventsPanel
+    from tc1console.engine.live import LiveRisk
+
+    app = Tc1ConsoleApp(fresh_root, clock=lambda: FIXED_NOW_MS, label="root")  # watching the files
+    app.animation_level = "none"
+    live = LiveRisk(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.main.query_one(EventsPanel)
+        for i in range(14):  # one event at a time, past the panel's 8 lines
+            if i == 4:
+                await confirm_dialog(pilot, "t")  # a dialog over the dashboard meanwhile
+            if i == 10:
+                await pilot.press("escape")
+            live.try_open(trade_id=f"e{i}", symbol="SOLUSDT", is_long=True,
+                          entry_ts_ms=FIXED_NOW_MS + i * MINUTE, entry_price=238.0, stop_price=236.0)
+            await wait_until(pilot, lambda: panel._shown and f"e{i} " in "".join(x for x, _ in panel._shown[-1].parts),
+                             f"event e{i}")
+            if app.on_dashboard():  # (under a dialog the dashboard is not laid out again)
+                await wait_until(pilot, lambda: panel.scroll_y == panel.max_scroll_y, f"the panel at e{i}")
+        assert panel.max_scroll_y > 0

@@ -56,6 +56,10 @@ class MainScreen(Screen[None]):
         widget.border_title = title
         return widget
 
+    def on_screen_resume(self) -> None:
+        # Back from a dialog or another screen: events that came meanwhile were laid out only now.
+        self.query_one(EventsPanel).follow()
+
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < SHORT_BELOW, "-short")
         narrow = event.size.width < NARROW_BELOW

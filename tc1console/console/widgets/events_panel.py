@@ -28,15 +28,30 @@ class EventsPanel(VerticalScroll):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[EventLine, ...] | None = None
+        # Follow the tail until the operator scrolls up to read; scrolling back down follows again.
+        # A flag, not a position check at each update: the position says "not at the end" whenever
+        # the last scroll to the end ran before the new lines were laid out (a dialog over the
+        # dashboard, a resize), and the panel then stopped following for good.
+        self.following = True
 
     def compose(self) -> ComposeResult:
         yield Static(styled("no data yet", MUTED), id="events-text")
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y
+
     def show(self, events: tuple[EventLine, ...]) -> None:
         if events == self._shown:
             return  # nothing new: no re-render
-        at_end = self._shown is None or self.scroll_y >= self.max_scroll_y
         self._shown = events
         self.query_one("#events-text", Static).update(render_events(events))
-        if at_end:  # follow the tail unless the operator scrolled up to read
+        self.follow()
+
+    def follow(self) -> None:
+        """Scroll to the newest line once laid out, unless the operator scrolled up."""
+        if self.following:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+
+    def on_resize(self) -> None:
+        self.follow()
