@@ -141,11 +141,13 @@ def read_equity(path: Path) -> tuple[list[float], int | None, int | None]:
 
 
 def curve_of(series: list[float], points: int = CURVE_POINTS) -> tuple[float, ...]:
-    """`series` thinned to `points` values by keeping each slice's last one (so the end is exact)."""
+    """`series` thinned to `points` values: the first (the start balance) kept, then the last value
+    of each of `points - 1` slices of the rest (so the end is exact too)."""
     n = len(series)
     if n <= points:
         return tuple(series)
-    return tuple(series[min(n - 1, ((i + 1) * n) // points - 1)] for i in range(points))
+    rest, slices = n - 1, points - 1
+    return (series[0], *(series[1 + min(rest - 1, ((i + 1) * rest) // slices - 1)] for i in range(slices)))
 
 
 def load_run(folder: Path) -> RunResult:

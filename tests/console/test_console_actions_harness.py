@@ -221,3 +221,15 @@ def test_the_consoles_own_temp_file_in_runtime_is_not_swept_by_a_bot(demo_root):
     ours.write_text("{")
     LiveRisk(demo_root)  # a new store's first transaction loads the state, sweeping leftovers
     assert theirs.exists() and not ours.exists()
+
+
+def test_a_long_equity_curve_is_thinned_keeping_its_start_and_its_end():
+    """Found under tmux: the result view said "start 10,009.49" for a 400,000-close run (the first
+    kept point was a slice's end, not the start balance)."""
+    from tc1console.console.runs import curve_of
+
+    series = [10_000.0 + i for i in range(400_001)]
+    curve = curve_of(series, 600)
+    assert len(curve) == 600 and curve[0] == 10_000.0 and curve[-1] == series[-1]
+    assert list(curve) == sorted(curve)
+    assert curve_of(series[:50], 600) == tuple(series[:50])

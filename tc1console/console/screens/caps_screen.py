@@ -91,7 +91,7 @@ class CapsScreen(ModalScreen[dict | None]):
     DEFAULT_CSS = """
     CapsScreen { align: center middle; }
     CapsScreen > Vertical {
-        width: 100; height: auto; max-height: 100%;
+        width: 100%; max-width: 100; height: auto; max-height: 100%;
         border: round $accent; border-title-color: $accent; border-title-style: bold;
         border-subtitle-color: $text-muted; background: $surface; padding: 0 1;
     }

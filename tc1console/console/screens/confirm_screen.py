@@ -37,7 +37,7 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 76; height: auto; max-height: 90%;
+        width: 100%; max-width: 76; height: auto; max-height: 100%;
         border: round $warning; border-title-color: $warning; border-title-style: bold;
         border-subtitle-color: $text-muted; background: $surface; padding: 1 2 0 2;
     }

@@ -262,7 +262,9 @@ class HarnessScreen(Screen[None]):
         bar.set_class(running, "-running")
         if running:
             bar.update(total=None, progress=0)
-            self.query_one(DataTable).focus()
+            self.query_one(DataTable).focus()  # off the inputs: `c` cancels, it does not type
+        else:
+            self.query_one("#h-trades", Input).focus()  # ready for the next run
         self.refresh_bindings()
 
     def _status(self, text: str, *, error: bool = False) -> None:
