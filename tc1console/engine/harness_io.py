@@ -269,7 +269,7 @@ class _RowReader:
             if not all(ids):
                 return None
         else:
-            ids = list(map("{}_{}".format, syms, ets))  # the default: f"{symbol}_{entry_ts_ms}"
+            ids = [f"{sym}_{ts}" for sym, ts in zip(syms, ets)]  # the default trade_id
         if len(set(ids)) != len(ids) or not self.seen.isdisjoint(ids):
             return None
         self.seen.update(ids)

@@ -62,7 +62,8 @@ class DailyLossCap:
         self.cap = cap
 
     def blocks(self, balance: float, today: DayBucket) -> bool:
-        return today.loss >= self.cap
+        pnl = today.pnl  # today.loss, without a property call on every entry
+        return (-pnl if pnl < 0 else 0.0) >= self.cap
 
 
 class MaxTradesPerDay:
