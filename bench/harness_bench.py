@@ -170,7 +170,7 @@ def main() -> int:
         print(f"{r['n']:>10,} {r['harness_s']:>10.2f} {r['n'] / r['harness_s']:>10,.0f} "
               f"{r['bare_s']:>13.2f} {r['harness_s'] / r['bare_s']:>6.2f} {r['rss_mb']:>8.0f}"
               f"             {r['parse_s'] * us:>5.2f} {r['replay_s'] * us:>6.2f} {write_s * us:>6.2f}")
-    print("(engine = try_open/close and the replay loop with output writes made no-ops; "
+    print("(engine = try_open/close and the replay loop with output rows neither rendered nor written; "
           "write = the rest)")
     if len(results) >= 2:
         small, big = results[0], results[-1]

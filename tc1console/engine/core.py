@@ -212,7 +212,8 @@ class RiskEngine:
             a = existing.alloc
             if (a.symbol, a.is_long, a.entry_ts_ms, a.entry_price, a.stop_price) == args[1:]:
                 return a  # a retried call after a crash is harmless
-            return _skip(args, DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} is already open with other arguments")
+            return _skip(args, DUPLICATE_TRADE_ID,
+                         f"trade_id {trade_id!r} is already open with other arguments")
         if trade_id in self.recent_closes:
             return _skip(args, DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} was already closed")
 

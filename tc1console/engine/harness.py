@@ -255,7 +255,8 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
 
     flush()
     if len(order):
-        write_point(point_line(ets[order[0]], engine.balance))  # the start point: first event, initial balance
+        # the start point: the first event's time, the initial balance
+        write_point(point_line(ets[order[0]], engine.balance))
     next_exit = inf
     for start in range(0, len(order), CHUNK):
         tick(n + start)

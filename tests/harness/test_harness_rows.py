@@ -27,8 +27,9 @@ def random_open(rng: random.Random, text: list[str]) -> tuple:
 def random_close(rng: random.Random, text: list[str]) -> tuple:
     def f() -> float:
         return rng.choice(FLOATS) if rng.random() < 0.3 else rng.uniform(-1e6, 1e6)
+    ts = rng.randrange(10**11, 10**14)
     return CloseResult(rng.choice(text), rng.choice(text), rng.random() < 0.5, f(), f(), f(),
-                       rng.randrange(10**11, 10**14), rng.randrange(10**11, 10**14), f(), f(), f(), f(), f(), f())
+                       ts, ts + rng.randrange(0, 10**9), f(), f(), f(), f(), f(), f())
 
 
 @pytest.mark.parametrize("text", ODD)
