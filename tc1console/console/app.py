@@ -23,6 +23,7 @@ from typing import Callable
 from textual import work
 from textual.app import App
 from textual.command import CommandPalette
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from ..engine import config as cfg
@@ -231,7 +232,10 @@ class Tc1ConsoleApp(App[int]):
 
     def _tick(self) -> None:
         now = self.clock()
-        self.main.tick(now)
+        try:
+            self.main.tick(now)
+        except NoMatches:
+            return  # the app is closing: the dashboard's panels are already gone, the timer not yet
         today = day_key(now)
         if self.snapshot is not None and self.snapshot.today != today and self._rollover_for != today:
             self._rollover_for = today  # a new UTC day: today's counters start from zero

@@ -25,7 +25,8 @@ def shown(widget) -> str:
 
 def toasts(app) -> list[str]:
     """Every notification the app has shown (run_test(notifications=True)), oldest first, including
-    those that have expired from the screen since (a slow run must not miss one)."""
+    those that have expired from the screen since (a slow run must not miss one). The first call
+    starts recording: make it as the test starts."""
     seen = getattr(app, "_test_toasts", None)
     if seen is None:
         seen = app._test_toasts = [n.message for n in app._notifications]

@@ -74,6 +74,7 @@ async def test_form_lists_every_cap_and_rail_prefilled_and_an_untouched_save_wri
     before = tree_bytes(demo_root)
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         screen = await open_editor(pilot)
         assert [r.cap.key for r in screen.query(CapRow)] == [key for _, key in CAP_KEYS]
         for kind, key in CAP_KEYS:
@@ -91,6 +92,7 @@ async def test_two_changes_saved_keep_other_keys_journal_old_to_new_and_reach_th
     overlay_before = tomllib.loads((demo_root / OVERLAY).read_text())
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         screen = await open_editor(pilot)
         await type_into(pilot, screen, "per_trade_risk_cap", "20")
         await put(pilot, screen, "daily_loss_cap", "250")
@@ -173,6 +175,7 @@ async def test_a_json_config_is_saved_as_json(fresh_root):
     (folder / "risk_overlay.json").write_text(config.dump_json("overlay", config.DEFAULTS["overlay"]))
     app = demo_app(fresh_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         screen = await open_editor(pilot)
         assert "configs/risk_overlay.json" in str(screen.query(".caps-section").first().render())
         await put(pilot, screen, "max_concurrent_trades", "3")
@@ -225,6 +228,7 @@ async def test_an_unparsable_config_is_named_and_the_form_does_not_open(demo_roo
     (demo_root / POLICY).write_text("daily_loss_cap = = 3\n")
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         await pilot.press("e")
         await wait_until(pilot, lambda: any("risk_policy.toml: invalid TOML" in t for t in toasts(app)), "the error")
         assert not isinstance(app.screen, CapsScreen) and app.is_running

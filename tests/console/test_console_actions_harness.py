@@ -75,6 +75,7 @@ async def test_a_run_shows_progress_then_its_summary_and_equity_and_writes_all_f
     trades = write_demo_trades(demo_root / "trades" / "small.csv", n=40)
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         screen = await open_launcher(pilot)
         assert value(screen, "h-trades") == ""  # nothing used yet
         assert (value(screen, "h-risk"), value(screen, "h-policy")) == (
@@ -116,6 +117,7 @@ async def test_a_csv_missing_a_column_is_one_line_in_the_console(demo_root):
     bad.write_text("symbol,side,timestamp,entry_price,exit_time,exit_price\nBTCUSDT,long,1,2,3,4\n")
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         screen = await open_launcher(pilot)
         set_value(screen, "h-trades", "bad.csv")
         await run_and_wait(pilot, screen)
@@ -133,6 +135,7 @@ async def test_cancel_stops_a_long_run_and_leaves_no_summary(demo_root, big_csv,
     console says "cancelled", and there is no summary.json (nor an empty run folder)."""
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         screen = await open_launcher(pilot)
         set_value(screen, "h-trades", str(big_csv))
         await pilot.press("ctrl+r")

@@ -59,6 +59,7 @@ async def test_reset_today_names_the_day_and_its_counts_then_clears_only_that_bu
     today = before[TODAY]
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         await confirm_dialog(pilot, "t")
         text = dialog_text(app)
         assert f"Day {TODAY} (UTC, today)" in text
@@ -79,6 +80,7 @@ async def test_reset_all_lists_every_bucket_and_clears_them_all(demo_root):
     before = days_on_disk(demo_root)
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         await confirm_dialog(pilot, "T")
         text = dialog_text(app)
         assert f"{len(before)} day buckets" in text
@@ -99,6 +101,7 @@ async def test_escape_or_n_cancels_and_writes_nothing(demo_root):
     before = tree_bytes(demo_root)
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         await confirm_dialog(pilot, "t")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the dialog to close")
@@ -113,6 +116,7 @@ async def test_nothing_to_reset_asks_nothing_and_writes_nothing(fresh_root):
     """A root with no counters yet: no question, a note saying so, no runtime/ created."""
     app = demo_app(fresh_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         await pilot.press("t")
         await wait_until(pilot, lambda: any("nothing to reset" in t for t in toasts(app)), "the note")
         assert not isinstance(app.screen, ConfirmScreen)
@@ -126,6 +130,7 @@ async def test_a_corrupt_state_file_is_an_error_toast_not_a_crash(demo_root):
     before = tree_bytes(demo_root)
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
         await pilot.press("t")
         await wait_until(pilot, lambda: any("cannot read the counters" in t and store.POLICY_FILE in t
                                             for t in toasts(app)), "the error toast")
@@ -147,6 +152,7 @@ async def test_a_lock_held_too_long_is_an_error_toast_and_the_console_stays_up(d
         before = tree_bytes(demo_root)
         app = demo_app(demo_root)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
+            toasts(app)  # record every toast from the start
             await confirm_dialog(pilot, "t")
             await pilot.press("enter")
             await wait_until(pilot, lambda: any("held the lock" in t for t in toasts(app)), "the lock error")
@@ -176,6 +182,7 @@ async def test_resets_while_a_bot_process_trades_lose_nothing(tmp_path):
     app = demo_app(root)
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
+            toasts(app)  # record every toast from the start
             for done, key in enumerate(RESET_KEYS):
                 seen = len(acks)  # let the bot trade a little between two resets: today's bucket exists again
                 await wait_until(pilot, lambda: len(acks) >= seen + 5, "the bot to trade", timeout=BUSY_WAIT_S)
