@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import OverlayConfig, PolicyConfig
-from .core import RiskEngine
+from .core import EQUITY_WINDOW, RiskEngine
 from .rails import MS_PER_DAY, day_key
 
 RAIL_LABELS = {
@@ -29,6 +29,22 @@ def _left(limit: float | int | None, used: float | int) -> float | int | None:
         return None
     left = limit - used
     return left if left > 0 else type(left)(0)
+
+
+def _change_today(engine: RiskEngine, day_start_ms: int, pnl_today: float) -> float:
+    """Balance now minus the balance when the UTC day began, read from the equity window.
+
+    Not today's counter: an operator's counter reset clears that (so the rails count from zero
+    again) but does not undo the money made or lost today. When the window no longer reaches
+    back to the day's start, the counter is the best there is.
+    """
+    points = engine.equity_points
+    for ts, balance in reversed(points):
+        if ts < day_start_ms:
+            return engine.balance - balance
+    if len(points) < EQUITY_WINDOW:  # the window holds the whole history
+        return engine.balance - engine.start_balance
+    return pnl_today
 
 
 def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngine, now_ms: int, *,
@@ -113,7 +129,7 @@ def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngin
         "balance": {
             "balance": balance,
             "start_balance": start,
-            "change_today": pnl_today,  # realized PnL after fees of the closes booked today
+            "change_today": _change_today(engine, now_ms - now_ms % MS_PER_DAY, pnl_today),
             "change_since_start": balance - start,
             "change_since_start_pct": (balance - start) / start * 100 if start else None,
         },

@@ -49,11 +49,32 @@ def test_headroom_after_a_loss_and_an_open_position() -> None:
     assert v["headroom"]["daily_loss_left"] == 200.0 - loss
     assert v["headroom"]["open_risk_left"] == 300.0 - b.risk_amount
     assert v["headroom"]["trades_left_today"] == 18 and v["headroom"]["slots_left"] == 4
-    assert v["balance"]["change_today"] == -loss == pytest.approx(v["balance"]["change_since_start"])
+    # The window holds the whole history, all of it today: the change is from the start balance.
+    assert v["balance"]["change_today"] == v["balance"]["change_since_start"] == pytest.approx(-loss)
     row = v["positions"]["rows"][0]
     assert row["trade_id"] == "b" and row["age_ms"] == 60_000 and row["side"] == "long"
     assert row["risk_pct"] == pytest.approx(b.risk_amount / e.balance * 100)
     assert v["equity"]["recent"] == [[NOON - 1_800_000, e.balance]]
+
+
+def test_change_today_is_money_since_the_day_began_and_survives_a_counter_reset() -> None:
+    """CONSOLE.md balance panel: "change today" is the balance's move since the UTC day began.
+
+    A reset of today's counters lets the rails count from zero again; it does not undo the day's
+    PnL, so the balance panel must not show 0.00 after one.
+    """
+    e = engine()
+    e.try_open("y", entry_ts_ms=NOON - MS_PER_DAY, **OPEN)
+    e.close("y", NOON - MS_PER_DAY + 60_000, 3_020.0)  # yesterday: a win
+    e.try_open("a", entry_ts_ms=NOON - 3_600_000, **OPEN)
+    e.close("a", NOON - 1_800_000, 2_980.0)  # today: a loss
+    before_today = e.equity_points[0][1]
+    today = view(e)["balance"]["change_today"]
+    assert today == e.balance - before_today < 0
+    e.apply_reset(["2025-11-25"])  # what `t` in the console and `tc1 policy reset --today` do
+    v = view(e)
+    assert v["today_counters"]["pnl"] == 0.0
+    assert v["balance"]["change_today"] == today
 
 
 def test_yesterdays_counters_do_not_count_today() -> None:
