@@ -194,7 +194,7 @@ class RiskEngine:
         if not (type(trade_id) is str and trade_id and type(symbol) is str and symbol
                 and type(is_long) is bool and type(entry_ts_ms) is int
                 and MIN_TS_MS <= entry_ts_ms < MAX_TS_MS
-                and type(entry_price) is float and 0.0 <= entry_price < MAX_PRICE
+                and type(entry_price) is float and 0.0 < entry_price < MAX_PRICE
                 and type(stop_price) is float and 0.0 < stop_price < MAX_PRICE
                 and (stop_price < entry_price if is_long else entry_price < stop_price)):
             ts = _as_ms(entry_ts_ms)
