@@ -451,7 +451,7 @@ class RiskEngine:
             except TypeError as exc:
                 raise ValueError(f"recent_closes.{tid}: {exc}") from None
         self.balance = balance
-        self.start_balance = float(doc.get("start_balance", self.overlay.initial_balance))
+        self.start_balance = float(doc.get("start_balance", balance))  # a hand-written state starts where it says
         self.positions = positions
         self.equity_points = points
         self.recent_closes = closes

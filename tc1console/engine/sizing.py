@@ -37,6 +37,9 @@ def gross_pnl(is_long: bool, qty: float, entry: float, exit_: float) -> float:
     return (exit_ - entry) * qty if is_long else (entry - exit_) * qty
 
 
+_REPRESENTABLE_TRIES = 64  # about half of the nearby multiples are representable; 64 never runs out
+
+
 class Step:
     """A quantity step, with the exact decimal floor of any non-negative float to a multiple of it."""
 
@@ -77,14 +80,23 @@ class Step:
 
     def floor_decimal(self, x: float) -> float:
         """Reference implementation of `floor`, entirely in decimal."""
-        if not x > 0:
+        if not 0 < x < math.inf:  # an infinite quantity (a vanishing per-unit risk) is never sized
             return 0.0
         with localcontext() as ctx:
             # Exact for any pair of floats: x / step < 1.8e308 / 5e-324 < 1e632, and n * step
             # adds at most 17 digits (prec 80 raised DivisionImpossible past 1e80).
             ctx.prec = 700
             n = Decimal(repr(x)) // self._dec
-            return float(n * self._dec) if n else 0.0
+            # Far out (qty / step past ~1e15) the float nearest n * step may not be a multiple of
+            # the step any more; an exchange would refuse it. Step down to one a float holds.
+            for _ in range(_REPRESENTABLE_TRIES):
+                if n <= 0:
+                    return 0.0
+                qty = float(n * self._dec)
+                if Decimal(repr(qty)) % self._dec == 0:
+                    return qty
+                n -= 1
+            return 0.0
 
 
 @lru_cache(maxsize=4096)

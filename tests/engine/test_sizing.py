@@ -105,3 +105,25 @@ def test_steps_are_cached_per_value() -> None:
     """Sizing keeps one Step per step value (the engine asks for it on every open)."""
     assert sizing.step_of(0.01) is sizing.step_of(0.01)
     assert sizing.step_of(0.01).value == 0.01
+
+
+def test_floor_far_out_returns_a_multiple_a_float_can_hold() -> None:
+    """ENGINE.md §2.7: qty is a whole multiple of the step, even where floats thin out.
+
+    Found by Hypothesis: near 1e13 units with step 0.007 the float nearest n * step is not a
+    multiple of 0.007; the floor steps down to one that is.
+    """
+    from decimal import Decimal
+
+    from tc1console.engine.sizing import Step
+
+    qty = Step(0.007).floor(10220695980359.07)
+    assert qty > 0 and Decimal(repr(qty)) % Decimal("0.007") == 0
+
+
+def test_floor_of_an_infinite_quantity_is_zero_never_infinite() -> None:
+    """ENGINE.md §2.7-8: a vanishing per-unit risk must not size an infinite position."""
+    from tc1console.engine.sizing import Step
+
+    assert Step(1.0).floor(float("inf")) == 0.0
+    assert Step(0.001).floor_decimal(float("inf")) == 0.0
