@@ -5,9 +5,10 @@ row does the same work for a fraction of it. What csv.writer (the default QUOTE_
 writes, and so what these functions write:
   - a float as repr(), None as an empty field, anything else (str, bool, int) as str();
   - a field holding a comma or a double quote between double quotes, each quote doubled;
-  - a field holding a line break: quoted too, but how ("\\r" alone is left bare by some Python
-    versions and quoted by others) is left to csv.writer itself: `cell` answers None for any
-    non-printable text, and the caller renders that row with `CsvLine`.
+  - text with a line break, a NUL or another control character: what csv.writer does with it
+    depends on the character and on the Python version ("\\r" alone is left bare by 3.11), so it
+    is left to csv.writer itself: `cell` answers None for any non-printable text, and the caller
+    renders that row with `CsvLine`.
 The rows come from the engine fed by the harness's typed columns: trade_id and symbol are str,
 is_long bool, timestamps int, prices and amounts float. tests/harness/test_harness_rows.py checks
 the bytes against csv.writer on those rows, odd strings included.
