@@ -38,6 +38,10 @@ def gross_pnl(is_long: bool, qty: float, entry: float, exit_: float) -> float:
 
 
 _REPRESENTABLE_TRIES = 64  # about half of the nearby multiples are representable; 64 never runs out
+# While n * num < 10**15 (at most 15 significant digits), the float of n * step reads back as
+# exactly n * step (such a decimal survives a round trip through a float): a multiple of the step.
+# Past it, floor_decimal finds a multiple a float can hold.
+_EXACT_NUM = 10**15
 
 
 class Step:
@@ -65,7 +69,8 @@ class Step:
         float is within half an ulp of its shortest repr), so when it is not within 1e-9 of a
         whole number its floor is the true multiple count n. n * step is then formed exactly
         as the integer ratio n*num / scale, which Python's int division rounds correctly: the
-        same float `float(Decimal(n) * step)` gives. Near a whole number, decide in decimal.
+        same float `float(Decimal(n) * step)` gives, and a multiple of the step while n*num has at
+        most 15 digits. Near a whole number, or past 15 digits, decide in decimal.
         """
         if not x > 0:
             return 0.0
@@ -74,7 +79,7 @@ class Step:
             n = int(q)
             frac = q - n
             margin = 1e-9 + q * 1e-12  # far above the few-ulp error of q
-            if margin < frac < 1 - margin:
+            if margin < frac < 1 - margin and n * self._num < _EXACT_NUM:
                 return n * self._num / self._scale if n else 0.0
         return self.floor_decimal(x)
 
