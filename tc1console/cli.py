@@ -20,7 +20,7 @@ from .engine import config as cfg
 from .engine import store
 from .engine.errors import Tc1Error
 from .engine.rails import day_key
-from .engine.view import account_view, format_duration
+from .engine.view import account_view, format_duration, value_text
 
 PROG = "tc1"
 EVENTS_SHOWN = 10
@@ -154,12 +154,6 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
 
-def _num(value: Any) -> str:
-    if value is None:
-        return "unset"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:g}"
-    return str(value)
 
 
 def _utc(ms: int, today: str | None = None) -> str:
@@ -192,7 +186,7 @@ def describe_event(e: dict[str, Any]) -> str:
         return f"reset  {what} by {e.get('by')}: cleared {len(cleared)} bucket{'s' if len(cleared) != 1 else ''}"
     if kind == "config":
         changes = e.get("changes") or {}
-        shown = ", ".join(f"{k} {_num(old)} -> {_num(new)}" for k, (old, new) in list(changes.items())[:4]
+        shown = ", ".join(f"{k} {value_text(old)} -> {value_text(new)}" for k, (old, new) in list(changes.items())[:4]
                           if k != cfg.OVERRIDES_KEY)
         more = f" (+{len(changes) - 4} more)" if len(changes) > 4 else ""
         return f"config {e.get('kind')} by {e.get('by')}: {shown or 'no value changed'}{more}"
@@ -335,7 +329,7 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
     print(f"Safety rails  {path}")
     for f in cfg.POLICY_FIELDS:
         value = rails[f.key]
-        print(f"  {f.key:<20}{_num(value) if value is not None else 'unset (no limit)':>18}   {f.comment}")
+        print(f"  {f.key:<20}{value_text(value) if value is not None else 'unset (no limit)':>18}   {f.comment}")
     print()
     if not days:
         print(f"Day counters (UTC): none (today is {today})")

@@ -17,7 +17,7 @@ from ..engine import store
 from ..engine.config import OverlayConfig, PolicyConfig
 from ..engine.core import EQUITY_WINDOW
 from ..engine.store import Loaded
-from ..engine.view import account_view
+from ..engine.view import account_view, value_text
 from . import format as fmt
 
 EVENTS_KEPT = 50  # journal entries the events panel holds (it scrolls)
@@ -272,7 +272,7 @@ def describe_event(e: Mapping[str, Any], overlay: OverlayConfig, today: str) -> 
                                     f"bucket{'s' if len(cleared) != 1 else ''}", PLAIN)]
     elif kind == "config":
         changes = e.get("changes") or {}
-        shown = [f"{k} {_cfg(v[0])} -> {_cfg(v[1])}" for k, v in changes.items()
+        shown = [f"{k} {value_text(v[0])} -> {value_text(v[1])}" for k, v in changes.items()
                  if isinstance(v, (list, tuple)) and len(v) == 2 and k != "symbol_overrides"]
         more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
         parts = [("config", MUTED), (f" {e.get('kind')} by {e.get('by')}: "
@@ -285,9 +285,3 @@ def describe_event(e: Mapping[str, Any], overlay: OverlayConfig, today: str) -> 
     return EventLine(seq, when, kind, tuple(parts))
 
 
-def _cfg(value: Any) -> str:
-    if value is None:
-        return "unset"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:g}"
-    return str(value)

@@ -31,6 +31,15 @@ def _left(limit: float | int | None, used: float | int) -> float | int | None:
     return left if left > 0 else type(left)(0)
 
 
+def value_text(value: Any) -> str:
+    """A config value as people read it in a change list: money with separators, small numbers as is."""
+    if value is None:
+        return "unset"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:g}"
+    return str(value)
+
+
 def _change_today(engine: RiskEngine, day_start_ms: int, pnl_today: float) -> float:
     """Balance now minus the balance when the UTC day began, read from the equity window.
 
