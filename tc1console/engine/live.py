@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .errors import Tc1Error
 from .store import Store, jsonable
 
 
@@ -65,7 +66,6 @@ def init_risk(root: str | os.PathLike[str] | None = None) -> LiveRisk:
 
 def _engine() -> LiveRisk:
     if _ENGINE is None:
-        from .errors import Tc1Error
         raise Tc1Error("call init_risk() before risk_try_open / risk_close")
     return _ENGINE
 

@@ -278,18 +278,9 @@ class Store:
             merged = {**old, **values}
             text = cfg.render(path, kind, merged)
             atomic_write(path, text.encode())
-            # Old -> new as in force (defaults filled in, as note_config journals them), not the
-            # file's raw keys: a key the file leaves at its default is no change.
-            before = (tx.loaded.config_record.get(kind) or {}).get("values") or {}
             configs = self.configs()
-            new = config_values(getattr(configs, kind))
-            changes = {k: [before.get(k), new.get(k)] for k in sorted(set(before) | set(new))
-                       if before.get(k) != new.get(k)}
-            tx.record({"type": "config", "file": str(path.relative_to(self.root)), "kind": kind,
-                       "hash": _hash(new), "values": new, "changes": changes, "by": by})
-            tx.loaded.config_record[kind] = {"hash": _hash(new), "values": new}
             tx.engine.set_config(configs.overlay, configs.policy)
-            return changes
+            return tx.record_config(kind, configs, by=by)
 
     def rebuild(self) -> dict[str, Any]:
         """Rebuild both state files from the journal; report what differed from the files on disk."""
@@ -408,16 +399,23 @@ class Transaction:
     def note_config(self, configs: _Configs) -> None:
         """Journal a config the state has not seen yet (a hand edit, or the very first start)."""
         for kind in cfg.STEMS:
-            values, digest = configs.recorded(kind)
-            seen = self.loaded.config_record.get(kind) or {}
-            if seen.get("hash") != digest:
-                old = seen.get("values") or {}
-                changes = {k: [old.get(k), values.get(k)] for k in sorted(set(old) | set(values))
-                           if old.get(k) != values.get(k)}
-                self.record({"type": "config", "file": str(configs.paths[kind].relative_to(self.store.root)),
-                             "kind": kind, "hash": digest, "values": values, "changes": changes,
-                             "by": "detected"})
-                self.loaded.config_record[kind] = {"hash": digest, "values": values}
+            if (self.loaded.config_record.get(kind) or {}).get("hash") != configs.recorded(kind)[1]:
+                self.record_config(kind, configs, by="detected")
+
+    def record_config(self, kind: cfg.Kind, configs: _Configs, *, by: str) -> dict[str, Any]:
+        """Journal `kind`'s config in force, old -> new against the one the state last recorded.
+
+        Both sides are configs in force (defaults filled in), so a key a file leaves at its
+        default is no change. Returns the changes.
+        """
+        values, digest = configs.recorded(kind)
+        old = (self.loaded.config_record.get(kind) or {}).get("values") or {}
+        changes = {k: [old.get(k), values.get(k)] for k in sorted(set(old) | set(values))
+                   if old.get(k) != values.get(k)}
+        self.record({"type": "config", "file": str(configs.paths[kind].relative_to(self.store.root)),
+                     "kind": kind, "hash": digest, "values": values, "changes": changes, "by": by})
+        self.loaded.config_record[kind] = {"hash": digest, "values": values}
+        return changes
 
 
 # --- loading ------------------------------------------------------------------------------------------
