@@ -15,8 +15,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import marshal
 import os
+import signal
 import sys
+from array import array
 from heapq import heappop, heappush
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -37,6 +40,7 @@ CLOSE_COLUMNS = CloseResult._fields
 EQUITY_COLUMNS = ("ts_ms", "balance")
 CHUNK = 4096  # events between two progress / cancel checks (a few ms of work)
 PROGRESS_CALLS = 100
+PARALLEL_MIN_ROWS = 20_000  # below this a forked row writer costs more than it saves
 
 Progress = Callable[[int, int], None]
 
@@ -118,6 +122,15 @@ class _Outputs:
     def lines(self, name: str) -> "_Lines":
         return _Lines(self.files[name])
 
+    def flush(self) -> None:
+        """Write out what the files buffer (before a fork: else both processes would write it)."""
+        for f in self.files.values():
+            f.flush()
+
+    def close_files(self) -> None:
+        for f in self.files.values():
+            f.close()
+
     def commit(self, summary: dict[str, Any]) -> None:
         """Close and rename the CSVs, then write summary.json last: it marks the run complete."""
         try:
@@ -192,8 +205,251 @@ class _Lines:
             self.buf.clear()
 
 
-def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict[str, Any]:
-    """Feed every event to the engine in ENGINE.md §5 order and stream the outputs.
+class _Batch:
+    """A chunk of replay results as compact columns, in event order.
+
+    Per entry: its key (the input position for a newly taken entry, ~position for a skip or a
+    harmless retry), entry_ts_ms, the six floats entry_price .. budget, skipped_reason and
+    detail. Per close: the input position of its entry, entry/exit ts and the nine floats qty,
+    entry_price, exit_price, risk_amount .. balance_after. The strings trade_id, symbol and
+    is_long are not carried: the engine echoes its arguments, which are the input columns.
+    Arrays and lists of strings travel to a forked row writer cheaply (marshal, no pickling).
+    """
+
+    __slots__ = ("okey", "ots", "ofl", "oreason", "odetail", "ckey", "cts", "cfl")
+
+    def __init__(self) -> None:
+        self.okey, self.ots, self.ofl = array("q"), array("q"), array("d")
+        self.oreason: list[str | None] = []
+        self.odetail: list[str] = []
+        self.ckey, self.cts, self.cfl = array("q"), array("q"), array("d")
+
+    def clear(self) -> None:
+        for name in self.__slots__:
+            del getattr(self, name)[:]
+
+    def pack(self) -> bytes:
+        return marshal.dumps((self.okey.tobytes(), self.ots.tobytes(), self.ofl.tobytes(), self.oreason,
+                              self.odetail, self.ckey.tobytes(), self.cts.tobytes(), self.cfl.tobytes()))
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> "_Batch":
+        okey, ots, ofl, oreason, odetail, ckey, cts, cfl = marshal.loads(payload)
+        batch = cls()
+        for arr, data in ((batch.okey, okey), (batch.ots, ots), (batch.ofl, ofl), (batch.ckey, ckey),
+                          (batch.cts, cts), (batch.cfl, cfl)):
+            arr.frombytes(data)
+        batch.oreason, batch.odetail = oreason, odetail
+        return batch
+
+
+class _RowSink:
+    """Renders batches of results into the three CSVs.
+
+    open_allocations.csv is in input order while events run in time order: a row that arrives
+    early waits in `pending`, already rendered as its CSV line (half the memory of the tuple),
+    until every earlier row is written. Memory follows the input's disorder, not its length.
+    Rows are rendered as the text csv.writer would write (harness_rows); a file whose trade_ids
+    or symbols need quoting goes through csv.writer itself.
+    """
+
+    def __init__(self, t: Trades, out: _Outputs) -> None:
+        self.t = t
+        self.outs = (out.lines(OPEN_ALLOCATIONS), out.lines(REALIZED_PNL), out.lines(EQUITY_CURVE))
+        self.write_open, self.write_close, self.write_point = (o.append for o in self.outs)
+        self.rows = Rows(all_plain(t.trade_ids) and all_plain(list(set(t.symbols))))
+        self.pending: list[str | None] = [None] * (len(t) + 1)  # pending[n] stays None: a sentinel
+        for i, r in t.invalid.items():
+            self.pending[i] = self.rows.csv_line((*r, t.lines[i]))
+        self.cursor = 0
+        self._advance()
+
+    def start(self, ts_ms: int, balance: float) -> None:
+        """The equity curve's first point: the first event's time, the initial balance."""
+        self.write_point(point_line(ts_ms, balance))
+
+    def feed(self, b: _Batch) -> None:
+        t = self.t
+        tids, syms, longs, lines = t.trade_ids, t.symbols, t.is_long, t.lines
+        render_open, pending, write_open = self.rows.open, self.pending, self.write_open
+        cursor = self.cursor
+        floats = iter(b.ofl)
+        for key, ts, (entry, stop, qty, risk, notional, budget), reason, detail in zip(
+                b.okey, b.ots, zip(floats, floats, floats, floats, floats, floats), b.oreason, b.odetail):
+            i = key if key >= 0 else ~key
+            r = (tids[i], syms[i], longs[i], ts, entry, stop, qty, risk, notional, budget, reason, detail)
+            # a taken entry (key >= 0): its text is kept for its close
+            text = render_open(r, lines[i], i) if key >= 0 else render_open(r, lines[i])
+            if i == cursor:  # in input order: write it now, and any rows that waited for it
+                write_open(text)
+                cursor += 1
+                if pending[cursor] is not None:
+                    self.cursor = cursor
+                    self._advance()
+                    cursor = self.cursor
+            else:
+                pending[i] = text
+        self.cursor = cursor
+        render_close, write_close, write_point = self.rows.close, self.write_close, self.write_point
+        floats = iter(b.cfl)
+        times = iter(b.cts)
+        for x, entry_ts, exit_ts, (qty, entry, exit_, risk, gross, fees, pnl, r_mult, balance) in zip(
+                b.ckey, times, times, zip(floats, floats, floats, floats, floats, floats, floats, floats,
+                                          floats)):
+            row, point = render_close((tids[x], syms[x], longs[x], qty, entry, exit_, entry_ts, exit_ts,
+                                       risk, gross, fees, pnl, r_mult, balance), x, exit_ts)
+            write_close(row)
+            write_point(point)
+        for lines_out in self.outs:
+            lines_out.flush()
+
+    def _advance(self) -> None:
+        pending, cursor = self.pending, self.cursor
+        while (text := pending[cursor]) is not None:
+            self.write_open(text)
+            pending[cursor] = None
+            cursor += 1
+        self.cursor = cursor
+
+    def finish(self) -> None:
+        self._advance()
+        for lines_out in self.outs:
+            lines_out.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class _ForkedSink:
+    """A _RowSink in a forked child process: the replay hands it batches over a pipe.
+
+    Rendering (float reprs, string building, writing) costs about as much as the engine calls,
+    so on two cores the child renders chunk k while the parent replays chunk k+1. The child
+    inherits the parsed columns and the open output files (flushed before the fork, and written
+    only by the child after it); the parent renames the files only once the child has exited 0.
+    Batches travel as marshal data (the results as plain tuples: the same values, bit for bit).
+    """
+
+    def __init__(self, t: Trades, out: _Outputs) -> None:
+        out.flush()
+        data_r, data_w = os.pipe()
+        status_r, status_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: render until the pipe ends, report, and leave without cleanup
+            code = 1
+            try:
+                os.close(data_w), os.close(status_r)
+                _render_batches(data_r, _RowSink(t, out), out)
+                code = 0
+                os.write(status_w, b"ok")
+            except BaseException as exc:  # every failure reaches the parent as one line
+                try:
+                    os.write(status_w, _child_error(exc).encode("utf-8", "replace"))
+                except BaseException:
+                    pass
+            finally:
+                os._exit(code)
+        os.close(data_r), os.close(status_w)
+        self.pid, self.data, self.status, self.out = pid, data_w, status_r, out
+
+    def start(self, ts_ms: int, balance: float) -> None:
+        self._send(marshal.dumps((ts_ms, balance)))
+
+    def feed(self, batch: _Batch) -> None:
+        self._send(batch.pack())
+
+    def _send(self, payload: bytes) -> None:
+        try:
+            _write_all(self.data, len(payload).to_bytes(8, "little") + payload)
+        except BrokenPipeError:
+            self._wait()  # the child stopped early: its own error says why
+            raise InputError(f"{self.out.dir}: the row writer stopped early") from None
+
+    def finish(self) -> None:
+        os.close(self.data)
+        self.data = -1
+        self._wait()
+
+    def _wait(self) -> None:
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        report = _read_all(self.status)
+        os.close(self.status)
+        if os.waitstatus_to_exitcode(status) != 0 or report != b"ok":
+            raise InputError(report.decode("utf-8", "replace") or
+                             f"{self.out.dir}: the row writer failed (exit {os.waitstatus_to_exitcode(status)})")
+
+    def close(self) -> None:
+        """Stop the child if it still runs (a cancel, or an error in the replay)."""
+        if self.data >= 0:
+            os.close(self.data)
+            self.data = -1
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+            os.close(self.status)
+
+
+def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> None:
+    first = True
+    with os.fdopen(fd, "rb", buffering=0) as pipe:
+        while head := _read_exact(pipe, 8):
+            payload = _read_exact(pipe, int.from_bytes(head, "little"))
+            if first:
+                sink.start(*marshal.loads(payload))
+                first = False
+            else:
+                sink.feed(_Batch.unpack(payload))
+    sink.finish()
+    out.close_files()
+
+
+def _child_error(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot write outputs ({exc.strerror or exc})"
+    return f"internal error in the row writer: {type(exc).__name__}: {exc}"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exact(pipe: Any, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = pipe.read(left)
+        if not chunk:
+            if left == size:
+                return b""
+            raise EOFError("the replay's pipe ended inside a batch")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 4096):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def default_workers(rows: int) -> int:
+    """2 (render in a child process) for a large file on a machine with two or more CPUs, else 1."""
+    if not hasattr(os, "fork") or rows < PARALLEL_MIN_ROWS:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return 2 if cpus >= 2 else 1
+
+
+def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick: _Ticker) -> dict[str, Any]:
+    """Feed every event to the engine in ENGINE.md §5 order; hand the results to `sink`.
 
     Entries go by (entry time, input position). Before an entry at time T, every pending exit with
     exit time <= T is closed, by (exit time, input position): so exits come first at an equal
@@ -205,63 +461,38 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
     n = len(t)
     order = t.replay_order()
     tids, syms, longs = t.trade_ids, t.symbols, t.is_long
-    ets, eps, sps, xts, xps, lines = (t.entry_ts, t.entry_price, t.stop_price, t.exit_ts,
-                                      t.exit_price, t.lines)
+    ets, eps, sps, xts, xps = t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price
     try_open, close, positions = engine.try_open, engine.close, engine.positions
-    outs = opens_out, closes_out, points_out = (out.lines(OPEN_ALLOCATIONS), out.lines(REALIZED_PNL),
-                                                out.lines(EQUITY_CURVE))
-    write_open, write_close, write_point = opens_out.append, closes_out.append, points_out.append
     tally = _Tally(engine.balance)
     add = tally.add
     skipped = dict.fromkeys(SKIP_REASONS, 0)
     taken = retried = peak_open = 0
     peak_risk = 0.0
     check_retry = t.has_trade_ids  # only explicit trade_ids can repeat one that is open
-
-    # Rows are rendered as the text csv.writer would write (harness_rows); a row with an odd
-    # string goes through csv.writer itself. Checked once here: can trade_ids and symbols be
-    # written as they are?
-    rows = Rows(all_plain(tids) and all_plain(list(set(syms))))
-    render_open, render_close = rows.open, rows.close
-
-    # open_allocations.csv is in input order while events run in time order: a result that
-    # arrives early waits in `pending`, already rendered as its CSV line (half the memory of the
-    # tuple), until every earlier row is written. Memory follows the input's disorder, not n.
-    pending: list[str | None] = [None] * (n + 1)  # pending[n] stays None: a sentinel
-    for i, r in t.invalid.items():
-        pending[i] = rows.csv_line((*r, lines[i]))
-    cursor = 0
-
-    def flush() -> None:
-        nonlocal cursor
-        while (text := pending[cursor]) is not None:
-            write_open(text)
-            pending[cursor] = None
-            cursor += 1
-
     heap: list[tuple[int, int]] = []  # (exit_ts_ms, input position) of each taken trade
     inf = float("inf")
+    batch = _Batch()
+    open_key, open_ts, open_floats = batch.okey.append, batch.ots.append, batch.ofl.extend
+    open_reason, open_detail = batch.oreason.append, batch.odetail.append
+    close_key, close_ts, close_floats = batch.ckey.append, batch.cts.extend, batch.cfl.extend
 
     def close_due(until: float) -> float:
         """Close every pending exit stamped <= until; return the next exit's time."""
         while heap and heap[0][0] <= until:
             x_ts, x = heappop(heap)
             c = close(tids[x], x_ts, xps[x])  # the live API's risk_close, exactly
-            row, point = render_close(c, x, x_ts)
-            write_close(row)
-            write_point(point)
+            close_key(x)
+            close_ts(c[6:8])
+            close_floats(c[3:6])
+            close_floats(c[8:])
             add(c)
         return heap[0][0] if heap else inf
 
-    flush()
     if len(order):
-        # the start point: the first event's time, the initial balance
-        write_point(point_line(ets[order[0]], engine.balance))
+        sink.start(ets[order[0]], engine.balance)
     next_exit = inf
     for start in range(0, len(order), CHUNK):
         tick(n + start)
-        for lines_out in outs:
-            lines_out.flush()
         for i in order[start:start + CHUNK]:
             ts = ets[i]
             if next_exit <= ts:
@@ -272,13 +503,13 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
             reason = r.skipped_reason
             if reason is not None:
                 skipped[reason] += 1
-                text = render_open(r, lines[i])
+                open_key(~i)
             elif known is not None and known.alloc is r:
                 retried += 1  # the same trade_id and arguments again: the engine's harmless retry
-                text = render_open(r, lines[i])
+                open_key(~i)
             else:
                 taken += 1
-                text = render_open(r, lines[i], i)
+                open_key(i)
                 x_ts = xts[i]
                 heappush(heap, (x_ts, i))
                 if x_ts < next_exit:
@@ -287,17 +518,15 @@ def _replay(engine: RiskEngine, t: Trades, out: _Outputs, tick: _Ticker) -> dict
                     peak_open = len(positions)
                 if engine.total_open_risk > peak_risk:
                     peak_risk = engine.total_open_risk
-            if i == cursor:  # in input order: write it now, and any rows that waited for it
-                write_open(text)
-                cursor += 1
-                if pending[cursor] is not None:
-                    flush()
-            else:
-                pending[i] = text
+            open_ts(r[3])
+            open_floats(r[4:10])
+            open_reason(reason)
+            open_detail(r[11])
+        sink.feed(batch)
+        batch.clear()
     close_due(inf)  # the exits still pending after the last entry, in time order
-    flush()
-    for lines_out in outs:
-        lines_out.flush()
+    sink.feed(batch)
+    sink.finish()
     for i, r in t.invalid.items():
         skipped[r.skipped_reason] += 1
     return {"tally": tally, "skipped": skipped, "taken": taken, "retried": retried,
@@ -346,15 +575,20 @@ def _summary(engine: RiskEngine, t: Trades, r: dict[str, Any], paths: dict[str, 
 
 def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLike[str],
                 out_dir: str | os.PathLike[str], policy_config: str | os.PathLike[str] | None = None,
-                *, progress: Progress | None = None, cancel: Cancel | None = None) -> dict[str, Any]:
+                *, progress: Progress | None = None, cancel: Cancel | None = None,
+                workers: int | None = None) -> dict[str, Any]:
     """Replay `trades_csv` through a fresh RiskEngine and write the four outputs into `out_dir`.
 
     Returns the summary (also written to summary.json). `progress(done, total)` is called at most
     about 100 times; `cancel.is_set()` is polled every few thousand rows and, once true, the run
-    stops, deletes its partial files and raises HarnessCancelled. Raises ConfigError for a bad
-    config and InputError for an unreadable or headerless CSV or an unwritable out_dir; a bad row
-    is only an `invalid_input` skip.
+    stops, deletes its partial files and raises HarnessCancelled. `workers`: 1 renders the output
+    rows in this process, 2 in a forked child beside the replay (same bytes, less time on two
+    cores); None picks 2 for a large file on a machine with two or more CPUs and `os.fork`.
+    Raises ConfigError for a bad config and InputError for an unreadable or headerless CSV or an
+    unwritable out_dir; a bad row is only an `invalid_input` skip.
     """
+    if workers not in (None, 1, 2):
+        raise ValueError(f"workers must be 1, 2 or None, not {workers!r}")
     trades_path, risk_path, out_path = Path(trades_csv), Path(risk_config), Path(out_dir)
     overlay = config.load_overlay(risk_path)
     policy = config.load_policy(Path(policy_config)) if policy_config is not None else PolicyConfig()
@@ -366,11 +600,17 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     paths = {"trades_csv": str(trades_path.resolve()), "risk_config": str(risk_path.resolve()),
              "policy_config": str(Path(policy_config).resolve()) if policy_config is not None else None}
     out = _Outputs(out_path)
+    sink: _RowSink | _ForkedSink | None = None
     try:
-        replayed = _replay(engine, trades, out, tick)
+        if workers is None:
+            workers = default_workers(len(trades))
+        sink = _ForkedSink(trades, out) if workers == 2 else _RowSink(trades, out)
+        replayed = _replay(engine, trades, sink, tick)
         tick.check_cancel()  # a last check before anything is renamed into place
         summary = _summary(engine, trades, replayed, paths)
     except BaseException:
+        if sink is not None:
+            sink.close()
         out.discard()
         raise
     out.commit(summary)

@@ -81,7 +81,7 @@ class Rows:
     comes again (repr is most of the cost of a row):
       - the budget of consecutive entries (it changes only when the balance does): reused when
         equal and > 0, since two equal positive floats are the same bits and so the same repr;
-      - a close's qty, entry price and risk: the very objects of its own open row (`is`), whose
+      - a close's qty, entry price and risk: equal to those of its own open row (and > 0), whose
         text was kept from then; and its balance, written again in equity_curve.csv.
     Every row is still exactly `open_line` / `close_line` / `point_line`'s text (the tests check).
     """
@@ -122,7 +122,9 @@ class Rows:
         kept = self.kept.pop(key, None)
         tid, sym, is_long, qty, entry, exit_, ets, xts, risk, gross, fees, pnl, r_mult, balance = c
         balance_text = repr(balance)
-        if kept is not None and kept[0] is qty and kept[1] is entry and kept[2] is risk:
+        # Equal positive floats have equal bits, so equal reprs (0.0 and -0.0 compare equal).
+        if (kept is not None and kept[0] == qty and kept[1] == entry and kept[2] == risk
+                and qty > 0.0 and entry > 0.0 and risk > 0.0):
             row = (f"{tid},{sym},{is_long},{kept[3]}{exit_!r},{ets},{xts},{kept[4]},{gross!r},"
                    f"{fees!r},{pnl!r},{r_mult!r},{balance_text}\n")
         else:
