@@ -15,7 +15,8 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from .config import OverlayConfig, PolicyConfig
 from .errors import InvalidExitError, UnknownTradeError
-from .rails import MS_PER_DAY, DayBucket, build_rails, day_index, day_key, day_key_of_index, first_block
+from .rails import (DAILY_LOSS_CAP, EQUITY_FLOOR, MAX_TRADES_PER_DAY, MS_PER_DAY, DayBucket, Rails, day_index,
+                    day_key, day_key_of_index)
 from .sizing import Step, step_of
 
 # Bounded state: the state files keep these windows; the journal keeps everything.
@@ -29,9 +30,7 @@ MAX_TS_MS = 253_402_300_800_000  # 10000-01-01: past it no UTC day key exists (d
 # Skip reasons, in the order the checks run.
 INVALID_INPUT = "invalid_input"
 DUPLICATE_TRADE_ID = "duplicate_trade_id"
-EQUITY_FLOOR = "equity_floor"
-DAILY_LOSS_CAP = "daily_loss_cap"
-MAX_TRADES_PER_DAY = "max_trades_per_day"
+# EQUITY_FLOOR, DAILY_LOSS_CAP, MAX_TRADES_PER_DAY: the rails' own names (rails.py)
 MAX_CONCURRENT_TRADES = "max_concurrent_trades"
 TOTAL_OPEN_RISK_CAP = "total_open_risk_cap"
 MAX_LEVERAGE = "max_leverage"
@@ -145,8 +144,6 @@ def _bad_price(value: Any) -> bool:
 _open_result = partial(tuple.__new__, OpenResult)
 _close_result = partial(tuple.__new__, CloseResult)
 _position = partial(tuple.__new__, Position)
-_RISK = operator.attrgetter("alloc.risk_amount")
-_NOTIONAL = operator.attrgetter("alloc.notional")
 
 
 def _skip(args: tuple, reason: str, detail: str, budget: float = 0.0) -> OpenResult:
@@ -162,6 +159,10 @@ class RiskEngine:
         self.balance: float = overlay.initial_balance if balance is None else float(balance)
         self.start_balance: float = self.balance if start_balance is None else float(start_balance)
         self.positions: dict[str, Position] = {}
+        # Each open position's risk_amount and notional by trade_id, kept beside `positions`
+        # so the totals are one fsum over a dict's values.
+        self._risks: dict[str, float] = {}
+        self._notionals: dict[str, float] = {}
         self.total_open_risk: float = 0.0
         self.open_notional: float = 0.0
         self.equity_points: deque[tuple[int, float]] = deque(maxlen=EQUITY_WINDOW)
@@ -174,7 +175,7 @@ class RiskEngine:
     def set_config(self, overlay: OverlayConfig, policy: PolicyConfig) -> None:
         """Use new caps from the next call on; open positions keep the sizing they were given."""
         self.overlay, self.policy = overlay, policy
-        self.rails = build_rails(policy)
+        self.rails = Rails(policy)
         self._rules: dict[str, _Rules] = {}
 
     def rules(self, symbol: str) -> _Rules:
@@ -221,11 +222,11 @@ class RiskEngine:
         if balance <= 0:
             return _skip(args, EQUITY_FLOOR, f"balance {balance!r} <= 0")
         rails = self.rails
-        if rails:
-            today = self.days.get(day_key_of_index(entry_ts_ms // MS_PER_DAY)) or DayBucket()
-            blocked = first_block(rails, balance, today)
+        if rails.active:
+            today = self.days.get(day_key_of_index(entry_ts_ms // MS_PER_DAY))
+            blocked = rails.first_block(balance, today)
             if blocked:
-                return _skip(args, blocked, self._rail_detail(blocked, today))
+                return _skip(args, blocked, self._rail_detail(blocked, today or DayBucket()))
 
         o = self.overlay
         limit = o.max_concurrent_trades
@@ -349,7 +350,10 @@ class RiskEngine:
     def apply_open(self, pos: Position, *, book: bool = True, days: bool = True) -> None:
         a = pos.alloc
         if book:
-            self.positions[a.trade_id] = pos
+            tid = a.trade_id
+            self.positions[tid] = pos
+            self._risks[tid] = a.risk_amount
+            self._notionals[tid] = a.notional
             self._resum()
         if days:
             self._bucket(a.entry_ts_ms).entries += 1
@@ -357,8 +361,10 @@ class RiskEngine:
     def apply_close(self, result: CloseResult, *, book: bool = True, days: bool = True) -> None:
         pnl = result.pnl_after_fees
         if book:
-            self.positions.pop(result.trade_id, None)
-            self._resum()
+            tid = result.trade_id
+            if self.positions.pop(tid, None) is not None:
+                del self._risks[tid], self._notionals[tid]
+                self._resum()
             self.balance += pnl
             self.equity_points.append((result.exit_ts_ms, self.balance))
             closes = self.recent_closes
@@ -379,19 +385,11 @@ class RiskEngine:
                 self.days.pop(key, None)
 
     def _resum(self) -> None:
-        # Exact sums (fsum) rather than running totals: the total never drifts from the book,
-        # and a state rebuilt from files in any order gives the very same float.
-        positions = self.positions
-        if len(positions) > 1:
-            values = positions.values()
-            self.total_open_risk = math.fsum(map(_RISK, values))
-            self.open_notional = math.fsum(map(_NOTIONAL, values))
-        elif positions:  # fsum of one value is 0.0 + that value (-0.0 becomes 0.0), bit for bit
-            a = next(iter(positions.values())).alloc
-            self.total_open_risk = 0.0 + a.risk_amount
-            self.open_notional = 0.0 + a.notional
-        else:
-            self.total_open_risk = self.open_notional = 0.0
+        # Exact sums (fsum: the correctly rounded sum, whatever the order) rather than running
+        # totals: the total never drifts from the book, and a state rebuilt from files in any
+        # order gives the very same float.
+        self.total_open_risk = math.fsum(self._risks.values())
+        self.open_notional = math.fsum(self._notionals.values())
 
     def _bucket(self, ts_ms: int) -> DayBucket:
         key = day_key_of_index(ts_ms // MS_PER_DAY)
@@ -453,6 +451,8 @@ class RiskEngine:
         self.balance = balance
         self.start_balance = float(doc.get("start_balance", balance))  # a hand-written state starts where it says
         self.positions = positions
+        self._risks = {tid: p.alloc.risk_amount for tid, p in positions.items()}
+        self._notionals = {tid: p.alloc.notional for tid, p in positions.items()}
         self.equity_points = points
         self.recent_closes = closes
         self._resum()

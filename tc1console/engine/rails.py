@@ -45,55 +45,39 @@ class DayBucket:
         return -self.pnl if self.pnl < 0 else 0.0
 
 
-class EquityFloor:
-    name = "equity_floor"
-
-    def __init__(self, floor: float) -> None:
-        self.floor = floor
-
-    def blocks(self, balance: float, today: DayBucket) -> bool:
-        return balance <= self.floor
+EQUITY_FLOOR = "equity_floor"
+DAILY_LOSS_CAP = "daily_loss_cap"
+MAX_TRADES_PER_DAY = "max_trades_per_day"
 
 
-class DailyLossCap:
-    name = "daily_loss_cap"
+class Rails:
+    """The configured rails, checked in the contract's order: floor, daily loss, trades per day.
 
-    def __init__(self, cap: float) -> None:
-        self.cap = cap
+    An unset rail is a limit no finite value reaches (-inf floor, inf caps), so a check is one
+    comparison per rail and one call per entry: the engine asks on every entry.
+    """
 
-    def blocks(self, balance: float, today: DayBucket) -> bool:
-        pnl = today.pnl  # today.loss, without a property call on every entry
-        return (-pnl if pnl < 0 else 0.0) >= self.cap
+    __slots__ = ("active", "floor", "loss_cap", "max_entries")
 
+    def __init__(self, policy: PolicyConfig) -> None:
+        inf = float("inf")
+        self.floor = -inf if policy.equity_floor is None else policy.equity_floor
+        self.loss_cap = inf if policy.daily_loss_cap is None else policy.daily_loss_cap
+        self.max_entries = inf if policy.max_trades_per_day is None else policy.max_trades_per_day
+        self.active = (policy.equity_floor is not None or policy.daily_loss_cap is not None
+                       or policy.max_trades_per_day is not None)
 
-class MaxTradesPerDay:
-    name = "max_trades_per_day"
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-
-    def blocks(self, balance: float, today: DayBucket) -> bool:
-        return today.entries >= self.limit
-
-
-Rail = EquityFloor | DailyLossCap | MaxTradesPerDay
-
-
-def build_rails(policy: PolicyConfig) -> tuple[Rail, ...]:
-    """The configured rails in the contract's order: floor, daily loss, trades per day."""
-    rails: list[Rail] = []
-    if policy.equity_floor is not None:
-        rails.append(EquityFloor(policy.equity_floor))
-    if policy.daily_loss_cap is not None:
-        rails.append(DailyLossCap(policy.daily_loss_cap))
-    if policy.max_trades_per_day is not None:
-        rails.append(MaxTradesPerDay(policy.max_trades_per_day))
-    return tuple(rails)
-
-
-def first_block(rails: tuple[Rail, ...], balance: float, today: DayBucket) -> str | None:
-    """The name of the first rail that blocks a new entry, or None when all allow it."""
-    for rail in rails:
-        if rail.blocks(balance, today):
-            return rail.name
-    return None
+    def first_block(self, balance: float, today: DayBucket | None) -> str | None:
+        """The name of the first rail that blocks a new entry (`today`: None for a day with
+        nothing booked yet), or None when all allow it."""
+        if balance <= self.floor:
+            return EQUITY_FLOOR
+        if today is None:
+            entries, pnl = 0, 0.0
+        else:
+            entries, pnl = today.entries, today.pnl
+        if (-pnl if pnl < 0 else 0.0) >= self.loss_cap:  # today's loss, as DayBucket.loss
+            return DAILY_LOSS_CAP
+        if entries >= self.max_entries:
+            return MAX_TRADES_PER_DAY
+        return None
