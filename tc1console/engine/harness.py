@@ -29,7 +29,7 @@ from .config import PolicyConfig
 from .core import SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
 from .harness_io import Trades, read_trades
-from .harness_rows import Rows, all_plain, point_line
+from .harness_rows import Cells, CsvLine, all_plain, close_line, close_lines, open_line, open_lines, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
 REALIZED_PNL = "realized_pnl.csv"
@@ -208,35 +208,35 @@ class _Lines:
 class _Batch:
     """A chunk of replay results as compact columns, in event order.
 
-    Per entry: its key (the input position for a newly taken entry, ~position for a skip or a
-    harmless retry), entry_ts_ms, the six floats entry_price .. budget, skipped_reason and
-    detail. Per close: the input position of its entry, entry/exit ts and the nine floats qty,
-    entry_price, exit_price, risk_amount .. balance_after. The strings trade_id, symbol and
-    is_long are not carried: the engine echoes its arguments, which are the input columns.
+    Per entry: its input position, the four floats qty, risk_amount, notional, budget, and
+    skipped_reason and detail. Per close: the input position of its entry, entry/exit ts and the
+    nine floats qty, entry_price, exit_price, risk_amount .. balance_after. An entry's first six
+    fields (trade_id .. stop_price) and a close's first three are not carried: the engine echoes
+    its arguments, which are the input columns at that position.
     Arrays and lists of strings travel to a forked row writer cheaply (marshal, no pickling).
     """
 
-    __slots__ = ("okey", "ots", "ofl", "oreason", "odetail", "ckey", "cts", "cfl")
+    __slots__ = ("opos", "ofl", "oreason", "odetail", "cpos", "cts", "cfl")
 
     def __init__(self) -> None:
-        self.okey, self.ots, self.ofl = array("q"), array("q"), array("d")
+        self.opos, self.ofl = array("q"), array("d")
         self.oreason: list[str | None] = []
         self.odetail: list[str] = []
-        self.ckey, self.cts, self.cfl = array("q"), array("q"), array("d")
+        self.cpos, self.cts, self.cfl = array("q"), array("q"), array("d")
 
     def clear(self) -> None:
         for name in self.__slots__:
             del getattr(self, name)[:]
 
     def pack(self) -> bytes:
-        return marshal.dumps((self.okey.tobytes(), self.ots.tobytes(), self.ofl.tobytes(), self.oreason,
-                              self.odetail, self.ckey.tobytes(), self.cts.tobytes(), self.cfl.tobytes()))
+        return marshal.dumps((self.opos.tobytes(), self.ofl.tobytes(), self.oreason, self.odetail,
+                              self.cpos.tobytes(), self.cts.tobytes(), self.cfl.tobytes()))
 
     @classmethod
     def unpack(cls, payload: bytes) -> "_Batch":
-        okey, ots, ofl, oreason, odetail, ckey, cts, cfl = marshal.loads(payload)
+        opos, ofl, oreason, odetail, cpos, cts, cfl = marshal.loads(payload)
         batch = cls()
-        for arr, data in ((batch.okey, okey), (batch.ots, ots), (batch.ofl, ofl), (batch.ckey, ckey),
+        for arr, data in ((batch.opos, opos), (batch.ofl, ofl), (batch.cpos, cpos),
                           (batch.cts, cts), (batch.cfl, cfl)):
             arr.frombytes(data)
         batch.oreason, batch.odetail = oreason, odetail
@@ -249,18 +249,19 @@ class _RowSink:
     open_allocations.csv is in input order while events run in time order: a row that arrives
     early waits in `pending`, already rendered as its CSV line (half the memory of the tuple),
     until every earlier row is written. Memory follows the input's disorder, not its length.
-    Rows are rendered as the text csv.writer would write (harness_rows); a file whose trade_ids
-    or symbols need quoting goes through csv.writer itself.
+    Rows are the text csv.writer would write (harness_rows): built a batch at a time as columns,
+    or, when some trade_id or symbol needs quoting, a row at a time.
     """
 
     def __init__(self, t: Trades, out: _Outputs) -> None:
         self.t = t
         self.outs = (out.lines(OPEN_ALLOCATIONS), out.lines(REALIZED_PNL), out.lines(EQUITY_CURVE))
         self.write_open, self.write_close, self.write_point = (o.append for o in self.outs)
-        self.rows = Rows(all_plain(t.trade_ids) and all_plain(list(set(t.symbols))))
+        self.plain = all_plain(t.trade_ids) and all_plain(list(set(t.symbols)))
+        self.cells, self.csv_line = Cells(), CsvLine()
         self.pending: list[str | None] = [None] * (len(t) + 1)  # pending[n] stays None: a sentinel
         for i, r in t.invalid.items():
-            self.pending[i] = self.rows.csv_line((*r, t.lines[i]))
+            self.pending[i] = self.csv_line((*r, t.lines[i]))
         self.cursor = 0
         self._advance()
 
@@ -269,17 +270,20 @@ class _RowSink:
         self.write_point(point_line(ts_ms, balance))
 
     def feed(self, b: _Batch) -> None:
-        t = self.t
-        tids, syms, longs, lines = t.trade_ids, t.symbols, t.is_long, t.lines
-        render_open, pending, write_open = self.rows.open, self.pending, self.write_open
-        cursor = self.cursor
-        floats = iter(b.ofl)
-        for key, ts, (entry, stop, qty, risk, notional, budget), reason, detail in zip(
-                b.okey, b.ots, zip(floats, floats, floats, floats, floats, floats), b.oreason, b.odetail):
-            i = key if key >= 0 else ~key
-            r = (tids[i], syms[i], longs[i], ts, entry, stop, qty, risk, notional, budget, reason, detail)
-            # a taken entry (key >= 0): its text is kept for its close
-            text = render_open(r, lines[i], i) if key >= 0 else render_open(r, lines[i])
+        t, pos, csv_line = self.t, b.opos, self.csv_line
+        tids, syms, longs, ts, entry, stop, lines = (
+            list(map(col.__getitem__, pos))
+            for col in (t.trade_ids, t.symbols, t.is_long, t.entry_ts, t.entry_price, t.stop_price, t.lines))
+        if self.plain:
+            texts = open_lines(tids, syms, longs, ts, entry, stop, b.ofl, b.oreason, b.odetail, lines,
+                               self.cells, csv_line)
+        else:
+            f = b.ofl
+            results = ((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *f[4 * k:4 * k + 4], b.oreason[k],
+                        b.odetail[k]) for k in range(len(pos)))
+            texts = [open_line(r, line) or csv_line((*r, line)) for r, line in zip(results, lines)]
+        pending, write_open, cursor = self.pending, self.write_open, self.cursor
+        for i, text in zip(pos, texts):
             if i == cursor:  # in input order: write it now, and any rows that waited for it
                 write_open(text)
                 cursor += 1
@@ -290,16 +294,18 @@ class _RowSink:
             else:
                 pending[i] = text
         self.cursor = cursor
-        render_close, write_close, write_point = self.rows.close, self.write_close, self.write_point
-        floats = iter(b.cfl)
-        times = iter(b.cts)
-        for x, entry_ts, exit_ts, (qty, entry, exit_, risk, gross, fees, pnl, r_mult, balance) in zip(
-                b.ckey, times, times, zip(floats, floats, floats, floats, floats, floats, floats, floats,
-                                          floats)):
-            row, point = render_close((tids[x], syms[x], longs[x], qty, entry, exit_, entry_ts, exit_ts,
-                                       risk, gross, fees, pnl, r_mult, balance), x, exit_ts)
-            write_close(row)
-            write_point(point)
+
+        tids, syms, longs = (list(map(col.__getitem__, b.cpos)) for col in (t.trade_ids, t.symbols, t.is_long))
+        if self.plain:
+            rows, points = close_lines(tids, syms, longs, b.cts, b.cfl)
+            self.write_close("".join(rows))
+            self.write_point("".join(points))
+        else:
+            f, ts = b.cfl, b.cts
+            for k in range(len(tids)):
+                c = (tids[k], syms[k], longs[k], *f[9 * k:9 * k + 3], ts[2 * k], ts[2 * k + 1], *f[9 * k + 3:9 * k + 9])
+                self.write_close(close_line(c) or csv_line(c))
+                self.write_point(point_line(c[7], c[13]))
         for lines_out in self.outs:
             lines_out.flush()
 
@@ -472,16 +478,16 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
     heap: list[tuple[int, int]] = []  # (exit_ts_ms, input position) of each taken trade
     inf = float("inf")
     batch = _Batch()
-    open_key, open_ts, open_floats = batch.okey.append, batch.ots.append, batch.ofl.extend
+    open_floats = batch.ofl.extend
     open_reason, open_detail = batch.oreason.append, batch.odetail.append
-    close_key, close_ts, close_floats = batch.ckey.append, batch.cts.extend, batch.cfl.extend
+    close_pos, close_ts, close_floats = batch.cpos.append, batch.cts.extend, batch.cfl.extend
 
     def close_due(until: float) -> float:
         """Close every pending exit stamped <= until; return the next exit's time."""
         while heap and heap[0][0] <= until:
             x_ts, x = heappop(heap)
             c = close(tids[x], x_ts, xps[x])  # the live API's risk_close, exactly
-            close_key(x)
+            close_pos(x)
             close_ts(c[6:8])
             close_floats(c[3:6])
             close_floats(c[8:])
@@ -493,7 +499,9 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
     next_exit = inf
     for start in range(0, len(order), CHUNK):
         tick(n + start)
-        for i in order[start:start + CHUNK]:
+        chunk = order[start:start + CHUNK]
+        batch.opos.extend(chunk)
+        for i in chunk:
             ts = ets[i]
             if next_exit <= ts:
                 next_exit = close_due(ts)
@@ -503,13 +511,10 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
             reason = r.skipped_reason
             if reason is not None:
                 skipped[reason] += 1
-                open_key(~i)
             elif known is not None and known.alloc is r:
                 retried += 1  # the same trade_id and arguments again: the engine's harmless retry
-                open_key(~i)
             else:
                 taken += 1
-                open_key(i)
                 x_ts = xts[i]
                 heappush(heap, (x_ts, i))
                 if x_ts < next_exit:
@@ -518,8 +523,7 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
                     peak_open = len(positions)
                 if engine.total_open_risk > peak_risk:
                     peak_risk = engine.total_open_risk
-            open_ts(r[3])
-            open_floats(r[4:10])
+            open_floats(r[6:10])
             open_reason(reason)
             open_detail(r[11])
         sink.feed(batch)

@@ -1,8 +1,9 @@
 """The harness's output rows as the exact text `csv.writer(f, lineterminator="\\n")` writes for them.
 
-csv.writer spends most of a backtest's output time on per-field type dispatch; an f-string per
-row does the same work for a fraction of it. What csv.writer (the default QUOTE_MINIMAL dialect)
-writes, and so what these functions write:
+csv.writer spends most of a backtest's output time on per-field type dispatch; `open_lines` and
+`close_lines` do the same work a batch of rows at a time with C-level loops, for a fraction of
+it (`open_line` and `close_line` are the one-row forms, for text that needs quoting). What
+csv.writer (the default QUOTE_MINIMAL dialect) writes, and so what these functions write:
   - a float as repr(), None as an empty field, anything else (str, bool, int) as str();
   - a field holding a comma or a double quote between double quotes, each quote doubled;
   - text with a line break, a NUL or another control character: what csv.writer does with it
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import repeat
+from typing import Sequence
 
-from .core import CloseResult, OpenResult
+from .core import SKIP_REASONS, CloseResult, OpenResult
 
 
 def cell(text: str) -> str | None:
@@ -40,33 +43,22 @@ def all_plain(texts: list[str]) -> bool:
     return True
 
 
-def open_line(r: OpenResult, line: int, plain: bool) -> str | None:
-    """An open_allocations.csv row (OpenResult + line), or None: render it with CsvLine.
-
-    `plain`: the trade_id and symbol are known to need no quoting (checked once per file).
-    """
+def open_line(r: OpenResult, line: int) -> str | None:
+    """An open_allocations.csv row (OpenResult + line), or None: render it with CsvLine."""
     tid, sym, is_long, ts, entry, stop, qty, risk, notional, budget, reason, detail = r
-    if not plain:
-        tid, sym = cell(tid), cell(sym)
-        if tid is None or sym is None:
-            return None
-    if reason is None:
-        reason = ""
-    elif detail:
-        detail = cell(detail)
-        if detail is None:
-            return None
+    tid, sym, detail = cell(tid), cell(sym), cell(detail)
+    if tid is None or sym is None or detail is None:
+        return None
     return (f"{tid},{sym},{is_long},{ts},{entry!r},{stop!r},{qty!r},{risk!r},{notional!r},"
-            f"{budget!r},{reason},{detail},{line}\n")
+            f"{budget!r},{'' if reason is None else reason},{detail},{line}\n")
 
 
-def close_line(c: CloseResult, plain: bool) -> str | None:
+def close_line(c: CloseResult) -> str | None:
     """A realized_pnl.csv row, or None: render it with CsvLine."""
     tid, sym, is_long, qty, entry, exit_, ets, xts, risk, gross, fees, pnl, r_mult, balance = c
-    if not plain:
-        tid, sym = cell(tid), cell(sym)
-        if tid is None or sym is None:
-            return None
+    tid, sym = cell(tid), cell(sym)
+    if tid is None or sym is None:
+        return None
     return (f"{tid},{sym},{is_long},{qty!r},{entry!r},{exit_!r},{ets},{xts},{risk!r},{gross!r},"
             f"{fees!r},{pnl!r},{r_mult!r},{balance!r}\n")
 
@@ -76,60 +68,77 @@ def point_line(ts_ms: int, balance: float) -> str:
     return f"{ts_ms},{balance!r}\n"
 
 
-class Rows:
-    """The harness's rows, reusing the text of a float it has just written when the same float
-    comes again (repr is most of the cost of a row):
-      - the budget of consecutive entries (it changes only when the balance does): reused when
-        equal and > 0, since two equal positive floats are the same bits and so the same repr;
-      - a close's qty, entry price and risk: equal to those of its own open row (and > 0), whose
-        text was kept from then; and its balance, written again in equity_curve.csv.
-    Every row is still exactly `open_line` / `close_line` / `point_line`'s text (the tests check).
+# --- whole batches, as columns -------------------------------------------------------------------
+# The same text as the functions above, built by C-level loops (map, zip, str.join) over a batch
+# of rows instead of an f-string per row: a backtest spends most of its writing time here.
+
+_REASON_TEXT: dict[str | None, str] = {None: "", **{r: r for r in SKIP_REASONS}}
+_MISSING = object()
+_LINE_END = "%d\n".__mod__
+_LAST = "%s\n".__mod__
+_POINT = "%s,%s\n".__mod__
+_CELL_CACHE = 4096  # distinct details remembered (skip details repeat; ones with amounts do not)
+
+
+class Cells:
+    """`cell` over a column of details, each distinct text worked out once (a bounded cache)."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, str | None] = {"": ""}
+
+    def __call__(self, texts: list[str]) -> list[str | None]:
+        cache = self.cache
+        cells = list(map(cache.get, texts, repeat(_MISSING)))
+        if _MISSING in cells:
+            if len(cache) > _CELL_CACHE:
+                cache.clear()
+                cache[""] = ""
+            for k, c in enumerate(cells):
+                if c is _MISSING:
+                    cells[k] = cache[texts[k]] = cell(texts[k])
+        return cells
+
+
+def open_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], ts: Sequence[int],
+               entry: Sequence[float], stop: Sequence[float], amounts: Sequence[float],
+               reasons: Sequence[str | None], details: list[str], lines: Sequence[int], cells: Cells,
+               csv_line: "CsvLine") -> list[str]:
+    """open_allocations.csv rows (OpenResult + line), one per index of the columns.
+
+    `amounts` holds four per row: qty, risk_amount, notional, budget.
+    The trade_ids and symbols must need no quoting (`all_plain`); a detail that needs csv.writer
+    itself sends its row there.
     """
+    detail = cells(details)
+    bad = None in detail
+    rows = list(map(",".join, zip(
+        tids, syms, map(str, longs), map(str, ts), map(repr, entry), map(repr, stop),
+        *(map(repr, amounts[k::4]) for k in range(4)),
+        map(_REASON_TEXT.__getitem__, reasons), [d or "" for d in detail] if bad else detail,
+        map(_LINE_END, lines))))
+    if bad:
+        for k, d in enumerate(detail):
+            if d is None:
+                rows[k] = csv_line((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *amounts[4 * k:4 * k + 4],
+                                    reasons[k], details[k], lines[k]))
+    return rows
 
-    def __init__(self, plain: bool) -> None:
-        self.plain = plain
-        self.csv_line = CsvLine()
-        self.budget, self.budget_text = 0.0, "0.0"
-        # key -> the taken entry's qty, entry price and risk, and their text for the close row
-        self.kept: dict[int, tuple[float, float, float, str, str]] = {}
 
-    def open(self, r: OpenResult, line: int, key: int | None = None) -> str:
-        """An open_allocations.csv row. `key` (a taken entry): keep its text for `close(key)`."""
-        if not self.plain:
-            return open_line(r, line, False) or self.csv_line((*r, line))
-        tid, sym, is_long, ts, entry, stop, qty, risk, notional, budget, reason, detail = r
-        if reason is None:
-            reason = ""
-        elif detail:
-            detail = cell(detail)
-            if detail is None:
-                return self.csv_line((*r, line))
-        if budget == self.budget and budget > 0.0:
-            budget_text = self.budget_text
-        else:
-            self.budget, self.budget_text = budget, budget_text = budget, repr(budget)
-        if key is None:
-            return (f"{tid},{sym},{is_long},{ts},{entry!r},{stop!r},{qty!r},{risk!r},{notional!r},"
-                    f"{budget_text},{reason},{detail},{line}\n")
-        qty_text, entry_text, risk_text = repr(qty), repr(entry), repr(risk)
-        self.kept[key] = (qty, entry, risk, f"{qty_text},{entry_text},", risk_text)
-        return (f"{tid},{sym},{is_long},{ts},{entry_text},{stop!r},{qty_text},{risk_text},"
-                f"{notional!r},{budget_text},{reason},{detail},{line}\n")
+def close_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], times: Sequence[int],
+                floats: Sequence[float]) -> tuple[list[str], list[str]]:
+    """realized_pnl.csv rows (CloseResult) and equity_curve.csv points (exit ts, balance_after),
+    one per index of the columns.
 
-    def close(self, c: CloseResult, key: int, ts_ms: int) -> tuple[str, str]:
-        """The realized_pnl.csv row of `c` (the close of the entry opened under `key`) and the
-        equity_curve.csv point (ts_ms, c.balance_after)."""
-        kept = self.kept.pop(key, None)
-        tid, sym, is_long, qty, entry, exit_, ets, xts, risk, gross, fees, pnl, r_mult, balance = c
-        balance_text = repr(balance)
-        # Equal positive floats have equal bits, so equal reprs (0.0 and -0.0 compare equal).
-        if (kept is not None and kept[0] == qty and kept[1] == entry and kept[2] == risk
-                and qty > 0.0 and entry > 0.0 and risk > 0.0):
-            row = (f"{tid},{sym},{is_long},{kept[3]}{exit_!r},{ets},{xts},{kept[4]},{gross!r},"
-                   f"{fees!r},{pnl!r},{r_mult!r},{balance_text}\n")
-        else:
-            row = close_line(c, self.plain) or self.csv_line(c)
-        return row, f"{ts_ms},{balance_text}\n"
+    `times` holds two per row (entry_ts_ms, exit_ts_ms); `floats` nine: qty, entry_price,
+    exit_price, risk_amount, gross_pnl, fees, pnl_after_fees, R_multiple, balance_after.
+    The trade_ids and symbols must need no quoting (`all_plain`).
+    """
+    exit_ts = list(map(str, times[1::2]))
+    balance = list(map(repr, floats[8::9]))
+    rows = list(map(",".join, zip(
+        tids, syms, map(str, longs), *(map(repr, floats[k::9]) for k in range(3)), map(str, times[0::2]),
+        exit_ts, *(map(repr, floats[k::9]) for k in range(3, 8)), map(_LAST, balance))))
+    return rows, list(map(_POINT, zip(exit_ts, balance)))
 
 
 class CsvLine:

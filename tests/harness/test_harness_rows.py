@@ -7,7 +7,8 @@ import random
 import pytest
 
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness_rows import CsvLine, Rows, all_plain, cell, close_line, open_line, point_line
+from tc1console.engine.harness_rows import (Cells, CsvLine, all_plain, cell, close_line, close_lines, open_line,
+                                            open_lines, point_line)
 
 ODD = ["", "a", "BTC_1704067200000", "a,b", 'q"uote', '"', '""', ",", "line\nbreak", "cr\ronly", "x\r\ny",
        "nul\0", "tab\tid", " lead", "trail ", "ünïcødé", "\u2028", "\xa0nbsp", "'single'", "#", "=1+1",
@@ -58,11 +59,9 @@ def test_open_rows_render_to_csv_writer_bytes(seed):
     for _ in range(2_000):
         r = random_open(rng, ODD)
         line = rng.randrange(2, 10**7)
-        assert (open_line(r, line, False) or csv_line((*r, line))) == csv_line((*r, line))
-        plain = r._replace(trade_id=rng.choice(plain_text), symbol=rng.choice(plain_text))
-        fast = open_line(plain, line, True)
-        assert (fast or csv_line((*plain, line))) == csv_line((*plain, line))
-        assert (fast is None) == (not plain.detail.isprintable())
+        fast = open_line(r, line)
+        assert (fast or csv_line((*r, line))) == csv_line((*r, line))
+        assert (fast is None) == (not all(t.isprintable() for t in (r.trade_id, r.symbol, r.detail)))
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -71,43 +70,48 @@ def test_close_and_equity_rows_render_to_csv_writer_bytes(seed):
     csv_line = CsvLine()
     for _ in range(2_000):
         c = random_close(rng, ODD)
-        assert (close_line(c, False) or csv_line(c)) == csv_line(c)
+        assert (close_line(c) or csv_line(c)) == csv_line(c)
         if all_plain([c.trade_id, c.symbol]):
-            assert close_line(c, True) == csv_line(c)
+            assert close_line(c) == csv_line(c)
         ts, balance = c.exit_ts_ms, c.balance_after
         assert point_line(ts, balance) == csv_line((ts, balance))
 
 
 def test_only_non_printable_text_falls_back_to_csv_writer():
     r = OpenResult("id\nx", "BTC", True, 10**12, 1.0, 0.5, 0.0, 0.0, 0.0, 1.0, "invalid_input", "d")
-    assert open_line(r, 2, False) is None
-    assert open_line(r._replace(trade_id="id,x"), 2, False) is not None
-    assert open_line(r._replace(trade_id="ok", detail="bad\rdetail"), 2, True) is None
+    assert open_line(r, 2) is None
+    assert open_line(r._replace(trade_id="id,x"), 2) is not None
+    assert open_line(r._replace(trade_id="ok", detail="bad\rdetail"), 2) is None
 
 
-@pytest.mark.parametrize("plain", [True, False])
-def test_rows_reusing_float_text_still_write_csv_writer_bytes(plain):
-    """Rows reuses the text of a repeated budget and of a close's own entry values: the bytes
-    stay csv.writer's whether the values are the very same floats, equal ones, or -0.0 and NaN."""
-    rng = random.Random(7)
-    rows, csv_line = Rows(plain), CsvLine()
-    budgets = [50.0, 50.0, 100.0, 0.0, -0.0, float("nan"), float("inf"), 1e-300, 49.99999999999999]
-    text = [t for t in ODD if all_plain([t]) and t] if plain else ODD
-    open_trades: dict[int, OpenResult] = {}
-    for k in range(4_000):
-        r = random_open(rng, text)._replace(budget=rng.choice(budgets) * 1.0)
-        line = k + 2
-        key = k if r.skipped_reason is None and rng.random() < 0.8 else None
-        assert rows.open(r, line, key) == csv_line((*r, line))
-        if key is not None:
-            open_trades[k] = r
-        if open_trades and rng.random() < 0.4:
-            k0 = rng.choice(list(open_trades))
-            a = open_trades.pop(k0)
-            same = rng.random() < 0.7  # the engine's close carries the open's own float objects
-            qty, entry, risk = (a.qty, a.entry_price, a.risk_amount) if same else \
-                (float(repr(a.qty)), rng.choice(FLOATS), a.risk_amount * 1.0)
-            c = random_close(rng, text)._replace(trade_id=a.trade_id, symbol=a.symbol, is_long=a.is_long,
-                                                 qty=qty, entry_price=entry, risk_amount=risk)
-            ts = rng.randrange(10**11, 10**14)
-            assert rows.close(c, k0, ts) == (csv_line(c), csv_line((ts, c.balance_after)))
+@pytest.mark.parametrize("seed", range(4))
+def test_batches_of_rows_render_to_csv_writer_bytes(seed):
+    """open_lines / close_lines (a batch as columns, what the harness writes with) give, row for
+    row, csv.writer's bytes: plain ids and symbols, any detail (quoted, or left to csv.writer),
+    and every kind of float (-0.0, NaN, inf, subnormal) in every amount column."""
+    rng = random.Random(seed)
+    csv_line, cells = CsvLine(), Cells()
+    plain_text = [t for t in ODD if t and all_plain([t])]
+    for size in (1, 7, 500, 3_000):  # 3,000 distinct details also overflow the detail cache once
+        opens = [random_open(rng, ODD)._replace(trade_id=rng.choice(plain_text), symbol=rng.choice(plain_text))
+                 for _ in range(size)]
+        lines = [rng.randrange(2, 10**7) for _ in opens]
+        amounts = [x for r in opens for x in r[6:10]]
+        cols = list(zip(*opens))
+        got = open_lines(*map(list, cols[:6]), amounts, list(cols[10]), list(cols[11]), lines, cells, csv_line)
+        assert got == [csv_line((*r, line)) for r, line in zip(opens, lines)]
+
+        closes = [random_close(rng, plain_text) for _ in range(size)]
+        times = [ts for c in closes for ts in (c.entry_ts_ms, c.exit_ts_ms)]
+        floats = [x for c in closes for x in (*c[3:6], *c[8:])]
+        cols = list(zip(*closes))
+        rows, points = close_lines(*map(list, cols[:3]), times, floats)
+        assert rows == [csv_line(c) for c in closes]
+        assert points == [csv_line((c.exit_ts_ms, c.balance_after)) for c in closes]
+
+
+def test_the_detail_cache_stays_bounded():
+    cells = Cells()
+    for k in range(20):
+        assert cells([f"detail {k}, {j}" for j in range(1_000)])[0] == f'"detail {k}, 0"'
+    assert len(cells.cache) <= 4_097 + 1_000
