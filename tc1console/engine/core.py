@@ -177,6 +177,9 @@ class RiskEngine:
         self.overlay, self.policy = overlay, policy
         self.rails = Rails(policy)
         self._rules: dict[str, _Rules] = {}
+        o = overlay  # read once here, not attribute by attribute on every entry
+        self._caps = (o.max_concurrent_trades, o.flat_risk_until, o.flat_risk_amount, o.percent_risk,
+                      o.per_trade_risk_cap, o.total_open_risk_cap, o.fees_in_risk, o.max_leverage)
 
     def rules(self, symbol: str) -> _Rules:
         rules = self._rules.get(symbol)
@@ -228,17 +231,14 @@ class RiskEngine:
             if blocked:
                 return _skip(args, blocked, self._rail_detail(blocked, today or DayBucket()))
 
-        o = self.overlay
-        limit = o.max_concurrent_trades
+        limit, flat_until, flat_amount, percent, per_trade_cap, cap, fees_in_risk, lev = self._caps
         if limit is not None and len(positions) >= limit:
             return _skip(args, MAX_CONCURRENT_TRADES, f"{len(positions)} open, max {limit}")
 
-        budget = o.flat_risk_amount if balance < o.flat_risk_until else balance * o.percent_risk
-        cap = o.per_trade_risk_cap
-        if cap is not None and cap < budget:
-            budget = cap
-        cap = o.total_open_risk_cap
-        if cap is not None:
+        budget = flat_amount if balance < flat_until else balance * percent
+        if per_trade_cap is not None and per_trade_cap < budget:
+            budget = per_trade_cap
+        if cap is not None:  # total_open_risk_cap
             headroom = cap - self.total_open_risk
             if headroom <= 0:
                 return _skip(args, TOTAL_OPEN_RISK_CAP,
@@ -249,13 +249,12 @@ class RiskEngine:
         rules = self._rules.get(symbol) or self.rules(symbol)
         floor = rules.step.floor
         unit_risk = abs(entry_price - stop_price)
-        if o.fees_in_risk:
+        if fees_in_risk:
             unit_risk += rules.fee_rate * (entry_price + stop_price)
         qty = floor(budget / unit_risk)
         while qty > 0 and qty * unit_risk > budget:  # the float quotient rounded up onto a step
             qty = floor(math.nextafter(qty, 0.0))
 
-        lev = o.max_leverage
         if lev is not None:
             room = balance * lev - self.open_notional
             if room <= 0:
