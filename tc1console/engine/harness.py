@@ -169,26 +169,37 @@ class _Tally:
         self.gross_profit = self.gross_loss = self.total_R = self.total_fees = 0.0
         self.peak, self.max_dd, self.max_dd_pct = balance, 0.0, 0.0
 
-    def add(self, c: CloseResult) -> None:
-        self.closes += 1
-        pnl = c.pnl_after_fees
-        if pnl > 0:
-            self.wins += 1
-            self.gross_profit += pnl
-        elif pnl < 0:
-            self.losses += 1
-            self.gross_loss -= pnl
-        self.total_R += c.R_multiple
-        self.total_fees += c.fees
-        balance = c.balance_after
-        if balance > self.peak:
-            self.peak = balance
-        else:
-            dd = self.peak - balance
-            if dd > self.max_dd:
-                self.max_dd = dd
-            if dd / self.peak > self.max_dd_pct:
-                self.max_dd_pct = dd / self.peak
+    def add_batch(self, floats: array) -> None:
+        """Add a batch's closes: `floats` holds nine per close (see _Batch), fees at 5, then
+        pnl_after_fees, R_multiple and balance_after."""
+        for fees, pnl, r_mult, balance in zip(floats[5::9], floats[6::9], floats[7::9], floats[8::9]):
+            self.closes += 1
+            if pnl > 0:
+                self.wins += 1
+                self.gross_profit += pnl
+            elif pnl < 0:
+                self.losses += 1
+                self.gross_loss -= pnl
+            self.total_R += r_mult
+            self.total_fees += fees
+            if balance > self.peak:
+                self.peak = balance
+            else:
+                dd = self.peak - balance
+                if dd > self.max_dd:
+                    self.max_dd = dd
+                if dd / self.peak > self.max_dd_pct:
+                    self.max_dd_pct = dd / self.peak
+
+    def state(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    @classmethod
+    def from_state(cls, state: tuple) -> "_Tally":
+        tally = cls(0.0)
+        for name, value in zip(cls.__slots__, state):
+            setattr(tally, name, value)
+        return tally
 
 
 class _Lines:
@@ -233,8 +244,8 @@ class _Batch:
                               self.cpos.tobytes(), self.cts.tobytes(), self.cfl.tobytes()))
 
     @classmethod
-    def unpack(cls, payload: bytes) -> "_Batch":
-        opos, ofl, oreason, odetail, cpos, cts, cfl = marshal.loads(payload)
+    def from_columns(cls, columns: tuple) -> "_Batch":
+        opos, ofl, oreason, odetail, cpos, cts, cfl = columns
         batch = cls()
         for arr, data in ((batch.opos, opos), (batch.ofl, ofl), (batch.cpos, cpos),
                           (batch.cts, cts), (batch.cfl, cfl)):
@@ -253,8 +264,9 @@ class _RowSink:
     or, when some trade_id or symbol needs quoting, a row at a time.
     """
 
-    def __init__(self, t: Trades, out: _Outputs) -> None:
+    def __init__(self, t: Trades, out: _Outputs, balance: float) -> None:
         self.t = t
+        self.tally = _Tally(balance)
         self.outs = (out.lines(OPEN_ALLOCATIONS), out.lines(REALIZED_PNL), out.lines(EQUITY_CURVE))
         self.write_open, self.write_close, self.write_point = (o.append for o in self.outs)
         self.plain = all_plain(t.trade_ids) and all_plain(list(set(t.symbols)))
@@ -306,6 +318,7 @@ class _RowSink:
                 c = (tids[k], syms[k], longs[k], *f[9 * k:9 * k + 3], ts[2 * k], ts[2 * k + 1], *f[9 * k + 3:9 * k + 9])
                 self.write_close(close_line(c) or csv_line(c))
                 self.write_point(point_line(c[7], c[13]))
+        self.tally.add_batch(b.cfl)
         for lines_out in self.outs:
             lines_out.flush()
 
@@ -317,10 +330,11 @@ class _RowSink:
             cursor += 1
         self.cursor = cursor
 
-    def finish(self) -> None:
+    def finish(self) -> "_Tally":
         self._advance()
         for lines_out in self.outs:
             lines_out.flush()
+        return self.tally
 
     def close(self) -> None:
         pass
@@ -329,14 +343,14 @@ class _RowSink:
 class _ForkedSink:
     """A _RowSink in a forked child process: the replay hands it batches over a pipe.
 
-    Rendering (float reprs, string building, writing) costs about as much as the engine calls,
-    so on two cores the child renders chunk k while the parent replays chunk k+1. The child
-    inherits the parsed columns and the open output files (flushed before the fork, and written
-    only by the child after it); the parent renames the files only once the child has exited 0.
-    Batches travel as marshal data (the results as plain tuples: the same values, bit for bit).
+    Rendering (float reprs, row text, writing) costs nearly as much as the engine calls, so on
+    two cores the child renders batch k while the parent replays batch k+1. The child inherits
+    the parsed columns and the open output files (flushed before the fork, and written only by
+    the child after it); the parent renames the files only once the child has exited 0 and
+    sent back its tally of the closes. Messages are a kind byte, a length and marshal data.
     """
 
-    def __init__(self, t: Trades, out: _Outputs) -> None:
+    def __init__(self, t: Trades, out: _Outputs, balance: float) -> None:
         out.flush()
         data_r, data_w = os.pipe()
         status_r, status_w = os.pipe()
@@ -345,9 +359,9 @@ class _ForkedSink:
             code = 1
             try:
                 os.close(data_w), os.close(status_r)
-                _render_batches(data_r, _RowSink(t, out), out)
+                tally = _render_batches(data_r, _RowSink(t, out, balance), out)
+                _write_all(status_w, b"ok" + marshal.dumps(tally.state()))
                 code = 0
-                os.write(status_w, b"ok")
             except BaseException as exc:  # every failure reaches the parent as one line
                 try:
                     os.write(status_w, _child_error(exc).encode("utf-8", "replace"))
@@ -359,31 +373,33 @@ class _ForkedSink:
         self.pid, self.data, self.status, self.out = pid, data_w, status_r, out
 
     def start(self, ts_ms: int, balance: float) -> None:
-        self._send(marshal.dumps((ts_ms, balance)))
+        self._send(_START, marshal.dumps((ts_ms, balance)))
 
     def feed(self, batch: _Batch) -> None:
-        self._send(batch.pack())
+        self._send(_BATCH, batch.pack())
 
-    def _send(self, payload: bytes) -> None:
+    def _send(self, kind: bytes, payload: bytes) -> None:
         try:
-            _write_all(self.data, len(payload).to_bytes(8, "little") + payload)
+            _write_all(self.data, kind + len(payload).to_bytes(8, "little") + payload)
         except BrokenPipeError:
             self._wait()  # the child stopped early: its own error says why
             raise InputError(f"{self.out.dir}: the row writer stopped early") from None
 
-    def finish(self) -> None:
+    def finish(self) -> "_Tally":
         os.close(self.data)
         self.data = -1
-        self._wait()
+        return self._wait()
 
-    def _wait(self) -> None:
+    def _wait(self) -> "_Tally":
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         report = _read_all(self.status)
         os.close(self.status)
-        if os.waitstatus_to_exitcode(status) != 0 or report != b"ok":
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 or not report.startswith(b"ok"):
             raise InputError(report.decode("utf-8", "replace") or
-                             f"{self.out.dir}: the row writer failed (exit {os.waitstatus_to_exitcode(status)})")
+                             f"{self.out.dir}: the row writer failed (exit {code})")
+        return _Tally.from_state(marshal.loads(report[2:]))
 
     def close(self) -> None:
         """Stop the child if it still runs (a cancel, or an error in the replay)."""
@@ -397,18 +413,20 @@ class _ForkedSink:
             os.close(self.status)
 
 
-def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> None:
-    first = True
+_START, _BATCH = b"S", b"B"
+
+
+def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> "_Tally":
     with os.fdopen(fd, "rb", buffering=0) as pipe:
-        while head := _read_exact(pipe, 8):
-            payload = _read_exact(pipe, int.from_bytes(head, "little"))
-            if first:
-                sink.start(*marshal.loads(payload))
-                first = False
+        while head := _read_exact(pipe, 9):
+            payload = marshal.loads(_read_exact(pipe, int.from_bytes(head[1:], "little")))
+            if head[:1] == _START:
+                sink.start(*payload)
             else:
-                sink.feed(_Batch.unpack(payload))
-    sink.finish()
+                sink.feed(_Batch.from_columns(payload))
+    tally = sink.finish()
     out.close_files()
+    return tally
 
 
 def _child_error(exc: BaseException) -> str:
@@ -469,8 +487,6 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
     tids, syms, longs = t.trade_ids, t.symbols, t.is_long
     ets, eps, sps, xts, xps = t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price
     try_open, close, positions = engine.try_open, engine.close, engine.positions
-    tally = _Tally(engine.balance)
-    add = tally.add
     skipped = dict.fromkeys(SKIP_REASONS, 0)
     taken = retried = peak_open = 0
     peak_risk = 0.0
@@ -491,7 +507,6 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
             close_ts(c[6:8])
             close_floats(c[3:6])
             close_floats(c[8:])
-            add(c)
         return heap[0][0] if heap else inf
 
     if len(order):
@@ -530,7 +545,7 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
         batch.clear()
     close_due(inf)  # the exits still pending after the last entry, in time order
     sink.feed(batch)
-    sink.finish()
+    tally = sink.finish()
     for i, r in t.invalid.items():
         skipped[r.skipped_reason] += 1
     return {"tally": tally, "skipped": skipped, "taken": taken, "retried": retried,
@@ -608,7 +623,7 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     try:
         if workers is None:
             workers = default_workers(len(trades))
-        sink = _ForkedSink(trades, out) if workers == 2 else _RowSink(trades, out)
+        sink = (_ForkedSink if workers == 2 else _RowSink)(trades, out, engine.balance)
         replayed = _replay(engine, trades, sink, tick)
         tick.check_cancel()  # a last check before anything is renamed into place
         summary = _summary(engine, trades, replayed, paths)

@@ -77,6 +77,19 @@ def test_forked_writer_writes_the_same_bytes_as_the_in_process_one(tmp_path, see
     assert '"retried_opens": 0' not in summary
 
 
+@pytest.mark.parametrize("rows", [
+    ["t1,BTC,long,not-a-time,100,99,1704067260000,101", "t2,BTC,sideways,1704067200000,100,99,1704067260000,101"],
+    ["t1,BTC,long,1704067200000,100,101,1704067260000,101"],  # the engine's own invalid_input: nothing taken
+])
+def test_a_file_with_nothing_to_replay_or_close_is_the_same_too(tmp_path, rows):
+    """No valid row (so no first event and no start point), or no taken trade: both writers
+    still give the same files."""
+    one, two = run_both(tmp_path, rows)
+    for name in FILES:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    assert '"trades_closed": 0' in (two / "summary.json").read_text()
+
+
 def children() -> set[int]:
     path = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
     return set(map(int, path.read_text().split())) if path.exists() else set()
