@@ -111,6 +111,8 @@ class _Rules(NamedTuple):
     min_qty: float
     min_notional: float
     fee_rate: float
+    below_min_qty: str  # the tail of the skip details, the same for every entry in the symbol
+    below_min_notional: str
 
 
 def _as_ms(value: Any) -> int | None:
@@ -185,7 +187,10 @@ class RiskEngine:
         rules = self._rules.get(symbol)
         if rules is None:
             r = self.overlay.rules_for(symbol)
-            rules = self._rules[symbol] = _Rules(step_of(r.qty_step), r.min_qty, r.min_notional, r.fee_rate)
+            step = step_of(r.qty_step)
+            rules = self._rules[symbol] = _Rules(
+                step, r.min_qty, r.min_notional, r.fee_rate,
+                f" below min qty {r.min_qty!r} (step {step.value!r})", f" below min notional {r.min_notional!r}")
         return rules
 
     # --- opening -----------------------------------------------------------------------------------
@@ -267,12 +272,10 @@ class RiskEngine:
                 qty = room_qty
 
         if qty == 0 or qty < rules.min_qty:
-            return _skip(args, BELOW_MIN_QTY, f"qty {qty!r} below min qty {rules.min_qty!r} "
-                                              f"(step {rules.step.value!r})", budget)
+            return _skip(args, BELOW_MIN_QTY, f"qty {qty!r}{rules.below_min_qty}", budget)
         notional = qty * entry_price
         if notional < rules.min_notional:
-            return _skip(args, BELOW_MIN_NOTIONAL, f"notional {notional!r} below min notional "
-                                                   f"{rules.min_notional!r}", budget)
+            return _skip(args, BELOW_MIN_NOTIONAL, f"notional {notional!r}{rules.below_min_notional}", budget)
 
         alloc = _open_result((*args, qty, qty * unit_risk, notional, budget, None, ""))
         self.apply_open(_position((alloc, rules.fee_rate)))
