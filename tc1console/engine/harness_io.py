@@ -5,24 +5,36 @@ count) becomes a ready-made `invalid_input` OpenResult whose detail names the fi
 the row starts on; it never aborts the run. Only a file that cannot be read, is empty, lacks a
 required column or that the csv module gives up on raises InputError.
 
-Speed: rows are read in chunks and each column converted with C-level `map` calls; a chunk with
-any problem goes row by row instead, so the careful checks cost nothing on clean input.
+Speed: the text is read in blocks, and a plain block (no quotes, no odd line breaks, the header's
+field count on every line) is split on commas at once instead of row by row through csv.reader.
+Each column of a chunk of rows is then converted with C-level `map` calls; a chunk with any
+problem goes row by row instead, so the careful checks cost nothing on clean input. On request
+a forked child reads the second half of a large file meanwhile (`_Tail`).
 Standard library only: this module sits in the headless engine.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import marshal
 import math
+import os
+import pickle
+import select
+import signal
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from math import isnan
-from operator import floordiv, le, lt, sub
+from operator import floordiv, le, length_hint, lt, sub
 from pathlib import Path
-from typing import Any, Callable
+from struct import pack
+from typing import Any, BinaryIO, Callable, Iterator, Sequence, TextIO
 
 from .core import INVALID_INPUT, MAX_PRICE, MAX_TS_MS, OpenResult
 from .errors import InputError
@@ -33,7 +45,14 @@ TIME_FIELDS = ("timestamp", "exit_time")
 _WHAT = {"side": "long/short/buy/sell or 1/-1", "timestamp": "an ISO 8601 time or an epoch number",
          "exit_time": "an ISO 8601 time or an epoch number"}
 MS_THRESHOLD = 100_000_000_000  # an epoch number >= 1e11 is milliseconds, below it seconds
-CHUNK_ROWS = 512  # rows parsed per step; `tick` (progress and cancel) runs between steps
+# `tick` (progress and cancel) runs between steps: a block of text, or CHUNK_ROWS rows of one
+# that is not plain. A block is ~400 rows of usual size, at most ~4700 (one-character fields),
+# and far below csv's default field size limit (see `_plain_fields`).
+BLOCK_CHARS = 1 << 15
+CHUNK_ROWS = 512
+RECENT_CHUNKS = 4  # see _RowReader._ids
+PARALLEL_MIN_BYTES = 4 << 20  # below this a forked reader of the second half costs more than it saves
+TICK_SECONDS = 0.05  # how often `tick` runs while waiting for that reader
 
 _SIDES = {"long": True, "buy": True, "1": True, "+1": True, "short": False, "sell": False, "-1": False}
 _EPOCH = datetime(1970, 1, 1)
@@ -130,43 +149,303 @@ class Trades:
         return array("q", sorted(valid, key=self.entry_ts.__getitem__))
 
 
-def read_trades(path: Path | str, tick: Callable[[int], None] | None = None) -> Trades:
-    """Parse the trades CSV at `path`. `tick(rows_so_far)` runs every CHUNK_ROWS rows (it may raise).
+def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, workers: int = 1) -> Trades:
+    """Parse the trades CSV at `path`. `tick(rows_so_far)` runs every few hundred rows (it may raise).
 
+    `workers`: 1 reads in this process; 2 has a forked child read the second half of a large
+    file meanwhile (the same table, in less time on two cores; see `_Tail`).
     Raises InputError when the file cannot be read, is empty, lacks a required column, or is
     broken beyond one row (the csv module gives up, e.g. a stray quote swallowing the file).
     """
+    if workers not in (1, 2):
+        raise ValueError(f"workers must be 1 or 2, not {workers!r}")
     path = Path(path)
     try:
         f = open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
-    reader = csv.reader(f)
     try:
         with f:
-            header = next(reader, None)
-            if header is None:
-                raise InputError(f"{path}: file is empty; expected a header row with the columns "
-                                 f"{', '.join(REQUIRED)}")
-            trades = Trades(path)
-            rows_in = _RowReader(_columns(header, path), trades)
-            while True:
-                start = reader.line_num
-                rows = list(islice(reader, CHUNK_ROWS))
-                if not rows:
-                    break
-                if tick is not None:
-                    tick(len(trades))
-                rows_in.add(rows, _line_numbers(rows, start, reader.line_num))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text near line {reader.line_num + 1} ({exc.reason})") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: unreadable CSV near line {reader.line_num} ({exc})") from None
+            trades = _read(f, path, tick, workers)
+    except (UnicodeDecodeError, csv.Error):
+        raise _unreadable(path) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
     if not len(trades):
         raise InputError(f"{path}: has a header but no trade rows")
     return trades
+
+
+def _read(f: TextIO, path: Path, tick: Callable[[int], None] | None, workers: int) -> Trades:
+    """The header of `f`, then its rows (see `_read_blocks`), with a `_Tail` if asked and worth it."""
+    header_text: list[str] = []  # the header's lines, for where the rows start in bytes
+    header_reader = csv.reader(_kept(iter(f.readline, ""), header_text))  # any CSV record
+    header = next(header_reader, None)
+    if header is None:
+        raise InputError(f"{path}: file is empty; expected a header row with the columns "
+                         f"{', '.join(REQUIRED)}")
+    trades = Trades(path)
+    cols = _columns(header, path)
+    rows_in = _RowReader(cols, trades)
+    line = header_reader.line_num  # file lines read so far
+    tail = _Tail.start(path, cols, "".join(header_text)) if workers == 2 else None
+    if tail is None:
+        _read_blocks(f, rows_in, line, tick)
+        return trades
+    try:
+        line, at_split = _read_blocks(f, rows_in, line, tick, tail.split - tail.rows_start)
+        if at_split and not tail.join(rows_in, tick):
+            _read_blocks(f, rows_in, line, tick)  # the child's rows could not be used: read them here
+    finally:
+        tail.stop()
+    return trades
+
+
+def _kept(lines: Iterator[str], kept: list[str]) -> Iterator[str]:
+    """`lines`, each also appended to `kept`."""
+    for text in lines:
+        kept.append(text)
+        yield text
+
+
+def _read_blocks(f: TextIO, rows_in: "_RowReader", line: int, tick: Callable[[int], None] | None,
+                 stop: int = -1) -> tuple[int, bool]:
+    """Add the rows of `f`, which is at a record boundary after `line` file lines, to its end.
+
+    Text is read in blocks that end with a line: a plain block (see `_plain_fields`) is split on
+    commas, any other goes through csv.reader. Either way every row reaches the table exactly
+    as one csv.reader over the whole file gives it, with the line it starts on. Returns the
+    file lines read and False; with `stop` >= 0, returns True instead once exactly `stop` bytes
+    of plain blocks are read (the file is then at a record boundary), or reads on to the end
+    as soon as it cannot stop there.
+    """
+    width = rows_in.width
+    left = stop  # bytes to the stop; < 0: no stop (any more)
+    # Near the stop, a quarter of the bytes left in characters (up to 4 bytes each) cannot pass
+    # it, and the line the read ends in ends at the stop at the latest.
+    while left != 0 and (block := f.read(BLOCK_CHARS if left < 0 else min(BLOCK_CHARS, left // 4 or 1))):
+        if not block.endswith("\n"):
+            block += f.readline()  # end the block with its last line; "" at the end of the file
+        if tick is not None:
+            tick(len(rows_in.t))
+        fields = _plain_fields(block, width)
+        if fields is not None:
+            n = len(fields) // (width + 1)
+            rows_in.add_fields(fields, range(line + 1, line + n + 1))
+            line += n
+        else:
+            line = _read_csv(block, f, line, rows_in, tick)
+        if left > 0:
+            left -= len(block) if block.isascii() else len(block.encode("utf-8"))
+            if left < 0 or fields is None:  # past the stop, or csv.reader may have read on
+                left = -1
+    return line, left == 0
+
+
+def _read_csv(block: str, f: TextIO, line: int, rows_in: "_RowReader",
+              tick: Callable[[int], None] | None) -> int:
+    """Add a block that is not plain through csv.reader; returns the file lines read so far.
+
+    The reader gets the block's lines as the file would give them, then the file's own lines
+    while its last record goes on (a quoted line break): it never reads ahead of a record, so
+    once the block's lines are used up the file is at a record boundary again.
+    """
+    pending = iter(io.StringIO(block, newline="").readlines())
+    reader = csv.reader(chain(pending, iter(f.readline, "")))
+    while length_hint(pending):
+        start = reader.line_num
+        rows = list(islice(reader, CHUNK_ROWS))
+        if tick is not None:
+            tick(len(rows_in.t))
+        rows_in.add(rows, _line_numbers(rows, line + start, line + reader.line_num))
+    return line + reader.line_num
+
+
+def _plain_fields(block: str, width: int) -> list[str] | None:
+    """The block's fields, `width` per line each followed by "\\n", if csv.reader would read every
+    line of it as `line.split(",")`; else None.
+
+    That holds when the block has no quote (the only special character of the default dialect
+    left once line breaks are plain "\\n": no "\\r" and, to be safe, no NUL), no field over csv's
+    field size limit (the reader would raise), and each line has `width` fields (so no blank
+    line, which the reader gives as []: the header has at least the 7 required columns).
+    Splitting the whole block at once, with each "\\n" made a field of its own, then costs a
+    few C calls instead of one reader step per row.
+    """
+    if '"' in block or "\r" in block or "\0" in block or len(block) > csv.field_size_limit():
+        return None  # (no field is longer than its block)
+    if not block.endswith("\n"):
+        block += "\n"  # the file's last line
+    n = block.count("\n")
+    fields = block.replace("\n", ",\n,").split(",")
+    # Every "\n" field sits after `width` others exactly when each line has `width` fields.
+    if len(fields) != n * (width + 1) + 1 or fields[width::width + 1].count("\n") != n:
+        return None
+    fields.pop()  # the "" after the last "\n"
+    return fields
+
+
+def _unreadable(path: Path) -> InputError:
+    """The InputError for a file that is not UTF-8 or that the csv module gives up on, naming the
+    line one csv.reader over the whole file stops at (its line_num), as the message always has.
+
+    Blocks are decoded ahead of the rows they hold, so where reading stopped here says little:
+    the file is read again that way to find the line (only ever on this error path).
+    """
+    reader = csv.reader(())
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            for _ in reader:
+                pass
+    except UnicodeDecodeError as exc:
+        return InputError(f"{path}: not UTF-8 text near line {reader.line_num + 1} ({exc.reason})")
+    except csv.Error as exc:
+        return InputError(f"{path}: unreadable CSV near line {reader.line_num} ({exc})")
+    except OSError as exc:
+        return InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})")
+    return InputError(f"{path}: unreadable CSV (it changed while it was read)")
+
+
+class _Tail:
+    """The second half of a large file, read by a forked child while this process reads the first.
+
+    The child starts right after a line break near the middle (`split`) and reads as
+    `_read_blocks` does, its lines numbered from the file's start (it counts the "\\n" before
+    `split`, and gives up on a "\\r" there, which csv.reader would count otherwise). Its rows
+    join the table only if this process's reading stopped exactly at `split` (on a record
+    boundary: the first half all plain blocks) and no trade_id of the two halves meets: a
+    default trade_id is made unique against all earlier ones (X, X_2, ...), so a meeting could
+    change the second half's ids. Otherwise, or if the child fails (an error in the file
+    included), this process reads the second half itself: the table is always the one a single
+    reader gives.
+    """
+
+    def __init__(self, split: int, rows_start: int, pid: int, fd: int) -> None:
+        self.split, self.rows_start, self.pid, self.fd = split, rows_start, pid, fd
+
+    @classmethod
+    def start(cls, path: Path, cols: dict[str, int], header: str) -> "_Tail | None":
+        """Fork the child for a file of PARALLEL_MIN_BYTES or more; None if not worth it or not possible."""
+        if not hasattr(os, "fork"):
+            return None
+        with open(path, "rb") as raw:
+            bom = raw.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8  # utf-8-sig dropped it
+            rows_start = len(codecs.BOM_UTF8) * bom + len(header.encode("utf-8"))
+            size = os.fstat(raw.fileno()).st_size
+            if size - rows_start < PARALLEL_MIN_BYTES:
+                return None
+            middle = rows_start + (size - rows_start) // 2
+            raw.seek(middle)
+            at = raw.read(BLOCK_CHARS).find(b"\n")
+        if at < 0 or middle + at + 1 >= size:
+            return None
+        split = middle + at + 1
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no room for a process: read alone
+            os.close(read_end), os.close(write_end)
+            return None
+        if pid == 0:  # the child: read, send, and leave without cleanup
+            try:
+                os.close(read_end)
+                _send_tail(path, cols, split, write_end)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        return cls(split, rows_start, pid, read_end)
+
+    def join(self, rows_in: "_RowReader", tick: Callable[[int], None] | None) -> bool:
+        """Append the child's rows once it sends them (ticking meanwhile); False, with nothing
+        appended, if they cannot be used."""
+        if tick is not None:
+            waiting = select.poll()
+            waiting.register(self.fd, select.POLLIN)
+            while not waiting.poll(TICK_SECONDS * 1000):  # data, or the end of a child that died
+                tick(len(rows_in.t))
+        try:
+            with open(self.fd, "rb", closefd=False) as pipe:
+                head = _receive(pipe)
+                if head is None:
+                    return False
+                items = [_receive(pipe) for _ in range(_TAIL_ITEMS)]
+        except (EOFError, ValueError, TypeError):  # the child died
+            return False
+        in_order, first_ts, earliest_ts = head
+        ids, symbols, is_long, *arrays, invalid = items
+        if not rows_in.may_follow(ids, earliest_ts):
+            return False
+        t, offset = rows_in.t, len(rows_in.t)
+        t.trade_ids += ids
+        t.symbols += symbols
+        t.is_long += is_long
+        for column, data in zip(_array_columns(t), arrays):
+            column.frombytes(data)
+        t.invalid.update((offset + i, r) for i, r in pickle.loads(invalid).items())
+        t.in_order = t.in_order and in_order and (first_ts is None or first_ts >= rows_in.last_ts)
+        return True
+
+    def stop(self) -> None:
+        """Reap the child, stopping it first if it still runs (a cancel, an error, not needed)."""
+        os.close(self.fd)
+        os.kill(self.pid, signal.SIGKILL)  # a child that has exited stays until reaped: no error
+        os.waitpid(self.pid, 0)
+
+
+_TAIL_ITEMS = 10  # what `_send_tail` sends after its head: 3 lists, the 6 arrays, the bad rows
+
+
+def _send_tail(path: Path, cols: dict[str, int], split: int, fd: int) -> None:
+    """The child's side of `_Tail`: the rows from byte `split` on, as marshal items (None if it fails)."""
+    with open(fd, "wb") as out:
+        try:
+            t = Trades(path)
+            rows_in = _RowReader(cols, t)
+            with open(path, "rb") as raw:
+                line = _lines_before(raw, split)
+                raw.seek(split)  # right after a line break: no character is cut
+                _read_blocks(io.TextIOWrapper(raw, encoding="utf-8", newline=""), rows_in, line, None)
+        except Exception:  # a bad file included: this process says so when it reads the rows itself
+            _send(out, None)
+            return
+        first = next((i for i in range(len(t)) if i not in t.invalid), None)
+        earliest = min(t.entry_ts, default=None) if rows_in.seen is None else None  # all valid then
+        _send(out, (t.in_order, None if first is None else t.entry_ts[first], earliest))
+        for item in (t.trade_ids, t.symbols, t.is_long, *(a.tobytes() for a in _array_columns(t)),
+                     pickle.dumps(t.invalid)):
+            _send(out, item)
+
+
+def _send(out: BinaryIO, item: Any) -> None:
+    """One item as its size and marshal data: loaded from bytes, not read piece by piece from the pipe."""
+    data = marshal.dumps(item)
+    out.write(len(data).to_bytes(8, "little"))
+    out.write(data)
+
+
+def _receive(pipe: BinaryIO) -> Any:
+    size = int.from_bytes(pipe.read(8), "little")
+    data = pipe.read(size)
+    if not size or len(data) != size:
+        raise EOFError("the reader of the second half stopped early")
+    return marshal.loads(data)
+
+
+def _array_columns(t: Trades) -> tuple[array, ...]:
+    return t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price, t.lines
+
+
+def _lines_before(raw: BinaryIO, end: int) -> int:
+    """The file lines before byte `end` (right after a line break), counted as csv.reader counts
+    them: ValueError if there is a "\\r" (a line break of its own, or half of one)."""
+    count, left = 0, end
+    while left and (chunk := raw.read(min(left, 1 << 20))):
+        if b"\r" in chunk:
+            raise ValueError("a carriage return before the split")
+        count += chunk.count(b"\n")
+        left -= len(chunk)
+    return count
 
 
 def _columns(header: list[str], path: Path) -> dict[str, int]:
@@ -216,20 +495,30 @@ class _RowReader:
         t.has_trade_ids = self.i_id is not None
         self.symbols: dict[str, str] = {}  # raw cell -> symbol
         self.sides: dict[str, bool] = {}  # raw cell -> is_long
-        self.seen: set[str] = set()  # trade_ids so far, to make the defaults unique
+        # The trade_ids so far, to make the defaults unique; None while only the recent ones
+        # need keeping (see `_ids`): those of the last RECENT_CHUNKS chunks, in `recent` and
+        # (all together) `window`, and the latest entry time of the others.
+        self.seen: set[str] | None = None if self.i_id is None else set()
+        self.recent: deque[tuple[int, set[str]]] = deque()  # (latest entry ms, its ids)
+        self.window: set[str] = set()
+        self.forgotten_ts: float = -math.inf
         self.suffix: dict[str, int] = {}
         self.last_ts: float = -math.inf
 
     def add(self, rows: list[list[str]], lines: "range | list[int]") -> None:
-        if not self._columnar(rows, lines):
+        """Rows from csv.reader, of any length ([] for a blank line)."""
+        if set(map(len, rows)) != {self.width} or not self._columnar(list(zip(*rows)), lines):
             self._row_by_row(rows, lines)
+
+    def add_fields(self, fields: list[str], lines: range) -> None:
+        """Rows from `_plain_fields`: `width` fields and a "\\n" each."""
+        width, step = self.width, self.width + 1
+        if not self._columnar([fields[k::step] for k in range(width)], lines):
+            self._row_by_row([fields[i:i + width] for i in range(0, len(fields), step)], lines)
 
     # --- the fast path ----------------------------------------------------------------------------
 
-    def _columnar(self, rows: list[list[str]], lines: "range | list[int]") -> bool:
-        if set(map(len, rows)) != {self.width}:
-            return False
-        columns = list(zip(*rows))
+    def _columnar(self, columns: list[Sequence[str]], lines: "range | list[int]") -> bool:
         syms = _lookup(self.symbols, columns[self.i_sym], _symbol)
         longs = _lookup(self.sides, columns[self.i_side], parse_side)
         ets = _times(columns[self.i_ts])
@@ -237,12 +526,13 @@ class _RowReader:
         if syms is None or longs is None or ets is None or xts is None:
             return False
         try:
-            eps = array("d", map(float, columns[self.i_ep]))
-            sps = array("d", map(float, columns[self.i_sp]))
-            xps = array("d", map(float, columns[self.i_xp]))
+            eps = list(map(float, columns[self.i_ep]))
+            sps = list(map(float, columns[self.i_sp]))
+            xps = list(map(float, columns[self.i_xp]))
         except ValueError:
             return False
-        if any(map(isnan, xps)) or min(xps) <= 0 or max(xps) >= MAX_PRICE or any(map(lt, xts, ets)):
+        # A NaN makes the sum NaN (and min/max blind to it); sum is the cheapest pass.
+        if isnan(sum(xps)) or min(xps) <= 0 or max(xps) >= MAX_PRICE or any(map(lt, xts, ets)):
             return False
         ids = self._ids(columns[self.i_id] if self.i_id is not None else None, syms, ets)
         if ids is None:
@@ -254,26 +544,64 @@ class _RowReader:
         t.trade_ids += ids
         t.symbols += syms
         t.is_long += longs
-        t.entry_ts.extend(ets)
-        t.entry_price.extend(eps)
-        t.stop_price.extend(sps)
-        t.exit_ts.extend(xts)
-        t.exit_price.extend(xps)
-        t.lines.extend(lines)
+        # struct packs a whole column in one C loop; array.extend converts item by item.
+        n = len(ids)
+        t.entry_ts.frombytes(pack(f"{n}q", *ets))
+        t.entry_price.frombytes(pack(f"{n}d", *eps))
+        t.stop_price.frombytes(pack(f"{n}d", *sps))
+        t.exit_ts.frombytes(pack(f"{n}q", *xts))
+        t.exit_price.frombytes(pack(f"{n}d", *xps))
+        t.lines.frombytes(pack(f"{n}q", *lines))
         return True
 
-    def _ids(self, col: tuple[str, ...] | None, syms: list[str], ets: list[int]) -> list[str] | None:
-        """The chunk's trade_ids, or None when some need the row-by-row rules (blank, repeated)."""
+    def _ids(self, col: Sequence[str] | None, syms: list[str], ets: list[int]) -> list[str] | None:
+        """The chunk's trade_ids, or None when some need the row-by-row rules (blank, repeated).
+
+        While every id so far is a default one, `{symbol}_{entry ms}`, two are equal only for
+        the same symbol and entry time (the text after the last "_" is the time). So if the
+        chunk's entries are all later than those of rows before the last few chunks (true of a
+        file in time order, give or take a few rows), only those chunks' ids can repeat: the set
+        of all ids, a large share of the reading time and memory, is built only if that ends.
+        """
         if col is not None:
             ids = list(map(str.strip, col))
             if not all(ids):
                 return None
         else:
             ids = [f"{sym}_{ts}" for sym, ts in zip(syms, ets)]  # the default trade_id
-        if len(set(ids)) != len(ids) or not self.seen.isdisjoint(ids):
+        new = set(ids)
+        if len(new) != len(ids):
             return None
-        self.seen.update(ids)
+        if self.seen is None and min(ets) > self.forgotten_ts:
+            if not self.window.isdisjoint(new):
+                return None
+            self.window |= new
+            self.recent.append((max(ets), new))
+            if len(self.recent) > RECENT_CHUNKS:
+                latest, old = self.recent.popleft()
+                self.window -= old
+                self.forgotten_ts = max(self.forgotten_ts, latest)
+            return ids
+        seen = self.all_ids()
+        if not seen.isdisjoint(new):
+            return None
+        seen |= new
         return ids
+
+    def may_follow(self, ids: list[str], earliest_ts: int | None) -> bool:
+        """Whether rows read on their own, with these ids, may follow: no id is here already.
+
+        `earliest_ts` is their earliest entry if their ids are all default ones (see `_ids`).
+        """
+        if self.seen is None and earliest_ts is not None and earliest_ts > self.forgotten_ts:
+            return self.window.isdisjoint(ids)
+        return self.all_ids().isdisjoint(ids)
+
+    def all_ids(self) -> set[str]:
+        """The trade_ids so far, kept from now on."""
+        if self.seen is None:
+            self.seen = set(self.t.trade_ids)  # no row went row by row yet: no "" of a bad row
+        return self.seen
 
     # --- the careful path -------------------------------------------------------------------------
 
@@ -281,7 +609,7 @@ class _RowReader:
         t, cols, width = self.t, self.cols, self.width
         i_sym, i_side, i_ts, i_ep = self.i_sym, self.i_side, self.i_ts, self.i_ep
         i_sp, i_xt, i_xp, i_id = self.i_sp, self.i_xt, self.i_xp, self.i_id
-        symbols, sides, seen, suffix = self.symbols, self.sides, self.seen, self.suffix
+        symbols, sides, seen, suffix = self.symbols, self.sides, self.all_ids(), self.suffix
         for row, line in zip(rows, lines):
             if not row:
                 continue  # a blank line is not a trade
@@ -326,7 +654,7 @@ class _RowReader:
             t.exit_ts.append(xts), t.exit_price.append(xpx), t.lines.append(line)
 
 
-def _lookup(cache: dict[str, Any], col: tuple[str, ...], parse: Callable[[str], Any]) -> list | None:
+def _lookup(cache: dict[str, Any], col: Sequence[str], parse: Callable[[str], Any]) -> list | None:
     """Each raw cell through `parse`, once per distinct cell; None if one does not parse."""
     try:
         return list(map(cache.__getitem__, col))
@@ -340,23 +668,20 @@ def _lookup(cache: dict[str, Any], col: tuple[str, ...], parse: Callable[[str], 
     return list(map(cache.__getitem__, col))
 
 
-def _times(col: tuple[str, ...]) -> list[int] | None:
+def _times(col: Sequence[str]) -> list[int] | None:
     """A column of times as ms (the same values as parse_time_ms), or None if one does not parse."""
     try:
         if any(map(str.isdigit, col)):  # whole-number epochs (and ambiguous YYYYMMDD): as numbers
-            ms = list(map(parse_time_ms, col))
-        else:
-            dts = list(map(_fromisoformat, col))
-            epoch = _EPOCH if dts[0].tzinfo is None else _EPOCH_UTC  # mixed: TypeError below
-            ms = list(map(floordiv, map(sub, dts, repeat(epoch)), repeat(_MS)))
+            raise ValueError
+        epoch = _EPOCH if _fromisoformat(col[0]).tzinfo is None else _EPOCH_UTC  # mixed: TypeError
+        ms = list(map(floordiv, map(sub, map(_fromisoformat, col), repeat(epoch)), repeat(_MS)))
     except (ValueError, TypeError):
         try:
-            ms = list(map(parse_time_ms, col))
+            return list(map(parse_time_ms, col))  # which checks the range itself
         except ValueError:
             return None
-    if min(ms) <= -MAX_TS_MS or max(ms) >= MAX_TS_MS:
-        return None
-    return ms
+    # Years 1-9999 and offsets under a day stay far above -MAX_TS_MS; past 9999 is the risk.
+    return ms if max(ms) < MAX_TS_MS else None
 
 
 def _symbol(text: str) -> str:
