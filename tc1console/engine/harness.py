@@ -40,7 +40,7 @@ CLOSE_COLUMNS = CloseResult._fields
 EQUITY_COLUMNS = ("ts_ms", "balance")
 CHUNK = 4096  # events between two progress / cancel checks (a few ms of work)
 PROGRESS_CALLS = 100
-PARALLEL_MIN_ROWS = 20_000  # below this a forked row writer costs more than it saves
+PARALLEL_MIN_BYTES = 1 << 20  # ~12,000 rows: below this a forked row writer costs more than it saves
 
 Progress = Callable[[int, int], None]
 
@@ -461,9 +461,14 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def default_workers(rows: int) -> int:
-    """2 (render in a child process) for a large file on a machine with two or more CPUs, else 1."""
-    if not hasattr(os, "fork") or rows < PARALLEL_MIN_ROWS:
+def default_workers(trades_csv: Path) -> int:
+    """2 (a forked child reads and renders beside this process) for a trades file of
+    PARALLEL_MIN_BYTES or more on a machine with two or more CPUs and os.fork, else 1."""
+    try:
+        size = trades_csv.stat().st_size
+    except OSError:
+        return 1  # read_trades reports it properly
+    if not hasattr(os, "fork") or size < PARALLEL_MIN_BYTES:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -600,9 +605,11 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
 
     Returns the summary (also written to summary.json). `progress(done, total)` is called at most
     about 100 times; `cancel.is_set()` is polled every few thousand rows and, once true, the run
-    stops, deletes its partial files and raises HarnessCancelled. `workers`: 1 renders the output
-    rows in this process, 2 in a forked child beside the replay (same bytes, less time on two
-    cores); None picks 2 for a large file on a machine with two or more CPUs and `os.fork`.
+    stops, deletes its partial files and raises HarnessCancelled. `workers`: 1 does all the work
+    in this process; 2 forks a child that reads the second half of a large file (4 MB or more)
+    while this process reads the first, and another that renders the output rows while this
+    process replays (the same bytes, in less time on two cores); None picks 2 for a file of
+    PARALLEL_MIN_BYTES or more on a machine with two or more CPUs and `os.fork`.
     Raises ConfigError for a bad config and InputError for an unreadable or headerless CSV or an
     unwritable out_dir; a bad row is only an `invalid_input` skip.
     """
@@ -612,7 +619,9 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     overlay = config.load_overlay(risk_path)
     policy = config.load_policy(Path(policy_config)) if policy_config is not None else PolicyConfig()
     tick = _Ticker(progress, cancel, 2 * _count_lines(trades_path) if progress else 0)
-    trades = read_trades(trades_path, tick)
+    if workers is None:
+        workers = default_workers(trades_path)
+    trades = read_trades(trades_path, tick, workers)
     total = 2 * len(trades)
     tick.total, tick.step = total, total / PROGRESS_CALLS
     engine = RiskEngine(overlay, policy)
@@ -621,8 +630,6 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     out = _Outputs(out_path)
     sink: _RowSink | _ForkedSink | None = None
     try:
-        if workers is None:
-            workers = default_workers(len(trades))
         sink = (_ForkedSink if workers == 2 else _RowSink)(trades, out, engine.balance)
         replayed = _replay(engine, trades, sink, tick)
         tick.check_cancel()  # a last check before anything is renamed into place

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness_tools import HEADER, write_configs
-from tc1console.engine.harness import PARALLEL_MIN_ROWS, HarnessCancelled, run_harness
+from tc1console.engine.harness import PARALLEL_MIN_BYTES, HarnessCancelled, run_harness
 
 FILES = ("open_allocations.csv", "realized_pnl.csv", "equity_curve.csv", "summary.json")
 T0 = 1_704_067_200_000
@@ -119,7 +119,7 @@ def test_a_failing_writer_is_one_clear_error_and_keeps_nothing(tmp_path):
     """The child cannot write (a file size limit, as on a full disk): the run fails with one
     `tc1: error:` line naming the cause, exit 2, and leaves no summary.json or partial file."""
     rows = [f"t{k},BTC,long,{T0 + k * 60_000},100,99,{T0 + k * 60_000 + 30_000},101"
-            for k in range(PARALLEL_MIN_ROWS + 1_000)]
+            for k in range(PARALLEL_MIN_BYTES // 40)]  # rows of ~50 bytes: past the threshold
     path = tmp_path / "t.csv"
     path.write_text("\n".join(["trade_id," + HEADER, *rows]) + "\n", encoding="utf-8")
     risk, _ = write_configs(tmp_path / "c")
