@@ -95,9 +95,10 @@ def _run_child(cmd: list[str]) -> tuple[float, float, str]:
 BARE = "import csv,sys\nwith open(sys.argv[1], newline='', encoding='utf-8') as f:\n" \
        "    for row in csv.reader(f): pass\n"
 
-# Where the time goes: reading alone, then the replay with its results handed to a sink that
-# drops them (so what remains is the engine's try_open/close plus the loop). The rest of the
-# harness's time is rendering and writing the rows that the second core did not hide.
+# Where the time goes: reading alone (with the harness's own workers setting), then the replay
+# with its results handed to a sink that drops them (so what remains is the engine's
+# try_open/close plus the loop). The rest of the harness's time is rendering and writing the
+# rows that the second core did not hide, and the cost of the forks.
 BREAKDOWN = """
 import sys, time
 from tc1console.engine import config, harness, harness_io
@@ -106,8 +107,9 @@ class NullSink:
     def start(self, ts, balance): pass
     def feed(self, batch): pass
     def finish(self): pass
+from pathlib import Path
 t0 = time.perf_counter()
-trades = harness_io.read_trades(sys.argv[1])
+trades = harness_io.read_trades(sys.argv[1], None, harness.default_workers(Path(sys.argv[1])))
 t1 = time.perf_counter()
 engine = RiskEngine(config.load_overlay(sys.argv[2]), config.load_policy(sys.argv[3]))
 harness._replay(engine, trades, NullSink(), harness._Ticker(None, None, 1))
