@@ -225,7 +225,8 @@ class _Batch:
     nine floats qty, entry_price, exit_price, risk_amount .. balance_after. An entry's first six
     fields (trade_id .. stop_price) and a close's first three are not carried: the engine echoes
     its arguments, which are the input columns at that position.
-    Arrays and lists of strings travel to a forked row writer cheaply (marshal, no pickling).
+    The columns travel to a forked row writer as bytes and lists of strings (struct and
+    marshal, no pickling).
     """
 
     __slots__ = ("opos", "ofl", "oreason", "odetail", "cpos", "cts", "cfl")
