@@ -55,7 +55,6 @@ def test_all_plain_only_when_every_text_needs_no_quoting():
 def test_open_rows_render_to_csv_writer_bytes(seed):
     rng = random.Random(seed)
     csv_line = CsvLine()
-    plain_text = [t for t in ODD if t and all_plain([t])]
     for _ in range(2_000):
         r = random_open(rng, ODD)
         line = rng.randrange(2, 10**7)
