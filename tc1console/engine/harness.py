@@ -29,7 +29,7 @@ from . import config
 from .config import PolicyConfig
 from .core import SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
-from .harness_io import Trades, read_trades
+from .harness_io import END, Trades, read_trades, receive_item, send_item
 from .harness_rows import Cells, CsvLine, all_plain, close_line, close_lines, open_line, open_lines, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
@@ -225,8 +225,7 @@ class _Batch:
     nine floats qty, entry_price, exit_price, risk_amount .. balance_after. An entry's first six
     fields (trade_id .. stop_price) and a close's first three are not carried: the engine echoes
     its arguments, which are the input columns at that position.
-    The columns travel to a forked row writer as bytes and lists of strings (struct and
-    marshal, no pickling).
+    The columns travel to a forked row writer as bytes and lists of strings (see `columns`).
     """
 
     __slots__ = ("opos", "ofl", "oreason", "odetail", "cpos", "cts", "cfl")
@@ -245,9 +244,10 @@ class _Batch:
         for name in self.__slots__:
             del getattr(self, name)[:]
 
-    def pack(self) -> bytes:
-        return marshal.dumps((self.opos.tobytes(), _bytes("d", self.ofl), self.oreason, self.odetail,
-                              self.cpos.tobytes(), _bytes("q", self.cts), _bytes("d", self.cfl)))
+    def columns(self) -> tuple:
+        """The batch as bytes and lists of strings, for `send_item` (marshal, no pickling)."""
+        return (self.opos.tobytes(), _bytes("d", self.ofl), self.oreason, self.odetail,
+                self.cpos.tobytes(), _bytes("q", self.cts), _bytes("d", self.cfl))
 
     @classmethod
     def from_columns(cls, columns: tuple) -> "_Batch":
@@ -357,7 +357,7 @@ class _ForkedSink:
     two cores the child renders batch k while the parent replays batch k+1. The child inherits
     the parsed columns and the open output files (flushed before the fork, and written only by
     the child after it); the parent renames the files only once the child has exited 0 and
-    sent back its tally of the closes. Messages are a kind byte, a length and marshal data.
+    sent back its tally of the closes. Messages are (kind, data) items of `send_item`.
     """
 
     def __init__(self, t: Trades, out: _Outputs, balance: float) -> None:
@@ -370,7 +370,7 @@ class _ForkedSink:
             try:
                 os.close(data_w), os.close(status_r)
                 tally = _render_batches(data_r, _RowSink(t, out, balance), out)
-                _write_all(status_w, b"ok" + marshal.dumps(tally.state()))
+                os.write(status_w, b"ok" + marshal.dumps(tally.state()))  # a few bytes: one write
                 code = 0
             except BaseException as exc:  # every failure reaches the parent as one line
                 try:
@@ -380,25 +380,31 @@ class _ForkedSink:
             finally:
                 os._exit(code)
         os.close(data_r), os.close(status_w)
-        self.pid, self.data, self.status, self.out = pid, data_w, status_r, out
+        self.pid, self.data, self.status, self.out = pid, open(data_w, "wb"), status_r, out
 
     def start(self, ts_ms: int, balance: float) -> None:
-        self._send(_START, marshal.dumps((ts_ms, balance)))
+        self._send((_START, (ts_ms, balance)))
 
     def feed(self, batch: _Batch) -> None:
-        self._send(_BATCH, batch.pack())
+        self._send((_BATCH, batch.columns()))
 
-    def _send(self, kind: bytes, payload: bytes) -> None:
+    def _send(self, item: tuple) -> None:
         try:
-            _write_all(self.data, kind + len(payload).to_bytes(8, "little") + payload)
+            send_item(self.data, item)
+            self.data.flush()
         except BrokenPipeError:
-            self._wait()  # the child stopped early: its own error says why
-            raise InputError(f"{self.out.dir}: the row writer stopped early") from None
+            self._stopped_early()
 
     def finish(self) -> "_Tally":
-        os.close(self.data)
-        self.data = -1
+        try:
+            self.data.close()
+        except BrokenPipeError:
+            self._stopped_early()
         return self._wait()
+
+    def _stopped_early(self) -> None:
+        self._wait()  # the child stopped early: its own error says why
+        raise InputError(f"{self.out.dir}: the row writer stopped early")
 
     def _wait(self) -> "_Tally":
         _, status = os.waitpid(self.pid, 0)
@@ -413,9 +419,10 @@ class _ForkedSink:
 
     def close(self) -> None:
         """Stop the child if it still runs (a cancel, or an error in the replay)."""
-        if self.data >= 0:
-            os.close(self.data)
-            self.data = -1
+        try:
+            self.data.close()
+        except OSError:
+            pass  # a child that stopped early: what was buffered for it goes nowhere
         if self.pid:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
@@ -423,17 +430,17 @@ class _ForkedSink:
             os.close(self.status)
 
 
-_START, _BATCH = b"S", b"B"
+_START, _BATCH = "start", "batch"
 
 
 def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> "_Tally":
-    with os.fdopen(fd, "rb", buffering=0) as pipe:
-        while head := _read_exact(pipe, 9):
-            payload = marshal.loads(_read_exact(pipe, int.from_bytes(head[1:], "little")))
-            if head[:1] == _START:
-                sink.start(*payload)
+    with open(fd, "rb") as pipe:
+        while (item := receive_item(pipe)) is not END:
+            kind, data = item
+            if kind == _START:
+                sink.start(*data)
             else:
-                sink.feed(_Batch.from_columns(payload))
+                sink.feed(_Batch.from_columns(data))
     tally = sink.finish()
     out.close_files()
     return tally
@@ -443,25 +450,6 @@ def _child_error(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return f"cannot write outputs ({exc.strerror or exc})"
     return f"internal error in the row writer: {type(exc).__name__}: {exc}"
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _read_exact(pipe: Any, size: int) -> bytes:
-    chunks, left = [], size
-    while left:
-        chunk = pipe.read(left)
-        if not chunk:
-            if left == size:
-                return b""
-            raise EOFError("the replay's pipe ended inside a batch")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def _read_all(fd: int) -> bytes:

@@ -407,29 +407,44 @@ def _send_tail(path: Path, cols: dict[str, int], split: int, fd: int) -> None:
                 raw.seek(split)  # right after a line break: no character is cut
                 _read_blocks(io.TextIOWrapper(raw, encoding="utf-8", newline=""), rows_in, line, None)
         except Exception:  # a bad file included: this process says so when it reads the rows itself
-            _send(out, None)
+            send_item(out, None)
             return
         first = next((i for i in range(len(t)) if i not in t.invalid), None)
         earliest = min(t.entry_ts, default=None) if rows_in.seen is None else None  # all valid then
-        _send(out, (t.in_order, None if first is None else t.entry_ts[first], earliest))
+        send_item(out, (t.in_order, None if first is None else t.entry_ts[first], earliest))
         for item in (t.trade_ids, t.symbols, t.is_long, *(a.tobytes() for a in _array_columns(t)),
                      pickle.dumps(t.invalid)):
-            _send(out, item)
+            send_item(out, item)
 
 
-def _send(out: BinaryIO, item: Any) -> None:
-    """One item as its size and marshal data: loaded from bytes, not read piece by piece from the pipe."""
+def send_item(out: BinaryIO, item: Any) -> None:
+    """One item down a pipe to another process: its size, then its marshal data (loaded from
+    bytes, not read piece by piece from the pipe). The harness's forked helpers all speak this."""
     data = marshal.dumps(item)
     out.write(len(data).to_bytes(8, "little"))
     out.write(data)
 
 
-def _receive(pipe: BinaryIO) -> Any:
-    size = int.from_bytes(pipe.read(8), "little")
+END = object()  # what `receive_item` gives when the stream ends between items
+
+
+def receive_item(pipe: BinaryIO) -> Any:
+    """The next item `send_item` sent; END at the end of the stream, EOFError inside an item."""
+    head = pipe.read(8)
+    if not head:
+        return END
+    size = int.from_bytes(head, "little")
     data = pipe.read(size)
-    if not size or len(data) != size:
-        raise EOFError("the reader of the second half stopped early")
+    if len(head) != 8 or len(data) != size:
+        raise EOFError("a forked helper's pipe ended inside an item")
     return marshal.loads(data)
+
+
+def _receive(pipe: BinaryIO) -> Any:
+    item = receive_item(pipe)
+    if item is END:
+        raise EOFError("the reader of the second half stopped early")
+    return item
 
 
 def _array_columns(t: Trades) -> tuple[array, ...]:
