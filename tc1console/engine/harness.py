@@ -30,7 +30,7 @@ from .config import PolicyConfig
 from .core import SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
 from .harness_io import END, Trades, read_trades, receive_item, send_item
-from .harness_rows import Cells, CsvLine, all_plain, close_line, close_lines, open_line, open_lines, point_line
+from .harness_rows import Cells, CsvLine, all_plain, close_lines, open_lines, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
 REALIZED_PNL = "realized_pnl.csv"
@@ -296,14 +296,8 @@ class _RowSink:
         tids, syms, longs, ts, entry, stop, lines = (
             list(map(col.__getitem__, pos))
             for col in (t.trade_ids, t.symbols, t.is_long, t.entry_ts, t.entry_price, t.stop_price, t.lines))
-        if self.plain:
-            texts = open_lines(tids, syms, longs, ts, entry, stop, b.ofl, b.oreason, b.odetail, lines,
-                               self.cells, csv_line)
-        else:
-            f = b.ofl
-            results = ((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *f[4 * k:4 * k + 4], b.oreason[k],
-                        b.odetail[k]) for k in range(len(pos)))
-            texts = [open_line(r, line) or csv_line((*r, line)) for r, line in zip(results, lines)]
+        texts = open_lines(tids, syms, longs, ts, entry, stop, b.ofl, b.oreason, b.odetail, lines,
+                           plain=self.plain, cells=self.cells, csv_line=csv_line)
         pending, write_open, cursor = self.pending, self.write_open, self.cursor
         for i, text in zip(pos, texts):
             if i == cursor:  # in input order: write it now, and any rows that waited for it
@@ -318,16 +312,10 @@ class _RowSink:
         self.cursor = cursor
 
         tids, syms, longs = (list(map(col.__getitem__, b.cpos)) for col in (t.trade_ids, t.symbols, t.is_long))
-        if self.plain:
-            rows, points = close_lines(tids, syms, longs, b.cts, b.cfl)
-            self.write_close("".join(rows))
-            self.write_point("".join(points))
-        else:
-            f, ts = b.cfl, b.cts
-            for k in range(len(tids)):
-                c = (tids[k], syms[k], longs[k], *f[9 * k:9 * k + 3], ts[2 * k], ts[2 * k + 1], *f[9 * k + 3:9 * k + 9])
-                self.write_close(close_line(c) or csv_line(c))
-                self.write_point(point_line(c[7], c[13]))
+        rows, points = close_lines(tids, syms, longs, b.cts, b.cfl, plain=self.plain, cells=self.cells,
+                                   csv_line=csv_line)
+        self.write_close("".join(rows))
+        self.write_point("".join(points))
         self.tally.add_batch(b.cfl)
         for lines_out in self.outs:
             lines_out.flush()

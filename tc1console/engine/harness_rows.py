@@ -2,14 +2,13 @@
 
 csv.writer spends most of a backtest's output time on per-field type dispatch; `open_lines` and
 `close_lines` do the same work a batch of rows at a time with C-level loops, for a fraction of
-it (`open_line` and `close_line` are the one-row forms, for text that needs quoting). What
-csv.writer (the default QUOTE_MINIMAL dialect) writes, and so what these functions write:
+it. What csv.writer (the default QUOTE_MINIMAL dialect) writes, and so what they write:
   - a float as repr(), None as an empty field, anything else (str, bool, int) as str();
   - a field holding a comma or a double quote between double quotes, each quote doubled;
   - text with a line break, a NUL or another control character: what csv.writer does with it
     depends on the character and on the Python version ("\\r" alone is left bare by 3.11), so it
-    is left to csv.writer itself: `cell` answers None for any non-printable text, and the caller
-    renders that row with `CsvLine`.
+    is left to csv.writer itself: `cell` answers None for any non-printable text, and that row
+    is rendered with `CsvLine`.
 The rows come from the engine fed by the harness's typed columns: trade_id and symbol are str,
 is_long bool, timestamps int, prices and amounts float. tests/harness/test_harness_rows.py checks
 the bytes against csv.writer on those rows, odd strings included.
@@ -22,7 +21,7 @@ import io
 from itertools import repeat
 from typing import Sequence
 
-from .core import SKIP_REASONS, CloseResult, OpenResult
+from .core import SKIP_REASONS
 
 
 def cell(text: str) -> str | None:
@@ -41,26 +40,6 @@ def all_plain(texts: list[str]) -> bool:
         if not joined.isprintable() or "," in joined or '"' in joined:
             return False
     return True
-
-
-def open_line(r: OpenResult, line: int) -> str | None:
-    """An open_allocations.csv row (OpenResult + line), or None: render it with CsvLine."""
-    tid, sym, is_long, ts, entry, stop, qty, risk, notional, budget, reason, detail = r
-    tid, sym, detail = cell(tid), cell(sym), cell(detail)
-    if tid is None or sym is None or detail is None:
-        return None
-    return (f"{tid},{sym},{is_long},{ts},{entry!r},{stop!r},{qty!r},{risk!r},{notional!r},"
-            f"{budget!r},{'' if reason is None else reason},{detail},{line}\n")
-
-
-def close_line(c: CloseResult) -> str | None:
-    """A realized_pnl.csv row, or None: render it with CsvLine."""
-    tid, sym, is_long, qty, entry, exit_, ets, xts, risk, gross, fees, pnl, r_mult, balance = c
-    tid, sym = cell(tid), cell(sym)
-    if tid is None or sym is None:
-        return None
-    return (f"{tid},{sym},{is_long},{qty!r},{entry!r},{exit_!r},{ets},{xts},{risk!r},{gross!r},"
-            f"{fees!r},{pnl!r},{r_mult!r},{balance!r}\n")
 
 
 def point_line(ts_ms: int, balance: float) -> str:
@@ -99,45 +78,60 @@ class Cells:
         return cells
 
 
+def _quoted(columns: list[Sequence[str]], cells: Cells) -> tuple[list[Sequence[str]], set[int]]:
+    """Each column of text as csv.writer writes it, and the rows where some text must be left to
+    csv.writer itself (their cells hold "" meanwhile)."""
+    quoted, bad = [], set()
+    for texts in columns:
+        column = cells(texts)
+        if None in column:
+            bad.update(k for k, c in enumerate(column) if c is None)
+            column = ["" if c is None else c for c in column]
+        quoted.append(column)
+    return quoted, bad
+
+
 def open_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], ts: Sequence[int],
                entry: Sequence[float], stop: Sequence[float], amounts: Sequence[float],
-               reasons: Sequence[str | None], details: list[str], lines: Sequence[int], cells: Cells,
-               csv_line: "CsvLine") -> list[str]:
+               reasons: Sequence[str | None], details: list[str], lines: Sequence[int], *, plain: bool,
+               cells: Cells, csv_line: "CsvLine") -> list[str]:
     """open_allocations.csv rows (OpenResult + line), one per index of the columns.
 
-    `amounts` holds four per row: qty, risk_amount, notional, budget.
-    The trade_ids and symbols must need no quoting (`all_plain`); a detail that needs csv.writer
-    itself sends its row there.
+    `amounts` holds four per row: qty, risk_amount, notional, budget. `plain`: the trade_ids and
+    symbols are known to need no quoting (`all_plain`). A row with text that needs csv.writer
+    itself is rendered there.
     """
-    detail = cells(details)
-    bad = None in detail
+    texts, bad = _quoted([details] if plain else [details, tids, syms], cells)
+    detail, tid_cells, sym_cells = (*texts, tids, syms) if plain else texts
     rows = list(map(",".join, zip(
-        tids, syms, map(str, longs), map(str, ts), map(repr, entry), map(repr, stop),
-        *(map(repr, amounts[k::4]) for k in range(4)),
-        map(_REASON_TEXT.__getitem__, reasons), [d or "" for d in detail] if bad else detail,
+        tid_cells, sym_cells, map(str, longs), map(str, ts), map(repr, entry), map(repr, stop),
+        *(map(repr, amounts[k::4]) for k in range(4)), map(_REASON_TEXT.__getitem__, reasons), detail,
         map(_LINE_END, lines))))
-    if bad:
-        for k, d in enumerate(detail):
-            if d is None:
-                rows[k] = csv_line((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *amounts[4 * k:4 * k + 4],
-                                    reasons[k], details[k], lines[k]))
+    for k in bad:
+        rows[k] = csv_line((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *amounts[4 * k:4 * k + 4],
+                            reasons[k], details[k], lines[k]))
     return rows
 
 
 def close_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], times: Sequence[int],
-                floats: Sequence[float]) -> tuple[list[str], list[str]]:
+                floats: Sequence[float], *, plain: bool, cells: Cells,
+                csv_line: "CsvLine") -> tuple[list[str], list[str]]:
     """realized_pnl.csv rows (CloseResult) and equity_curve.csv points (exit ts, balance_after),
     one per index of the columns.
 
     `times` holds two per row (entry_ts_ms, exit_ts_ms); `floats` nine: qty, entry_price,
     exit_price, risk_amount, gross_pnl, fees, pnl_after_fees, R_multiple, balance_after.
-    The trade_ids and symbols must need no quoting (`all_plain`).
+    `plain` and the rows left to csv.writer: as in `open_lines`.
     """
+    (tid_cells, sym_cells), bad = ([tids, syms], ()) if plain else _quoted([tids, syms], cells)
     exit_ts = list(map(str, times[1::2]))
     balance = list(map(repr, floats[8::9]))
     rows = list(map(",".join, zip(
-        tids, syms, map(str, longs), *(map(repr, floats[k::9]) for k in range(3)), map(str, times[0::2]),
-        exit_ts, *(map(repr, floats[k::9]) for k in range(3, 8)), map(_LAST, balance))))
+        tid_cells, sym_cells, map(str, longs), *(map(repr, floats[k::9]) for k in range(3)),
+        map(str, times[0::2]), exit_ts, *(map(repr, floats[k::9]) for k in range(3, 8)), map(_LAST, balance))))
+    for k in bad:
+        rows[k] = csv_line((tids[k], syms[k], longs[k], *floats[9 * k:9 * k + 3], times[2 * k], times[2 * k + 1],
+                            *floats[9 * k + 3:9 * k + 9]))
     return rows, list(map(_POINT, zip(exit_ts, balance)))
 
 
