@@ -270,8 +270,7 @@ class _RowSink:
     open_allocations.csv is in input order while events run in time order: a row that arrives
     early waits in `pending`, already rendered as its CSV line (half the memory of the tuple),
     until every earlier row is written. Memory follows the input's disorder, not its length.
-    Rows are the text csv.writer would write (harness_rows): built a batch at a time as columns,
-    or, when some trade_id or symbol needs quoting, a row at a time.
+    Rows are the text csv.writer would write (harness_rows), built a batch at a time as columns.
     """
 
     def __init__(self, t: Trades, out: _Outputs, balance: float) -> None:
