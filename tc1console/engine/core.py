@@ -265,11 +265,16 @@ class RiskEngine:
             if room <= 0:
                 return _skip(args, MAX_LEVERAGE, f"open notional {self.open_notional!r} already at "
                                                  f"balance * {lev!r}", budget)
-            room_qty = floor(room / entry_price)
-            while room_qty > 0 and room_qty * entry_price > room:  # same rounding guard as above
-                room_qty = floor(math.nextafter(room_qty, 0.0))
-            if room_qty < qty:
-                qty = room_qty
+            # qty is a multiple of the step, so when it is <= room / entry_price and its notional
+            # fits, the room's own floor (below) comes out >= qty and would change nothing: the
+            # common case skips it. (floor is monotone, and its guard stops at the first multiple
+            # whose notional fits, which is qty or above.)
+            if not (qty * entry_price <= room and room / entry_price >= qty):
+                room_qty = floor(room / entry_price)
+                while room_qty > 0 and room_qty * entry_price > room:  # same rounding guard as above
+                    room_qty = floor(math.nextafter(room_qty, 0.0))
+                if room_qty < qty:
+                    qty = room_qty
 
         if qty == 0 or qty < rules.min_qty:
             return _skip(args, BELOW_MIN_QTY, f"qty {qty!r}{rules.below_min_qty}", budget)

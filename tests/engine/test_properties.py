@@ -6,11 +6,11 @@ import math
 from decimal import Decimal, localcontext
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tc1console.engine import config
-from tc1console.engine.core import RiskEngine
+from tc1console.engine.core import OpenResult, Position, RiskEngine
 from tc1console.engine.sizing import Step
 
 T0 = 1_700_000_000_000
@@ -146,3 +146,42 @@ def test_step_floor_is_the_largest_multiple_not_above_x_in_decimal(x: float, ste
     with localcontext() as ctx:
         ctx.prec = 700
         assert _dec(got) <= _dec(x) < _dec(got) + _dec(step)
+
+
+def _reference_floor(x: float, step: float, price: float, limit: float) -> float:
+    """ENGINE.md §2.7 taken literally: the decimal floor of x to the step, then one step down at a
+    time while qty * price (a float product, as booked) would exceed `limit`."""
+    s = Step(step)
+    qty = s.floor_decimal(x)
+    while qty > 0 and qty * price > limit:
+        qty = s.floor_decimal(math.nextafter(qty, 0.0))
+    return qty
+
+
+@SETTINGS
+@given(balance=st.floats(100.0, 1e6), lev=st.floats(0.01, 5.0), open_frac=st.floats(0.0, 0.99),
+       entry=st.floats(0.001, 1e5), fit=st.floats(0.999, 1.001) | st.floats(0.2, 5.0),
+       step=st.sampled_from(STEPS), risk=st.floats(0.001, 0.05))
+def test_leverage_caps_qty_at_exactly_the_floor_of_the_room(balance: float, lev: float, open_frac: float,
+                                                             entry: float, fit: float, step: float,
+                                                             risk: float) -> None:
+    """ENGINE.md §2.7: qty == min(floor(budget / unit risk), floor(room / entry)), each floored to
+    the step in decimal, exactly, whether leverage binds or not. The engine skips the second floor
+    when qty already fits the room; `fit` (the budget's qty over the room's) puts many cases right
+    at that edge, to pin the shortcut to the literal rule."""
+    raw = {"initial_balance": balance, "flat_risk_until": 0.0, "flat_risk_amount": 1.0, "percent_risk": risk,
+           "max_leverage": lev, "default_qty_step": step, "default_min_qty": 0.0,
+           "default_min_notional": 0.0, "fee_bps_per_side": 0.0}
+    e = RiskEngine(config.validate("overlay", raw, "test"),  # type: ignore[arg-type]
+                   config.validate("policy", {}, "test"))  # type: ignore[arg-type]
+    held = balance * lev * open_frac  # an open position's notional, booked as a journal replay would
+    if held > 0:
+        e.apply_open(Position(OpenResult("held", "A", True, T0, 1.0, 0.5, held, 0.0, held, 0.0, None, ""), 0.0))
+    budget, room = _expected_budget(e), e.balance * lev - e.open_notional
+    stop = entry - budget / (room / entry * fit)  # so that budget / unit risk ~ fit * room / entry
+    assume(0 < stop < entry)
+    r = e.try_open("new", "A", True, T0, entry, stop)
+    unit = entry - stop
+    want = min(_reference_floor(budget / unit, step, unit, budget),
+               _reference_floor(room / entry, step, entry, room))
+    assert r.qty == want or (want == 0.0 and r.skipped_reason is not None), (r, want)
