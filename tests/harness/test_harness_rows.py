@@ -3,17 +3,46 @@
 from __future__ import annotations
 
 import random
+import struct
+from array import array
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness_rows import Cells, CsvLine, all_plain, cell, close_lines, open_lines, point_line
+from tc1console.engine.harness_rows import (Cells, CsvLine, all_plain, cell, close_lines, float_texts, open_lines,
+                                            point_line)
 
 ODD = ["", "a", "BTC_1704067200000", "a,b", 'q"uote', '"', '""', ",", "line\nbreak", "cr\ronly", "x\r\ny",
        "nul\0", "tab\tid", " lead", "trail ", "ünïcødé", "\u2028", "\xa0nbsp", "'single'", "#", "=1+1",
        "comma, and \"quote\"", "emoji 🚀", "back\\slash"]
 FLOATS = [0.0, -0.0, 1.0, 0.1, 1e-7, 1e16, 1.2345678901234567e-300, 5e-324, 1e300, 123456789.12345678,
           0.30000000000000004, float("inf"), float("nan")]
+
+
+EDGES = [1e-4, 9.999999999999999e-05, 0.00010000000000000002, -1e-4, 1e16, 9999999999999998.0,
+         1.0000000000000002e16, -1e16, 1e15, 1e-5, 2.244001962026232e-06, 1.7976931348623157e308, 2.2250738585072014e-308]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.floats() | st.sampled_from(FLOATS + EDGES), max_size=40))
+def test_float_texts_are_repr_for_every_float(values: list[float]) -> None:
+    """ENGINE.md §5, numbers at full precision as the shortest repr: float_texts (orjson's digits,
+    repr where the layout differs) gives repr() of every float, NaN, infinities, -0.0, subnormals
+    and both sides of repr's switches to an exponent (1e-4, 1e16) included; for lists and arrays."""
+    assert float_texts(values) == list(map(repr, values))
+    assert float_texts(array("d", values)) == list(map(repr, values))
+
+
+def test_float_texts_are_repr_for_random_bit_patterns_and_money() -> None:
+    """The same over 200,000 floats from uniform random bits (every exponent alike) and 200,000
+    amounts of the sizes a backtest writes (prices, quantities, PnL, balances)."""
+    rng = random.Random(5)
+    bits = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(200_000)]
+    money = [rng.uniform(-1, 1) * 10 ** rng.randint(-9, 12) for _ in range(200_000)]
+    for values in (bits, money):
+        assert float_texts(values) == list(map(repr, values))
 
 
 def random_open(rng: random.Random, text: list[str]) -> tuple:
