@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
-
-import orjson
 from itertools import repeat
 from typing import Sequence
+
+import orjson
 
 from .core import SKIP_REASONS
 
