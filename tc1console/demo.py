@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -85,9 +86,16 @@ def run_demo(root: str | os.PathLike[str] | None, *, seed: int = 0, interval_s: 
         f"{f', resuming {len(trades)} open demo positions' if trades else ''}); Ctrl-C stops")
     cooldown, serial = 0, 0
     run_id = _base36(int(time.time()) % 36**4)  # trade ids stay unique across runs for about 19 days
+    # Ctrl-C only raises a flag the loop reads between ticks: an interrupt landing inside a
+    # transaction (say, between taking the runtime lock and the code that gives it back) could
+    # leave the lock held and the final balance read waiting on it for ever.
+    interrupted: list[bool] = []
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda _signum, _frame: interrupted.append(True))
     try:
         while count is None or stats["ticks"] < count:
-            if stop is not None and stop.is_set():
+            if interrupted or (stop is not None and stop.is_set()):
                 break
             first = stats["ticks"] == 0
             stats["ticks"] += 1
@@ -116,7 +124,10 @@ def run_demo(root: str | os.PathLike[str] | None, *, seed: int = 0, interval_s: 
                 else:
                     time.sleep(interval_s)
     except KeyboardInterrupt:
-        pass
+        pass  # a Ctrl-C from before the handler above, or where it could not be set
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     stats["open_positions"] = len(trades)
     stats["balance"] = _balance(live)
     say(f"demo stopped after {stats['ticks']} ticks: opened {stats['opens']}, closed {stats['closes']} "

@@ -14,22 +14,28 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import json
 import marshal
+import math
 import os
+import select
 import signal
 import struct
 import sys
 from array import array
+from bisect import bisect_left, bisect_right
+from collections import deque
 from heapq import heappop, heappush
+from operator import le
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from . import config
 from .config import PolicyConfig
-from .core import SKIP_REASONS, CloseResult, OpenResult, RiskEngine
+from .core import INVALID_INPUT, SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
-from .harness_io import END, Trades, read_trades, receive_item, send_item
+from .harness_io import END, Trades, check_header, read_trades, receive_item, send_item
 from .harness_rows import Cells, CsvLine, all_plain, close_lines, open_lines, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
@@ -41,7 +47,10 @@ CLOSE_COLUMNS = CloseResult._fields
 EQUITY_COLUMNS = ("ts_ms", "balance")
 CHUNK = 4096  # events between two progress / cancel checks (a few ms of work)
 PROGRESS_CALLS = 100
-PARALLEL_MIN_BYTES = 1 << 20  # ~12,000 rows: below this a forked row writer costs more than it saves
+PARALLEL_MIN_BYTES = 1 << 20  # ~12,000 rows: below this a forked reader and writer cost more than they save
+STREAM_ROWS = 8192  # rows per message from the forked reader
+STREAM_PIPE_BYTES = 1 << 20
+TICK_SECONDS = 0.05  # how often progress and cancel are checked while waiting for the forked reader
 
 Progress = Callable[[int, int], None]
 
@@ -65,9 +74,12 @@ class _Ticker:
 
     def __init__(self, progress: Progress | None, cancel: Cancel | None, total: int) -> None:
         self.progress, self.cancel = progress, cancel
+        self.next_at = 0.0
+        self.set_total(total)
+
+    def set_total(self, total: int) -> None:
         self.total = max(total, 1)
         self.step = self.total / PROGRESS_CALLS
-        self.next_at = 0.0
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -337,27 +349,41 @@ class _RowSink:
         pass
 
 
-class _ForkedSink:
-    """A _RowSink in a forked child process: the replay hands it batches over a pipe.
+class _Disorder(Exception):
+    """The streamed rows broke the order the replay went ahead on (see `_ForkedReader.replay_order`)."""
 
-    Rendering (float reprs, row text, writing) costs nearly as much as the engine calls, so on
-    two cores the child renders batch k while the parent replays batch k+1. The child inherits
-    the parsed columns and the open output files (flushed before the fork, and written only by
-    the child after it); the parent renames the files only once the child has exited 0 and
-    sent back its tally of the closes. Messages are (kind, data) items of `send_item`.
+
+class _ForkedReader:
+    """A forked child that reads the trades CSV, streaming its rows here, then renders the results.
+
+    On two cores the replay, the one part that must run in one process in event order, then
+    starts on the first rows while the child reads the rest, and the child's rendering (float
+    reprs, row text, writing) runs beside the rest of the replay. The child starts before any
+    row is read (so the two processes share no table: no copy-on-write of it) and inherits
+    only the open output files (flushed before the fork, and written only by the child after
+    it). It keeps its own table for rendering; this process builds its copy from the stream.
+    The parent renames the files only once the child has exited 0 and sent back its tally of
+    the closes. Messages both ways are (kind, data) items of `send_item`.
+
+    Results wait here until the child has read the whole file (it renders only then), and go
+    to it without blocking the replay; see `replay_order` for the order the replay goes ahead in.
     """
 
-    def __init__(self, t: Trades, out: _Outputs, balance: float) -> None:
+    def __init__(self, path: Path, out: _Outputs, balance: float) -> None:
         out.flush()
+        rows_r, rows_w = os.pipe()
         data_r, data_w = os.pipe()
         status_r, status_w = os.pipe()
+        for fd in (rows_w, data_w):
+            _widen(fd)
         pid = os.fork()
-        if pid == 0:  # the child: render until the pipe ends, report, and leave without cleanup
+        if pid == 0:  # the child: read, render until the pipe ends, report, leave without cleanup
             code = 1
             try:
-                os.close(data_w), os.close(status_r)
-                tally = _render_batches(data_r, _RowSink(t, out, balance), out)
-                os.write(status_w, b"ok" + marshal.dumps(tally.state()))  # a few bytes: one write
+                os.close(rows_r), os.close(data_w), os.close(status_r)
+                tally = _read_and_render(path, out, balance, rows_w, data_r)
+                if tally is not None:
+                    os.write(status_w, b"ok" + marshal.dumps(tally.state()))  # a few bytes: one write
                 code = 0
             except BaseException as exc:  # every failure reaches the parent as one line
                 try:
@@ -366,27 +392,164 @@ class _ForkedSink:
                     pass
             finally:
                 os._exit(code)
-        os.close(data_r), os.close(status_w)
-        self.pid, self.data, self.status, self.out = pid, open(data_w, "wb"), status_r, out
+        os.close(rows_w), os.close(data_r), os.close(status_w)
+        os.set_blocking(rows_r, False)
+        os.set_blocking(data_w, False)
+        self.pid, self.rows, self.data, self.status, self.out = pid, rows_r, data_w, status_r, out
+        self.inbox = bytearray()  # what the child sent, not yet taken in
+        self.outbox: deque[memoryview] = deque()  # results not yet written to the child
+        self.released = False  # whether results may go to the child (every row is in, in order)
+        self.t = Trades(path)
+        self.pending: list[int] = []  # valid rows received, by (entry time, position); from `head` on
+        self.head = self.received = self.handed = 0  # ... not yet handed out; rows received; handed out
+        self.frontier = self.last_ts = -math.inf  # the last message's earliest entry; the last handed out
+        self.in_order, self.ended = True, False
+
+    # --- rows in ------------------------------------------------------------------------------
+
+    def replay_order(self, t: Trades, tick: "_Ticker") -> Iterator[Sequence[int]]:
+        """The valid rows of `t` in replay order (entry time, then position), chunk by chunk, as
+        the child's rows arrive and are appended to `t`.
+
+        A row may be replayed only once no later row can come before it. The stream goes ahead
+        on the rows' own order: a row whose entry is earlier than the earliest entry of the last
+        chunk received is handed out; the rest wait for the next chunk. So a file in time order
+        (give or take a chunk) is replayed while it is read. If a later chunk then holds an
+        entry earlier than one already handed out, the rest is only read, and _Disorder is
+        raised at the end: the caller replays the whole table afresh (no result had reached the
+        child yet: results wait until every row is here, see `_push`).
+        """
+        self.t, key = t, t.entry_ts.__getitem__
+        while True:
+            self._absorb(tick)
+            pending, head = self.pending, self.head
+            if self.in_order:
+                cut = len(pending) if self.ended else bisect_left(pending, self.frontier, head, key=key)
+                if cut > head:
+                    end = min(head + CHUNK, cut)
+                    chunk = pending[head:end]
+                    self.head, self.last_ts = end, key(pending[end - 1])
+                    self.handed += end - head
+                    if end >= 1 << 16 and end * 2 > len(pending):  # drop the handed-out front
+                        del pending[:end]
+                        self.head = 0
+                    yield chunk
+                    continue
+            if self.ended:
+                if not self.in_order:
+                    raise _Disorder()
+                return
+            tick(self.received + self.handed)
+            select.select([self.rows], [], [], TICK_SECONDS)
+
+    def _absorb(self, tick: "_Ticker") -> None:
+        """Take in every whole message the child has sent so far (reading the pipe empty, so
+        the child never waits long for room in it)."""
+        if self.ended:
+            return
+        try:
+            while data := os.read(self.rows, STREAM_PIPE_BYTES):
+                self.inbox += data
+            stream_over = True
+        except BlockingIOError:
+            stream_over = False
+        inbox, at = self.inbox, 0
+        while len(inbox) - at >= 8:
+            size = int.from_bytes(inbox[at:at + 8], "little")
+            if len(inbox) - at - 8 < size:
+                break
+            kind, data = marshal.loads(memoryview(inbox)[at + 8:at + 8 + size])
+            at += 8 + size
+            if kind == _ROWS:
+                self._add_rows(data)
+            elif kind == _ROWS_END:
+                self.ended = True
+                tick.set_total(2 * len(self.t))
+                if self.in_order:
+                    self.released = True  # every row is here and in order: results may go
+                    self._send_out(block=False)
+                else:
+                    self.outbox.clear()
+                    self.t.in_order = False
+            else:  # _ERROR: the child could not read the file
+                raise InputError(data)
+        del inbox[:at]
+        if stream_over and not self.ended:
+            self._wait()  # the child ended without a word: its report says why
+            raise InputError(f"{self.out.dir}: the harness reader stopped early")
+
+    def _add_rows(self, data: tuple) -> None:
+        """Append one message of rows to the table, and its valid rows to `pending`."""
+        t = self.t
+        start, has_ids, ids, syms, longs, *arrays, bad = data
+        t.has_trade_ids = has_ids
+        t.trade_ids += ids
+        t.symbols += syms
+        t.is_long += longs
+        for column, raw in zip((t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price, t.lines), arrays):
+            column.frombytes(raw)
+        end = self.received = len(t)
+        ets = t.entry_ts
+        key = ets.__getitem__
+        if bad:
+            t.invalid.update(dict.fromkeys(bad))
+            new = [i for i in range(start, end) if i not in t.invalid]
+        else:
+            new = list(range(start, end))
+        if not new or not self.in_order:
+            return
+        if not all(map(le, map(key, new), map(key, new[1:]))):
+            new.sort(key=key)
+        earliest = ets[new[0]]
+        if earliest < self.last_ts:  # it belongs before a row already replayed
+            self.in_order = False
+            return
+        pending = self.pending
+        # Only the waiting rows later than this message's earliest entry mix with it: re-sort
+        # those with it (stable: ties keep position order), append the rest as it is.
+        cut = bisect_right(pending, earliest, self.head, key=key)
+        if cut < len(pending):
+            new = sorted(pending[cut:] + new, key=key)
+            del pending[cut:]
+        pending += new
+        self.frontier = earliest
+
+    # --- results out ---------------------------------------------------------------------------
 
     def start(self, ts_ms: int, balance: float) -> None:
-        self._send((_START, (ts_ms, balance)))
+        self._push((_START, (ts_ms, balance)))
 
     def feed(self, batch: _Batch) -> None:
-        self._send((_BATCH, batch.columns()))
+        self._push((_BATCH, batch.columns()))
 
-    def _send(self, item: tuple) -> None:
-        try:
-            send_item(self.data, item)
-            self.data.flush()
-        except BrokenPipeError:
-            self._stopped_early()
+    def _push(self, item: tuple) -> None:
+        data = marshal.dumps(item)
+        self.outbox.append(memoryview(len(data).to_bytes(8, "little") + data))
+        if self.released:
+            self._send_out(block=False)
+
+    def _send_out(self, block: bool) -> None:
+        """Write the waiting results to the child: what the pipe takes now, or all of them."""
+        outbox = self.outbox
+        while outbox:
+            try:
+                n = os.write(self.data, outbox[0])
+            except BlockingIOError:
+                if not block:
+                    return
+                select.select([], [self.data], [])
+                continue
+            except BrokenPipeError:
+                self._stopped_early()
+            if n == len(outbox[0]):
+                outbox.popleft()
+            else:
+                outbox[0] = outbox[0][n:]
 
     def finish(self) -> "_Tally":
-        try:
-            self.data.close()
-        except BrokenPipeError:
-            self._stopped_early()
+        self._send_out(block=True)
+        os.close(self.data)
+        self.data = -1
         return self._wait()
 
     def _stopped_early(self) -> None:
@@ -406,10 +569,10 @@ class _ForkedSink:
 
     def close(self) -> None:
         """Stop the child if it still runs (a cancel, or an error in the replay)."""
-        try:
-            self.data.close()
-        except OSError:
-            pass  # a child that stopped early: what was buffered for it goes nowhere
+        for fd in (self.data, self.rows):
+            if fd >= 0:
+                os.close(fd)
+        self.data = self.rows = -1
         if self.pid:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
@@ -417,7 +580,49 @@ class _ForkedSink:
             os.close(self.status)
 
 
-_START, _BATCH = "start", "batch"
+def _widen(fd: int) -> None:
+    """Give a pipe 1 MB of buffer where the system allows (Linux): fewer stalls between processes."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, STREAM_PIPE_BYTES)
+    except (AttributeError, OSError):
+        pass
+
+
+def _read_and_render(path: Path, out: _Outputs, balance: float, rows_fd: int, data_fd: int) -> "_Tally | None":
+    """The child's side of `_ForkedReader`: stream the rows, then render the results (None, with
+    an _ERROR message sent, if the file cannot be read)."""
+    t = Trades(path)
+    sent = 0
+    with open(rows_fd, "wb") as pipe:
+        def send_rows(count: int) -> None:
+            nonlocal sent
+            if count > sent:
+                send_item(pipe, (_ROWS, _rows_message(t, sent, count)))
+                pipe.flush()
+                sent = count
+
+        def tick(count: int) -> None:
+            if count - sent >= STREAM_ROWS:
+                send_rows(count)
+
+        try:
+            read_trades(path, tick, table=t)
+        except InputError as exc:
+            send_item(pipe, (_ERROR, str(exc)))
+            return None
+        send_rows(len(t))
+        send_item(pipe, (_ROWS_END, None))
+    return _render_batches(data_fd, _RowSink(t, out, balance), out)
+
+
+def _rows_message(t: Trades, a: int, b: int) -> tuple:
+    bad = [i for i in range(a, b) if i in t.invalid] if t.invalid else []
+    return (a, t.has_trade_ids, t.trade_ids[a:b], t.symbols[a:b], t.is_long[a:b],
+            *(c[a:b].tobytes() for c in (t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price, t.lines)),
+            bad)
+
+
+_START, _BATCH, _ROWS, _ROWS_END, _ERROR = "start", "batch", "rows", "rows_end", "error"
 
 
 def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> "_Tally":
@@ -462,25 +667,24 @@ def default_workers(trades_csv: Path) -> int:
     return 2 if cpus >= 2 else 1
 
 
-def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick: _Ticker) -> dict[str, Any]:
+def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedReader", tick: Callable[[int], None],
+            order: Iterable[Sequence[int]]) -> dict[str, Any]:
     """Feed every event to the engine in ENGINE.md §5 order; hand the results to `sink`.
 
-    Entries go by (entry time, input position). Before an entry at time T, every pending exit with
-    exit time <= T is closed, by (exit time, input position): so exits come first at an equal
-    timestamp, and an exit stamped at its own entry time closes right after that entry. Only a
-    taken entry schedules its exit. Each event is the very call the live API makes:
-    `engine.try_open(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price)` and
-    `engine.close(trade_id, exit_ts_ms, exit_price)`.
+    `order`: the valid rows by (entry time, input position), in chunks. Before an entry at time
+    T, every pending exit with exit time <= T is closed, by (exit time, input position): so exits
+    come first at an equal timestamp, and an exit stamped at its own entry time closes right after
+    that entry. Only a taken entry schedules its exit. Each event is the very call the live API
+    makes: `engine.try_open(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price)` and
+    `engine.close(trade_id, exit_ts_ms, exit_price)`. `tick(entries so far)` runs between chunks.
     """
-    n = len(t)
-    order = t.replay_order()
     tids, syms, longs = t.trade_ids, t.symbols, t.is_long
     ets, eps, sps, xts, xps = t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price
     try_open, close, positions = engine.try_open, engine.close, engine.positions
     skipped = dict.fromkeys(SKIP_REASONS, 0)
-    taken = retried = peak_open = 0
+    taken = retried = peak_open = done = 0
     peak_risk = 0.0
-    check_retry = t.has_trade_ids  # only explicit trade_ids can repeat one that is open
+    first_ts = None
     heap: list[tuple[int, int]] = []  # (exit_ts_ms, input position) of each taken trade
     inf = float("inf")
     batch = _Batch()
@@ -499,12 +703,14 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
             close_floats(c[8:])
         return heap[0][0] if heap else inf
 
-    if len(order):
-        sink.start(ets[order[0]], engine.balance)
     next_exit = inf
-    for start in range(0, len(order), CHUNK):
-        tick(n + start)
-        chunk = order[start:start + CHUNK]
+    for chunk in order:
+        tick(done)
+        done += len(chunk)
+        if first_ts is None:
+            first_ts = ets[chunk[0]]
+            sink.start(first_ts, engine.balance)
+        check_retry = t.has_trade_ids  # only explicit trade_ids can repeat one that is open
         batch.opos.extend(chunk)
         for i in chunk:
             ts = ets[i]
@@ -536,11 +742,13 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedSink", tick:
     close_due(inf)  # the exits still pending after the last entry, in time order
     sink.feed(batch)
     tally = sink.finish()
-    for i, r in t.invalid.items():
-        skipped[r.skipped_reason] += 1
+    skipped[INVALID_INPUT] += len(t.invalid)  # every unusable row is an invalid_input skip
     return {"tally": tally, "skipped": skipped, "taken": taken, "retried": retried,
-            "peak_open": peak_open, "peak_risk": peak_risk,
-            "first_ts": ets[order[0]] if len(order) else None}
+            "peak_open": peak_open, "peak_risk": peak_risk, "first_ts": first_ts}
+
+
+def _chunks(order: Sequence[int]) -> Iterator[Sequence[int]]:
+    return (order[start:start + CHUNK] for start in range(0, len(order), CHUNK))
 
 
 def _summary(engine: RiskEngine, t: Trades, r: dict[str, Any], paths: dict[str, str | None]) -> dict:
@@ -606,17 +814,31 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     tick = _Ticker(progress, cancel, 2 * _count_lines(trades_path) if progress else 0)
     if workers is None:
         workers = default_workers(trades_path)
-    trades = read_trades(trades_path, tick, workers)
-    total = 2 * len(trades)
-    tick.total, tick.step = total, total / PROGRESS_CALLS
-    engine = RiskEngine(overlay, policy)
     paths = {"trades_csv": str(trades_path.resolve()), "risk_config": str(risk_path.resolve()),
              "policy_config": str(Path(policy_config).resolve()) if policy_config is not None else None}
+    engine = RiskEngine(overlay, policy)
+    if workers == 1:
+        trades = read_trades(trades_path, tick)
+        tick.set_total(2 * len(trades))
+    else:
+        check_header(trades_path)  # a file that cannot be read fails before out_dir is touched
+        trades = Trades(trades_path)
     out = _Outputs(out_path)
-    sink: _RowSink | _ForkedSink | None = None
+    sink: _RowSink | _ForkedReader | None = None
     try:
-        sink = (_ForkedSink if workers == 2 else _RowSink)(trades, out, engine.balance)
-        replayed = _replay(engine, trades, sink, tick)
+        if workers == 1:
+            sink = _RowSink(trades, out, engine.balance)
+            replayed = _replay(engine, trades, sink, lambda k: tick(len(trades) + k), _chunks(trades.replay_order()))
+        else:
+            sink = reader = _ForkedReader(trades_path, out, engine.balance)
+            try:
+                replayed = _replay(engine, trades, sink, lambda k: tick(reader.received + k),
+                                   reader.replay_order(trades, tick))
+            except _Disorder:  # replay the whole table afresh, now that it is all here
+                engine = RiskEngine(overlay, policy)
+                reader.released = True
+                replayed = _replay(engine, trades, sink, lambda k: tick(len(trades) + k),
+                                   _chunks(trades.replay_order()))
         tick.check_cancel()  # a last check before anything is renamed into place
         summary = _summary(engine, trades, replayed, paths)
     except BaseException:
@@ -625,7 +847,7 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
         out.discard()
         raise
     out.commit(summary)
-    tick.finish(total)
+    tick.finish(2 * len(trades))
     return summary
 
 

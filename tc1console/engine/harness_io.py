@@ -149,8 +149,12 @@ class Trades:
         return array("q", sorted(valid, key=self.entry_ts.__getitem__))
 
 
-def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, workers: int = 1) -> Trades:
+def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, workers: int = 1, *,
+                table: Trades | None = None) -> Trades:
     """Parse the trades CSV at `path`. `tick(rows_so_far)` runs every few hundred rows (it may raise).
+
+    `table`: an empty table to fill (and return), so that `tick` can see the rows added so far:
+    a row, once added, never changes.
 
     `workers`: 1 reads in this process; 2 has a forked child read the second half of a large
     file meanwhile (the same table, in less time on two cores; see `_Tail`).
@@ -166,7 +170,7 @@ def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, wor
         raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
     try:
         with f:
-            trades = _read(f, path, tick, workers)
+            trades = _read(f, path, tick, workers, Trades(path) if table is None else table)
     except (UnicodeDecodeError, csv.Error):
         raise _unreadable(path) from None
     except OSError as exc:
@@ -176,7 +180,23 @@ def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, wor
     return trades
 
 
-def _read(f: TextIO, path: Path, tick: Callable[[int], None] | None, workers: int) -> Trades:
+def check_header(path: Path | str) -> None:
+    """Raise the InputError `read_trades` would for a file that cannot be opened, is empty or
+    lacks a required column (the rows are not read)."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), None)
+    except (UnicodeDecodeError, csv.Error):
+        raise _unreadable(path) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
+    if header is None:
+        raise InputError(f"{path}: file is empty; expected a header row with the columns {', '.join(REQUIRED)}")
+    _columns(header, path)
+
+
+def _read(f: TextIO, path: Path, tick: Callable[[int], None] | None, workers: int, trades: Trades) -> Trades:
     """The header of `f`, then its rows (see `_read_blocks`), with a `_Tail` if asked and worth it."""
     header_text: list[str] = []  # the header's lines, for where the rows start in bytes
     header_reader = csv.reader(_kept(iter(f.readline, ""), header_text))  # any CSV record
@@ -184,7 +204,6 @@ def _read(f: TextIO, path: Path, tick: Callable[[int], None] | None, workers: in
     if header is None:
         raise InputError(f"{path}: file is empty; expected a header row with the columns "
                          f"{', '.join(REQUIRED)}")
-    trades = Trades(path)
     cols = _columns(header, path)
     rows_in = _RowReader(cols, trades)
     line = header_reader.line_num  # file lines read so far
