@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import fcntl
 import json
 import marshal
 import math
@@ -31,11 +30,16 @@ from operator import le
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
+try:
+    import fcntl
+except ImportError:  # Windows: no fork either, so no forked reader (workers=1)
+    fcntl = None  # type: ignore[assignment]
+
 from . import config
 from .config import PolicyConfig
 from .core import INVALID_INPUT, SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
-from .harness_io import END, Trades, check_header, read_trades, receive_item, send_item
+from .harness_io import END, Trades, add_rows, check_header, read_trades, receive_item, rows_message, send_item
 from .harness_rows import Cells, CsvLine, all_plain, close_lines, open_lines, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
@@ -237,7 +241,7 @@ class _Batch:
     nine floats qty, entry_price, exit_price, risk_amount .. balance_after. An entry's first six
     fields (trade_id .. stop_price) and a close's first three are not carried: the engine echoes
     its arguments, which are the input columns at that position.
-    The columns travel to a forked row writer as bytes and lists of strings (see `columns`).
+    The columns travel to the forked reader (which renders them) as bytes and lists of strings (see `columns`).
     """
 
     __slots__ = ("opos", "ofl", "oreason", "odetail", "cpos", "cts", "cfl")
@@ -398,7 +402,7 @@ class _ForkedReader:
         self.pid, self.rows, self.data, self.status, self.out = pid, rows_r, data_w, status_r, out
         self.inbox = bytearray()  # what the child sent, not yet taken in
         self.outbox: deque[memoryview] = deque()  # results not yet written to the child
-        self.released = False  # whether results may go to the child (every row is in, in order)
+        self.released = False  # whether results may go to the child (every row is in)
         self.t = Trades(path)
         self.pending: list[int] = []  # valid rows received, by (entry time, position); from `head` on
         self.head = self.received = self.handed = 0  # ... not yet handed out; rows received; handed out
@@ -407,9 +411,9 @@ class _ForkedReader:
 
     # --- rows in ------------------------------------------------------------------------------
 
-    def replay_order(self, t: Trades, tick: "_Ticker") -> Iterator[Sequence[int]]:
-        """The valid rows of `t` in replay order (entry time, then position), chunk by chunk, as
-        the child's rows arrive and are appended to `t`.
+    def replay_order(self, tick: "_Ticker") -> Iterator[Sequence[int]]:
+        """The valid rows of `self.t` in replay order (entry time, then position), chunk by chunk, as
+        the child's rows arrive and are appended to it.
 
         A row may be replayed only once no later row can come before it. The stream goes ahead
         on the rows' own order: a row whose entry is earlier than the earliest entry of the last
@@ -419,7 +423,7 @@ class _ForkedReader:
         raised at the end: the caller replays the whole table afresh (no result had reached the
         child yet: results wait until every row is here, see `_push`).
         """
-        self.t, key = t, t.entry_ts.__getitem__
+        key = self.t.entry_ts.__getitem__
         while True:
             self._absorb(tick)
             pending, head = self.pending, self.head
@@ -464,13 +468,12 @@ class _ForkedReader:
                 self._add_rows(data)
             elif kind == _ROWS_END:
                 self.ended = True
+                self.t.in_order = data
                 tick.set_total(2 * len(self.t))
-                if self.in_order:
-                    self.released = True  # every row is here and in order: results may go
-                    self._send_out(block=False)
-                else:
-                    self.outbox.clear()
-                    self.t.in_order = False
+                if not self.in_order:
+                    self.outbox.clear()  # never sent: the replay starts again (see replay_order)
+                self.released = True  # every row is here: results may go to the child
+                self._send_out(block=False)
             else:  # _ERROR: the child could not read the file
                 raise InputError(data)
         del inbox[:at]
@@ -478,35 +481,24 @@ class _ForkedReader:
             self._wait()  # the child ended without a word: its report says why
             raise InputError(f"{self.out.dir}: the harness reader stopped early")
 
-    def _add_rows(self, data: tuple) -> None:
+    def _add_rows(self, message: tuple) -> None:
         """Append one message of rows to the table, and its valid rows to `pending`."""
         t = self.t
-        start, has_ids, ids, syms, longs, *arrays, bad = data
-        t.has_trade_ids = has_ids
-        t.trade_ids += ids
-        t.symbols += syms
-        t.is_long += longs
-        for column, raw in zip((t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price, t.lines), arrays):
-            column.frombytes(raw)
-        end = self.received = len(t)
-        ets = t.entry_ts
-        key = ets.__getitem__
-        if bad:
-            t.invalid.update(dict.fromkeys(bad))
-            new = [i for i in range(start, end) if i not in t.invalid]
-        else:
-            new = list(range(start, end))
+        added = add_rows(t, message)
+        self.received = len(t)
+        key = t.entry_ts.__getitem__
+        new = [i for i in added if i not in t.invalid] if t.invalid else list(added)
         if not new or not self.in_order:
             return
         if not all(map(le, map(key, new), map(key, new[1:]))):
-            new.sort(key=key)
-        earliest = ets[new[0]]
-        if earliest < self.last_ts:  # it belongs before a row already replayed
+            new.sort(key=key)  # stable: ties keep position order
+        earliest = key(new[0])
+        if earliest < self.last_ts:  # it belongs before a row already handed out
             self.in_order = False
             return
         pending = self.pending
         # Only the waiting rows later than this message's earliest entry mix with it: re-sort
-        # those with it (stable: ties keep position order), append the rest as it is.
+        # those with it (stable again), and append the rest as it is.
         cut = bisect_right(pending, earliest, self.head, key=key)
         if cut < len(pending):
             new = sorted(pending[cut:] + new, key=key)
@@ -554,7 +546,7 @@ class _ForkedReader:
 
     def _stopped_early(self) -> None:
         self._wait()  # the child stopped early: its own error says why
-        raise InputError(f"{self.out.dir}: the row writer stopped early")
+        raise InputError(f"{self.out.dir}: the forked row writer stopped early")
 
     def _wait(self) -> "_Tally":
         _, status = os.waitpid(self.pid, 0)
@@ -564,7 +556,7 @@ class _ForkedReader:
         code = os.waitstatus_to_exitcode(status)
         if code != 0 or not report.startswith(b"ok"):
             raise InputError(report.decode("utf-8", "replace") or
-                             f"{self.out.dir}: the row writer failed (exit {code})")
+                             f"{self.out.dir}: the forked reader and row writer failed (exit {code})")
         return _Tally.from_state(marshal.loads(report[2:]))
 
     def close(self) -> None:
@@ -597,7 +589,7 @@ def _read_and_render(path: Path, out: _Outputs, balance: float, rows_fd: int, da
         def send_rows(count: int) -> None:
             nonlocal sent
             if count > sent:
-                send_item(pipe, (_ROWS, _rows_message(t, sent, count)))
+                send_item(pipe, (_ROWS, rows_message(t, sent, count)))
                 pipe.flush()
                 sent = count
 
@@ -611,15 +603,8 @@ def _read_and_render(path: Path, out: _Outputs, balance: float, rows_fd: int, da
             send_item(pipe, (_ERROR, str(exc)))
             return None
         send_rows(len(t))
-        send_item(pipe, (_ROWS_END, None))
+        send_item(pipe, (_ROWS_END, t.in_order))
     return _render_batches(data_fd, _RowSink(t, out, balance), out)
-
-
-def _rows_message(t: Trades, a: int, b: int) -> tuple:
-    bad = [i for i in range(a, b) if i in t.invalid] if t.invalid else []
-    return (a, t.has_trade_ids, t.trade_ids[a:b], t.symbols[a:b], t.is_long[a:b],
-            *(c[a:b].tobytes() for c in (t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price, t.lines)),
-            bad)
 
 
 _START, _BATCH, _ROWS, _ROWS_END, _ERROR = "start", "batch", "rows", "rows_end", "error"
@@ -641,7 +626,7 @@ def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> "_Tally":
 def _child_error(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return f"cannot write outputs ({exc.strerror or exc})"
-    return f"internal error in the row writer: {type(exc).__name__}: {exc}"
+    return f"internal error in the forked reader and row writer: {type(exc).__name__}: {exc}"
 
 
 def _read_all(fd: int) -> bytes:
@@ -799,10 +784,10 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     Returns the summary (also written to summary.json). `progress(done, total)` is called at most
     about 100 times; `cancel.is_set()` is polled every few thousand rows and, once true, the run
     stops, deletes its partial files and raises HarnessCancelled. `workers`: 1 does all the work
-    in this process; 2 forks a child that reads the second half of a large file (4 MB or more)
-    while this process reads the first, and another that renders the output rows while this
-    process replays (the same bytes, in less time on two cores); None picks 2 for a file of
-    PARALLEL_MIN_BYTES or more on a machine with two or more CPUs and `os.fork`.
+    in this process; 2 forks a child that reads the file, streaming its rows to this process,
+    which replays them as they come, and then renders the output rows (the same bytes, in less
+    time on two cores; see _ForkedReader); None picks 2 for a file of PARALLEL_MIN_BYTES or more
+    on a machine with two or more CPUs and `os.fork`.
     Raises ConfigError for a bad config and InputError for an unreadable or headerless CSV or an
     unwritable out_dir; a bad row is only an `invalid_input` skip.
     """
@@ -822,22 +807,22 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
         tick.set_total(2 * len(trades))
     else:
         check_header(trades_path)  # a file that cannot be read fails before out_dir is touched
-        trades = Trades(trades_path)
     out = _Outputs(out_path)
     sink: _RowSink | _ForkedReader | None = None
     try:
         if workers == 1:
             sink = _RowSink(trades, out, engine.balance)
-            replayed = _replay(engine, trades, sink, lambda k: tick(len(trades) + k), _chunks(trades.replay_order()))
+            replayed = _replay(engine, trades, sink, lambda k: tick(len(trades) + k),
+                               _chunks(trades.replay_order()))
         else:
             sink = reader = _ForkedReader(trades_path, out, engine.balance)
+            trades = reader.t
             try:
-                replayed = _replay(engine, trades, sink, lambda k: tick(reader.received + k),
-                                   reader.replay_order(trades, tick))
+                replayed = _replay(engine, trades, reader, lambda k: tick(reader.received + k),
+                                   reader.replay_order(tick))
             except _Disorder:  # replay the whole table afresh, now that it is all here
                 engine = RiskEngine(overlay, policy)
-                reader.released = True
-                replayed = _replay(engine, trades, sink, lambda k: tick(len(trades) + k),
+                replayed = _replay(engine, trades, reader, lambda k: tick(len(trades) + k),
                                    _chunks(trades.replay_order()))
         tick.check_cancel()  # a last check before anything is renamed into place
         summary = _summary(engine, trades, replayed, paths)

@@ -8,22 +8,18 @@ required column or that the csv module gives up on raises InputError.
 Speed: the text is read in blocks, and a plain block (no quotes, no odd line breaks, the header's
 field count on every line) is split on commas at once instead of row by row through csv.reader.
 Each column of a chunk of rows is then converted with C-level `map` calls; a chunk with any
-problem goes row by row instead, so the careful checks cost nothing on clean input. On request
-a forked child reads the second half of a large file meanwhile (`_Tail`).
+problem goes row by row instead, so the careful checks cost nothing on clean input. The rows
+added so far can be sent to another process (`rows_message`, `add_rows`): the harness's forked
+reader streams them to the replay that way.
 Standard library only: this module sits in the headless engine.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import marshal
 import math
-import os
-import pickle
-import select
-import signal
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
@@ -34,7 +30,7 @@ from math import isnan
 from operator import floordiv, le, length_hint, lt, sub
 from pathlib import Path
 from struct import pack
-from typing import Any, BinaryIO, Callable, Iterator, Sequence, TextIO
+from typing import Any, BinaryIO, Callable, Sequence, TextIO
 
 from .core import INVALID_INPUT, MAX_PRICE, MAX_TS_MS, OpenResult
 from .errors import InputError
@@ -51,8 +47,6 @@ MS_THRESHOLD = 100_000_000_000  # an epoch number >= 1e11 is milliseconds, below
 BLOCK_CHARS = 1 << 15
 CHUNK_ROWS = 512
 RECENT_CHUNKS = 4  # see _RowReader._ids
-PARALLEL_MIN_BYTES = 4 << 20  # below this a forked reader of the second half costs more than it saves
-TICK_SECONDS = 0.05  # how often `tick` runs while waiting for that reader
 
 _SIDES = {"long": True, "buy": True, "1": True, "+1": True, "short": False, "sell": False, "-1": False}
 _EPOCH = datetime(1970, 1, 1)
@@ -149,20 +143,15 @@ class Trades:
         return array("q", sorted(valid, key=self.entry_ts.__getitem__))
 
 
-def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, workers: int = 1, *,
+def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, *,
                 table: Trades | None = None) -> Trades:
     """Parse the trades CSV at `path`. `tick(rows_so_far)` runs every few hundred rows (it may raise).
 
-    `table`: an empty table to fill (and return), so that `tick` can see the rows added so far:
-    a row, once added, never changes.
-
-    `workers`: 1 reads in this process; 2 has a forked child read the second half of a large
-    file meanwhile (the same table, in less time on two cores; see `_Tail`).
+    `table`: an empty table to fill (and return), so that `tick` can see the rows added so far
+    (a row, once added, never changes: the harness's forked reader sends them on from there).
     Raises InputError when the file cannot be read, is empty, lacks a required column, or is
     broken beyond one row (the csv module gives up, e.g. a stray quote swallowing the file).
     """
-    if workers not in (1, 2):
-        raise ValueError(f"workers must be 1 or 2, not {workers!r}")
     path = Path(path)
     try:
         f = open(path, newline="", encoding="utf-8-sig")
@@ -170,7 +159,7 @@ def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, wor
         raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
     try:
         with f:
-            trades = _read(f, path, tick, workers, Trades(path) if table is None else table)
+            trades = _read(f, path, tick, Trades(path) if table is None else table)
     except (UnicodeDecodeError, csv.Error):
         raise _unreadable(path) from None
     except OSError as exc:
@@ -196,53 +185,27 @@ def check_header(path: Path | str) -> None:
     _columns(header, path)
 
 
-def _read(f: TextIO, path: Path, tick: Callable[[int], None] | None, workers: int, trades: Trades) -> Trades:
-    """The header of `f`, then its rows (see `_read_blocks`), with a `_Tail` if asked and worth it."""
-    header_text: list[str] = []  # the header's lines, for where the rows start in bytes
-    header_reader = csv.reader(_kept(iter(f.readline, ""), header_text))  # any CSV record
+def _read(f: TextIO, path: Path, tick: Callable[[int], None] | None, trades: Trades) -> Trades:
+    """The header of `f`, then its rows (see `_read_blocks`)."""
+    header_reader = csv.reader(iter(f.readline, ""))  # any CSV record, line by line
     header = next(header_reader, None)
     if header is None:
         raise InputError(f"{path}: file is empty; expected a header row with the columns "
                          f"{', '.join(REQUIRED)}")
-    cols = _columns(header, path)
-    rows_in = _RowReader(cols, trades)
-    line = header_reader.line_num  # file lines read so far
-    tail = _Tail.start(path, cols, "".join(header_text)) if workers == 2 else None
-    if tail is None:
-        _read_blocks(f, rows_in, line, tick)
-        return trades
-    try:
-        line, at_split = _read_blocks(f, rows_in, line, tick, tail.split - tail.rows_start)
-        if at_split and not tail.join(rows_in, tick):
-            _read_blocks(f, rows_in, line, tick)  # the child's rows could not be used: read them here
-    finally:
-        tail.stop()
+    rows_in = _RowReader(_columns(header, path), trades)
+    _read_blocks(f, rows_in, header_reader.line_num, tick)  # line_num: file lines read so far
     return trades
 
 
-def _kept(lines: Iterator[str], kept: list[str]) -> Iterator[str]:
-    """`lines`, each also appended to `kept`."""
-    for text in lines:
-        kept.append(text)
-        yield text
-
-
-def _read_blocks(f: TextIO, rows_in: "_RowReader", line: int, tick: Callable[[int], None] | None,
-                 stop: int = -1) -> tuple[int, bool]:
+def _read_blocks(f: TextIO, rows_in: "_RowReader", line: int, tick: Callable[[int], None] | None) -> None:
     """Add the rows of `f`, which is at a record boundary after `line` file lines, to its end.
 
     Text is read in blocks that end with a line: a plain block (see `_plain_fields`) is split on
     commas, any other goes through csv.reader. Either way every row reaches the table exactly
-    as one csv.reader over the whole file gives it, with the line it starts on. Returns the
-    file lines read and False; with `stop` >= 0, returns True instead once exactly `stop` bytes
-    of plain blocks are read (the file is then at a record boundary), or reads on to the end
-    as soon as it cannot stop there.
+    as one csv.reader over the whole file gives it, with the line it starts on.
     """
     width = rows_in.width
-    left = stop  # bytes to the stop; < 0: no stop (any more)
-    # Near the stop, a quarter of the bytes left in characters (up to 4 bytes each) cannot pass
-    # it, and the line the read ends in ends at the stop at the latest.
-    while left != 0 and (block := f.read(BLOCK_CHARS if left < 0 else min(BLOCK_CHARS, left // 4 or 1))):
+    while block := f.read(BLOCK_CHARS):
         if not block.endswith("\n"):
             block += f.readline()  # end the block with its last line; "" at the end of the file
         if tick is not None:
@@ -254,11 +217,6 @@ def _read_blocks(f: TextIO, rows_in: "_RowReader", line: int, tick: Callable[[in
             line += n
         else:
             line = _read_csv(block, f, line, rows_in, tick)
-        if left > 0:
-            left -= len(block) if block.isascii() else len(block.encode("utf-8"))
-            if left < 0 or fields is None:  # past the stop, or csv.reader may have read on
-                left = -1
-    return line, left == 0
 
 
 def _read_csv(block: str, f: TextIO, line: int, rows_in: "_RowReader",
@@ -326,114 +284,28 @@ def _unreadable(path: Path) -> InputError:
     return InputError(f"{path}: unreadable CSV (it changed while it was read)")
 
 
-class _Tail:
-    """The second half of a large file, read by a forked child while this process reads the first.
+# --- rows between processes --------------------------------------------------------------------
 
-    The child starts right after a line break near the middle (`split`) and reads as
-    `_read_blocks` does, its lines numbered from the file's start (it counts the "\\n" before
-    `split`, and gives up on a "\\r" there, which csv.reader would count otherwise). Its rows
-    join the table only if this process's reading stopped exactly at `split` (on a record
-    boundary: the first half all plain blocks) and no trade_id of the two halves meets: a
-    default trade_id is made unique against all earlier ones (X, X_2, ...), so a meeting could
-    change the second half's ids. Otherwise, or if the child fails (an error in the file
-    included), this process reads the second half itself: the table is always the one a single
-    reader gives.
-    """
-
-    def __init__(self, split: int, rows_start: int, pid: int, fd: int) -> None:
-        self.split, self.rows_start, self.pid, self.fd = split, rows_start, pid, fd
-
-    @classmethod
-    def start(cls, path: Path, cols: dict[str, int], header: str) -> "_Tail | None":
-        """Fork the child for a file of PARALLEL_MIN_BYTES or more; None if not worth it or not possible."""
-        if not hasattr(os, "fork"):
-            return None
-        with open(path, "rb") as raw:
-            bom = raw.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8  # utf-8-sig dropped it
-            rows_start = len(codecs.BOM_UTF8) * bom + len(header.encode("utf-8"))
-            size = os.fstat(raw.fileno()).st_size
-            if size - rows_start < PARALLEL_MIN_BYTES:
-                return None
-            middle = rows_start + (size - rows_start) // 2
-            raw.seek(middle)
-            at = raw.read(BLOCK_CHARS).find(b"\n")
-        if at < 0 or middle + at + 1 >= size:
-            return None
-        split = middle + at + 1
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no room for a process: read alone
-            os.close(read_end), os.close(write_end)
-            return None
-        if pid == 0:  # the child: read, send, and leave without cleanup
-            try:
-                os.close(read_end)
-                _send_tail(path, cols, split, write_end)
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        return cls(split, rows_start, pid, read_end)
-
-    def join(self, rows_in: "_RowReader", tick: Callable[[int], None] | None) -> bool:
-        """Append the child's rows once it sends them (ticking meanwhile); False, with nothing
-        appended, if they cannot be used."""
-        if tick is not None:
-            waiting = select.poll()
-            waiting.register(self.fd, select.POLLIN)
-            while not waiting.poll(TICK_SECONDS * 1000):  # data, or the end of a child that died
-                tick(len(rows_in.t))
-        try:
-            with open(self.fd, "rb", closefd=False) as pipe:
-                head = _receive(pipe)
-                if head is None:
-                    return False
-                items = [_receive(pipe) for _ in range(_TAIL_ITEMS)]
-        except (EOFError, ValueError, TypeError):  # the child died
-            return False
-        in_order, first_ts, earliest_ts = head
-        ids, symbols, is_long, *arrays, invalid = items
-        if not rows_in.may_follow(ids, earliest_ts):
-            return False
-        t, offset = rows_in.t, len(rows_in.t)
-        t.trade_ids += ids
-        t.symbols += symbols
-        t.is_long += is_long
-        for column, data in zip(_array_columns(t), arrays):
-            column.frombytes(data)
-        t.invalid.update((offset + i, r) for i, r in pickle.loads(invalid).items())
-        t.in_order = t.in_order and in_order and (first_ts is None or first_ts >= rows_in.last_ts)
-        return True
-
-    def stop(self) -> None:
-        """Reap the child, stopping it first if it still runs (a cancel, an error, not needed)."""
-        os.close(self.fd)
-        os.kill(self.pid, signal.SIGKILL)  # a child that has exited stays until reaped: no error
-        os.waitpid(self.pid, 0)
+def rows_message(t: Trades, start: int, end: int) -> tuple:
+    """Rows start..end of `t` as marshal-able data (see `add_rows`): lists, column bytes, bad rows."""
+    bad = [(i, tuple(t.invalid[i])) for i in range(start, end) if i in t.invalid] if t.invalid else []
+    return (start, t.has_trade_ids, t.trade_ids[start:end], t.symbols[start:end], t.is_long[start:end],
+            *(column[start:end].tobytes() for column in _array_columns(t)), bad)
 
 
-_TAIL_ITEMS = 10  # what `_send_tail` sends after its head: 3 lists, the 6 arrays, the bad rows
-
-
-def _send_tail(path: Path, cols: dict[str, int], split: int, fd: int) -> None:
-    """The child's side of `_Tail`: the rows from byte `split` on, as marshal items (None if it fails)."""
-    with open(fd, "wb") as out:
-        try:
-            t = Trades(path)
-            rows_in = _RowReader(cols, t)
-            with open(path, "rb") as raw:
-                line = _lines_before(raw, split)
-                raw.seek(split)  # right after a line break: no character is cut
-                _read_blocks(io.TextIOWrapper(raw, encoding="utf-8", newline=""), rows_in, line, None)
-        except Exception:  # a bad file included: this process says so when it reads the rows itself
-            send_item(out, None)
-            return
-        first = next((i for i in range(len(t)) if i not in t.invalid), None)
-        earliest = min(t.entry_ts, default=None) if rows_in.seen is None else None  # all valid then
-        send_item(out, (t.in_order, None if first is None else t.entry_ts[first], earliest))
-        for item in (t.trade_ids, t.symbols, t.is_long, *(a.tobytes() for a in _array_columns(t)),
-                     pickle.dumps(t.invalid)):
-            send_item(out, item)
+def add_rows(t: Trades, message: tuple) -> range:
+    """Append the rows of a `rows_message` to `t` (which holds every row before them); their positions."""
+    start, has_ids, ids, symbols, is_long, *arrays, bad = message
+    if start != len(t):
+        raise ValueError(f"rows from {start} cannot follow {len(t)} rows")
+    t.has_trade_ids = has_ids
+    t.trade_ids += ids
+    t.symbols += symbols
+    t.is_long += is_long
+    for column, data in zip(_array_columns(t), arrays):
+        column.frombytes(data)
+    t.invalid.update((i, OpenResult(*r)) for i, r in bad)
+    return range(start, len(t))
 
 
 def send_item(out: BinaryIO, item: Any) -> None:
@@ -459,27 +331,8 @@ def receive_item(pipe: BinaryIO) -> Any:
     return marshal.loads(data)
 
 
-def _receive(pipe: BinaryIO) -> Any:
-    item = receive_item(pipe)
-    if item is END:
-        raise EOFError("the reader of the second half stopped early")
-    return item
-
-
 def _array_columns(t: Trades) -> tuple[array, ...]:
     return t.entry_ts, t.entry_price, t.stop_price, t.exit_ts, t.exit_price, t.lines
-
-
-def _lines_before(raw: BinaryIO, end: int) -> int:
-    """The file lines before byte `end` (right after a line break), counted as csv.reader counts
-    them: ValueError if there is a "\\r" (a line break of its own, or half of one)."""
-    count, left = 0, end
-    while left and (chunk := raw.read(min(left, 1 << 20))):
-        if b"\r" in chunk:
-            raise ValueError("a carriage return before the split")
-        count += chunk.count(b"\n")
-        left -= len(chunk)
-    return count
 
 
 def _columns(header: list[str], path: Path) -> dict[str, int]:
@@ -621,15 +474,6 @@ class _RowReader:
             return None
         seen |= new
         return ids
-
-    def may_follow(self, ids: list[str], earliest_ts: int | None) -> bool:
-        """Whether rows read on their own, with these ids, may follow: no id is here already.
-
-        `earliest_ts` is their earliest entry if their ids are all default ones (see `_ids`).
-        """
-        if self.seen is None and earliest_ts is not None and earliest_ts > self.forgotten_ts:
-            return self.window.isdisjoint(ids)
-        return self.all_ids().isdisjoint(ids)
 
     def all_ids(self) -> set[str]:
         """The trade_ids so far, kept from now on."""

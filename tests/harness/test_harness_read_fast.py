@@ -1,9 +1,10 @@
 """The block reader gives exactly the table, and the errors, of one csv.reader over the whole file.
 
-`read_trades` splits plain blocks of text on commas, sends any other block through csv.reader,
-and with workers=2 has a forked child read the second half. `reference` below is the loop it
-replaced: one csv.reader over the file, CHUNK_ROWS rows per step, every chunk row by row (the
-careful path, which shares no code with the plain split, the columns or the forked reader). Any
+`read_trades` splits plain blocks of text on commas and sends any other block through csv.reader;
+the harness's forked reader sends its rows on, piece by piece, with `rows_message` / `add_rows`.
+`reference` below is the loop it replaced: one csv.reader over the file, CHUNK_ROWS rows per
+step, every chunk row by row (the careful path, which shares no code with the plain split or
+the columns). Both the table read here and its copy sent on in pieces must equal it: any
 difference in a value, a line number, a trade_id, a flag or an error message shows here.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
+import marshal
 import random
 from datetime import datetime, timedelta, timezone
 from itertools import islice
@@ -67,16 +68,32 @@ def outcome(read, path: Path) -> tuple:
         return "error", str(exc)
 
 
-def assert_same(path: Path, **kw) -> tuple:
+def streamed(path: Path, every: int = 97) -> hio.Trades:
+    """read_trades, its rows sent on through rows_message / add_rows (and marshal, as between the
+    harness's processes) whenever `every` more are in: the table the replay gets on two cores."""
+    t, copy = hio.Trades(path), hio.Trades(path)
+    sent = 0
+
+    def send(count: int) -> None:
+        nonlocal sent
+        if count > sent:
+            assert hio.add_rows(copy, marshal.loads(marshal.dumps(hio.rows_message(t, sent, count)))) == range(sent, count)
+            sent = count
+
+    def tick(count: int) -> None:
+        if count - sent >= every:
+            send(count)
+    hio.read_trades(path, tick, table=t)
+    send(len(t))
+    copy.in_order = t.in_order  # the forked reader's last message carries it
+    return copy
+
+
+def assert_same(path: Path, every: int = 97) -> tuple:
     want = outcome(reference, path)
-    got = outcome(lambda p: hio.read_trades(p, **kw), path)
-    assert got == want
+    assert outcome(hio.read_trades, path) == want
+    assert outcome(lambda p: streamed(p, every), path) == want
     return want
-
-
-def assert_children_reaped() -> None:
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
 
 
 # --- random files ----------------------------------------------------------------------------------
@@ -187,12 +204,18 @@ def test_random_files_read_as_one_csv_reader_reads_them(tmp_path, monkeypatch, s
 
 
 @pytest.mark.parametrize("seed", range(16))
-def test_random_files_with_a_forked_reader(tmp_path, monkeypatch, seed):
-    """workers=2 on small files: the child's half joins, or this process reads it, same table."""
-    monkeypatch.setattr(hio, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(hio, "BLOCK_CHARS", random.Random(seed).choice([97, 1024, 1 << 15]))
-    assert_same(random_file(tmp_path, seed, rows=3000, tidy=seed % 2 == 0), workers=2)
-    assert_children_reaped()
+def test_random_files_sent_on_in_pieces_of_any_size(tmp_path, monkeypatch, seed):
+    """The copy a forked reader sends on, in pieces from 1 row to the whole file, is the table."""
+    rng = random.Random(seed)
+    monkeypatch.setattr(hio, "BLOCK_CHARS", rng.choice([97, 1024, 1 << 15]))
+    assert_same(random_file(tmp_path, seed, rows=3000, tidy=seed % 2 == 0), every=rng.choice([1, 50, 700, 10**6]))
+
+
+def test_rows_must_follow_the_table_they_join(tmp_path):
+    path = big_file(tmp_path, [good(i) for i in range(10)])
+    t = hio.read_trades(path)
+    with pytest.raises(ValueError, match="cannot follow"):
+        hio.add_rows(hio.Trades(path), hio.rows_message(t, 5, 10))
 
 
 def test_the_columns_and_the_plain_split_are_really_taken(tmp_path, monkeypatch):
@@ -288,44 +311,36 @@ def test_unusable_files_give_the_same_error(tmp_path, content):
 
 
 @pytest.mark.parametrize("at", [0, 1, 5, 200, 4000, 8190, 8191, 8193, 40_000, 99_000])
-@pytest.mark.parametrize("workers", [1, 2])
-def test_bad_utf8_names_the_same_line(tmp_path, monkeypatch, at, workers):
+def test_bad_utf8_names_the_same_line(tmp_path, at):
     """The text layer decodes ahead of the rows; the message still names csv.reader's line."""
-    monkeypatch.setattr(hio, "PARALLEL_MIN_BYTES", 0)
     data = bytearray((HEADER + "\n" + "\n".join(good(i) for i in range(2000)) + "\n").encode())
     data[min(at, len(data) - 1)] = 0xFF
     path = tmp_path / "t.csv"
     path.write_bytes(bytes(data))
-    kind, message = assert_same(path, workers=workers)
+    kind, message = assert_same(path)
     assert kind == "error" and "not UTF-8 text near line" in message
-    assert_children_reaped()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_field_over_the_size_limit_gives_the_same_error(tmp_path, monkeypatch, workers):
-    monkeypatch.setattr(hio, "PARALLEL_MIN_BYTES", 0)
+def test_field_over_the_size_limit_gives_the_same_error(tmp_path):
     rows = [good(i) for i in range(3000)]
     rows[2500] = rows[2500].replace("BTC", "B" * 200)
     path = tmp_path / "t.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n")
     old = csv.field_size_limit(150)
     try:
-        kind, message = assert_same(path, workers=workers)
+        kind, message = assert_same(path)
     finally:
         csv.field_size_limit(old)
     assert kind == "error" and message.endswith("near line 2502 (field larger than field limit (150))")
-    assert_children_reaped()
 
 
 def test_non_ascii_text_keeps_lines_and_bytes_right(tmp_path, monkeypatch):
-    """Characters of 2-4 bytes: block sizes are in characters, the forked split in bytes."""
-    monkeypatch.setattr(hio, "PARALLEL_MIN_BYTES", 0)
+    """Characters of 2-4 bytes: block sizes are in characters, the file in bytes."""
     monkeypatch.setattr(hio, "BLOCK_CHARS", 333)
     path = tmp_path / "t.csv"
     rows = [good(i).replace("BTC", "BTC€𝛑é"[: i % 4 + 3]) for i in range(4000)]
     path.write_text("\n".join([HEADER, *rows]), encoding="utf-8")  # no line break at the end
-    for workers in (1, 2):
-        assert assert_same(path, workers=workers)[0] == "table"
+    assert assert_same(path)[0] == "table"
 
 
 # --- trade ids: the window of recent ones ------------------------------------------------------------
@@ -389,13 +404,14 @@ def test_times_at_the_ends_of_the_calendar_in_a_clean_chunk(tmp_path, text):
     assert len(want[1][9]) == (0 if valid else 1)
 
 
-# --- the forked reader of the second half -----------------------------------------------------------
+# --- awkward files, sent on in pieces ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("case", ["clean", "repeat across", "odd first half", "odd second half",
                                   "explicit ids", "bad rows", "unordered", "tie at split",
                                   "halves each in order", "cr in header", "two-line header", "non-ascii"])
-def test_forked_reader_joins_or_steps_aside(tmp_path, monkeypatch, case):
-    monkeypatch.setattr(hio, "PARALLEL_MIN_BYTES", 0)
+def test_awkward_files_sent_on_in_pieces(tmp_path, monkeypatch, case):
+    """Repeats across pieces, quoted fields, explicit ids, bad rows, disorder, ties, odd headers
+    and non-ASCII text: the table and its copy sent on in pieces equal the reference."""
     monkeypatch.setattr(hio, "BLOCK_CHARS", 2000)
     rows = [good(i) for i in range(4000)]
     header = HEADER
@@ -424,34 +440,8 @@ def test_forked_reader_joins_or_steps_aside(tmp_path, monkeypatch, case):
     elif case == "non-ascii":
         rows = [r.replace("BTC", "BTC€𝛑é"[: i % 4 + 3]) for i, r in enumerate(rows)]
     path = big_file(tmp_path, rows, header)
-    joined = []
-    real_join = hio._Tail.join
-    monkeypatch.setattr(hio._Tail, "join", lambda *a: joined.append(real_join(*a)) or joined[-1])
-    assert_same(path, workers=2)
-    assert_children_reaped()
-    assert joined == {"clean": [True], "repeat across": [False], "odd first half": [],
-                      "odd second half": [True], "explicit ids": [False], "bad rows": [True],
-                      "unordered": [True], "tie at split": [False], "halves each in order": [True],
-                      "cr in header": [False], "two-line header": [True], "non-ascii": [True]}[case]
-
-
-def test_cancel_while_the_child_reads_stops_it(tmp_path, monkeypatch):
-    """`tick` raising (a cancel) while the child reads leaves no process behind."""
-    monkeypatch.setattr(hio, "PARALLEL_MIN_BYTES", 0)
-    path = big_file(tmp_path, [good(i) for i in range(20_000)])
-
-    class Cancelled(Exception):
-        pass
-    for after in (0, 3):
-        calls = []
-
-        def tick(done):
-            calls.append(done)
-            if len(calls) > after:
-                raise Cancelled
-        with pytest.raises(Cancelled):
-            hio.read_trades(path, tick, workers=2)
-        assert_children_reaped()
+    for every in (1, 333, 2000):
+        assert_same(path, every)
 
 
 def test_tick_runs_every_few_hundred_rows(tmp_path):
@@ -460,8 +450,3 @@ def test_tick_runs_every_few_hundred_rows(tmp_path):
     hio.read_trades(path, calls.append)
     gaps = [b - a for a, b in zip([0, *calls], [*calls, 20_000])]
     assert max(gaps) <= 1000 and calls == sorted(calls)
-
-
-def test_workers_must_be_1_or_2(tmp_path):
-    with pytest.raises(ValueError):
-        hio.read_trades(big_file(tmp_path, [good(0)]), workers=3)

@@ -1,9 +1,10 @@
-"""The forked row writer (`workers=2`, what a large file gets on two cores) against the in-process one.
+"""The forked reader and row writer (`workers=2`, what a large file gets on two cores) against one process.
 
-ENGINE.md §5: numbers at full float precision so two runs compare exactly. Rendering rows in a
-child process is only a way to spend a second core: every file must be byte-identical to the
-in-process run, on input with every awkward case, and a cancel or a failing writer must leave
-nothing behind, not even the child.
+ENGINE.md §5: numbers at full float precision so two runs compare exactly. Reading and rendering
+in a child process, with the replay going ahead on the rows as they stream in, is only a way to
+spend a second core: every file must be byte-identical to the in-process run, on input with
+every awkward case, in time order or not; a bad file must give the same one error; and a cancel
+or a failing child must leave nothing behind, not even the child.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from harness_tools import HEADER, write_configs
+from tc1console.engine import harness, harness_io
+from tc1console.engine.errors import InputError
 from tc1console.engine.harness import PARALLEL_MIN_BYTES, HarnessCancelled, run_harness
 
 FILES = ("open_allocations.csv", "realized_pnl.csv", "equity_curve.csv", "summary.json")
@@ -54,6 +57,32 @@ def awkward_rows(n: int, seed: int) -> list[str]:
     return rows
 
 
+def in_time_order(rows: list[str], jitter: int, seed: int) -> list[str]:
+    """`rows` sorted by entry time, then each moved up to `jitter` places: a log written as
+    trades happen, give or take a few."""
+    rng = random.Random(seed)
+    rows = sorted(rows, key=lambda r: int(r.rsplit(",", 5)[1]) if r.count(",") >= 7 else 0)
+    keyed = sorted(range(len(rows)), key=lambda k: k + rng.uniform(0, jitter))
+    return [rows[k] for k in keyed]
+
+
+def spy_disorder(monkeypatch) -> list[bool]:
+    """Records, per forked run, whether the replay that went ahead on the stream had to start
+    again (True) because a later row came before one it had replayed. Behaviour is unchanged."""
+    seen: list[bool] = []
+    real = harness._ForkedReader.replay_order
+
+    def replay_order(self, tick):
+        try:
+            yield from real(self, tick)
+        except harness._Disorder:
+            seen.append(True)
+            raise
+        seen.append(False)
+    monkeypatch.setattr(harness._ForkedReader, "replay_order", replay_order)
+    return seen
+
+
 def run_both(tmp: Path, rows: list[str], **kw) -> tuple[Path, Path]:
     path = tmp / "t.csv"
     path.write_text("\n".join(["trade_id," + HEADER, *rows]) + "\n", encoding="utf-8")
@@ -77,6 +106,70 @@ def test_forked_writer_writes_the_same_bytes_as_the_in_process_one(tmp_path, see
     assert '"retried_opens": 0' not in summary
 
 
+@pytest.mark.parametrize("block_chars, stream_rows, jitter", [(600, 1, 3), (5_000, 97, 20), (1 << 15, 4096, 30)])
+def test_replay_goes_ahead_on_a_stream_in_time_order_and_writes_the_same_bytes(
+        tmp_path, monkeypatch, block_chars, stream_rows, jitter):
+    """A file in time order give or take a few rows: the replay runs on each message of rows as
+    it arrives (waiting rows re-sorted with the next message's), never has to start again, and
+    every file equals the in-process run's. Messages of ~10 rows (a block) to 4,096."""
+    monkeypatch.setattr(harness_io, "BLOCK_CHARS", block_chars)
+    monkeypatch.setattr(harness, "STREAM_ROWS", stream_rows)
+    restarted = spy_disorder(monkeypatch)
+    one, two = run_both(tmp_path, in_time_order(awkward_rows(9_000, 5), jitter=jitter, seed=5))
+    assert restarted == [False]
+    for name in FILES:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_a_later_row_before_a_replayed_one_starts_the_replay_again(tmp_path, monkeypatch):
+    """Rows out of time order beyond one message: the replay that went ahead is dropped before
+    any of it reaches the child, and the whole table is replayed afresh: the same bytes again."""
+    monkeypatch.setattr(harness, "STREAM_ROWS", 500)
+    restarted = spy_disorder(monkeypatch)
+    one, two = run_both(tmp_path, awkward_rows(9_000, 6))
+    assert restarted == [True]
+    for name in FILES:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("at", [10, 5_000, 8_999])
+def test_a_file_the_forked_reader_cannot_read_is_the_same_one_error(tmp_path, monkeypatch, at):
+    """Bad UTF-8 on some row: the child says why, the run raises the very InputError one process
+    raises (naming the line), and keeps no file and no child."""
+    monkeypatch.setattr(harness, "STREAM_ROWS", 500)
+    rows = in_time_order(awkward_rows(9_000, 7), jitter=0, seed=7)
+    path = tmp_path / "t.csv"
+    path.write_bytes(("\n".join(["trade_id," + HEADER, *rows[:at]]) + "\n").encode() + b"\xff" +
+                     ("\n".join(rows[at:]) + "\n").encode())
+    risk, _ = write_configs(tmp_path / "c", OVERLAY)
+    errors = []
+    for workers in (1, 2):
+        before = children()
+        with pytest.raises(InputError) as caught:
+            run_harness(path, risk, tmp_path / f"out{workers}", workers=workers)
+        errors.append(str(caught.value))
+        assert children() == before
+        assert not any((tmp_path / f"out{workers}").glob("*")) if (tmp_path / f"out{workers}").exists() else True
+    assert errors[0] == errors[1] and "not UTF-8 text near line" in errors[0]
+
+
+@pytest.mark.parametrize("content", [b"", b"symbol,side\n", None])
+def test_a_bad_header_fails_before_out_dir_is_touched(tmp_path, content):
+    """An empty file, a missing column or no file at all: the same error as one process, and no
+    out_dir created for a run that never started."""
+    path = tmp_path / "t.csv"
+    if content is not None:
+        path.write_bytes(content)
+    risk, _ = write_configs(tmp_path / "c", OVERLAY)
+    errors = []
+    for workers in (1, 2):
+        with pytest.raises(InputError) as caught:
+            run_harness(path, risk, tmp_path / "out", workers=workers)
+        errors.append(str(caught.value))
+        assert not (tmp_path / "out").exists()
+    assert errors[0] == errors[1]
+
+
 @pytest.mark.parametrize("rows", [
     ["t1,BTC,long,not-a-time,100,99,1704067260000,101", "t2,BTC,sideways,1704067200000,100,99,1704067260000,101"],
     ["t1,BTC,long,1704067200000,100,101,1704067260000,101"],  # the engine's own invalid_input: nothing taken
@@ -95,9 +188,12 @@ def children() -> set[int]:
     return set(map(int, path.read_text().split())) if path.exists() else set()
 
 
-def test_cancel_with_a_forked_writer_leaves_no_files_and_no_child(tmp_path):
-    """A cancel mid-replay stops the child too: nothing is claimed, nothing keeps running."""
-    rows = awkward_rows(9_000, 3)
+@pytest.mark.parametrize("when", ["while it reads", "mid-replay"])
+def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monkeypatch, when):
+    """A cancel while the child still reads, or mid-replay, stops the child too: nothing is
+    claimed, nothing keeps running."""
+    monkeypatch.setattr(harness, "STREAM_ROWS", 200)
+    rows = in_time_order(awkward_rows(9_000, 3), jitter=5, seed=3)
     path = tmp_path / "t.csv"
     path.write_text("\n".join(["trade_id," + HEADER, *rows]) + "\n", encoding="utf-8")
     risk, _ = write_configs(tmp_path / "c", OVERLAY)
@@ -106,7 +202,7 @@ def test_cancel_with_a_forked_writer_leaves_no_files_and_no_child(tmp_path):
     before = children()
 
     def progress(done: int, total: int) -> None:
-        if done > total // 2:  # into the replay: the child is rendering by now
+        if when == "while it reads" or done > total * 3 // 4:
             stop.set()
 
     with pytest.raises(HarnessCancelled):
