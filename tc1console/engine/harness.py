@@ -241,7 +241,8 @@ class _Batch:
     nine floats qty, entry_price, exit_price, risk_amount .. balance_after. An entry's first six
     fields (trade_id .. stop_price) and a close's first three are not carried: the engine echoes
     its arguments, which are the input columns at that position.
-    The columns travel to the forked reader (which renders them) as bytes and lists of strings (see `columns`).
+    The columns travel to the forked reader, which renders them, as bytes and lists of strings
+    (see `columns`).
     """
 
     __slots__ = ("opos", "ofl", "oreason", "odetail", "cpos", "cts", "cfl")
@@ -417,11 +418,11 @@ class _ForkedReader:
 
         A row may be replayed only once no later row can come before it. The stream goes ahead
         on the rows' own order: a row whose entry is earlier than the earliest entry of the last
-        chunk received is handed out; the rest wait for the next chunk. So a file in time order
-        (give or take a chunk) is replayed while it is read. If a later chunk then holds an
-        entry earlier than one already handed out, the rest is only read, and _Disorder is
-        raised at the end: the caller replays the whole table afresh (no result had reached the
-        child yet: results wait until every row is here, see `_push`).
+        message of rows received is handed out; the rest wait for the next message. So a file in
+        time order (give or take a message, STREAM_ROWS rows) is replayed while it is read. If a
+        later message then holds an entry earlier than one already handed out, the rest is only
+        read, and _Disorder is raised at the end: the caller replays the whole table afresh (no
+        result had reached the child yet: results wait until every row is here, see `_push`).
         """
         key = self.t.entry_ts.__getitem__
         while True:
