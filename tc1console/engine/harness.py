@@ -137,7 +137,7 @@ class _Outputs:
         return self.dir / f".{name}.partial"
 
     def lines(self, name: str) -> "_Lines":
-        return _Lines(self.files[name])
+        return _Lines(self.files[name], self.dir)
 
     def flush(self) -> None:
         """Write out what the files buffer (before a fork: else both processes would write it)."""
@@ -165,7 +165,10 @@ class _Outputs:
     def discard(self) -> None:
         """Close and delete the partial files (best effort: this runs while another error unwinds)."""
         for name, f in self.files.items():
-            f.close()
+            try:
+                f.close()  # flushes what it buffers first: on a full disk that fails again
+            except OSError:
+                pass
         for name in (*self.files, SUMMARY):
             try:
                 self._tmp(name).unlink(missing_ok=True)
@@ -222,14 +225,17 @@ class _Tally:
 class _Lines:
     """Text lines gathered in a list and written to the file in one call per chunk of events."""
 
-    def __init__(self, f: Any) -> None:
-        self.f = f
+    def __init__(self, f: Any, where: Path) -> None:
+        self.f, self.where = f, where
         self.buf: list[str] = []
         self.append = self.buf.append
 
     def flush(self) -> None:
         if self.buf:
-            self.f.write("".join(self.buf))
+            try:
+                self.f.write("".join(self.buf))
+            except OSError as exc:  # a full disk, a size limit: one clear line, nothing kept
+                raise InputError(f"{self.where}: cannot write outputs ({exc.strerror or exc})") from None
             self.buf.clear()
 
 
@@ -625,6 +631,8 @@ def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> "_Tally":
 
 
 def _child_error(exc: BaseException) -> str:
+    if isinstance(exc, Tc1Error):
+        return str(exc)
     if isinstance(exc, OSError):
         return f"cannot write outputs ({exc.strerror or exc})"
     return f"internal error in the forked reader and row writer: {type(exc).__name__}: {exc}"

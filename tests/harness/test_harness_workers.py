@@ -211,11 +211,13 @@ def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monk
     assert children() == before
 
 
-def test_a_failing_writer_is_one_clear_error_and_keeps_nothing(tmp_path):
-    """The child cannot write (a file size limit, as on a full disk): the run fails with one
-    `tc1: error:` line naming the cause, exit 2, and leaves no summary.json or partial file."""
+@pytest.mark.parametrize("rows_in", [PARALLEL_MIN_BYTES // 40, 3_000])  # rows of ~50 bytes: forked, one process
+def test_a_failing_writer_is_one_clear_error_and_keeps_nothing(tmp_path, rows_in):
+    """The outputs cannot be written (a file size limit, as on a full disk), by the forked
+    writer or in one process: the run fails with one `tc1: error:` line naming the cause, exit
+    2, and leaves no summary.json or partial file."""
     rows = [f"t{k},BTC,long,{T0 + k * 60_000},100,99,{T0 + k * 60_000 + 30_000},101"
-            for k in range(PARALLEL_MIN_BYTES // 40)]  # rows of ~50 bytes: past the threshold
+            for k in range(rows_in)]
     path = tmp_path / "t.csv"
     path.write_text("\n".join(["trade_id," + HEADER, *rows]) + "\n", encoding="utf-8")
     risk, _ = write_configs(tmp_path / "c")
