@@ -170,6 +170,8 @@ class RiskEngine:
         self.equity_points: deque[tuple[int, float]] = deque(maxlen=EQUITY_WINDOW)
         self.recent_closes: OrderedDict[str, CloseResult] = OrderedDict()
         self.days: dict[str, DayBucket] = {}
+        self._day: int | None = None  # the last UTC day index asked for, and its key (a memo)
+        self._day_key = ""
         self.set_config(overlay, policy)
 
     # --- configuration -----------------------------------------------------------------------------
@@ -231,7 +233,10 @@ class RiskEngine:
             return _skip(args, EQUITY_FLOOR, f"balance {balance!r} <= 0")
         rails = self.rails
         if rails.active:
-            today = self.days.get(day_key_of_index(entry_ts_ms // MS_PER_DAY))
+            day = entry_ts_ms // MS_PER_DAY
+            if day != self._day:  # events come in time order: the day seldom changes
+                self._day, self._day_key = day, day_key_of_index(day)
+            today = self.days.get(self._day_key)
             blocked = rails.first_block(balance, today)
             if blocked:
                 return _skip(args, blocked, self._rail_detail(blocked, today or DayBucket()))
@@ -399,7 +404,10 @@ class RiskEngine:
         self.open_notional = math.fsum(self._notionals.values())
 
     def _bucket(self, ts_ms: int) -> DayBucket:
-        key = day_key_of_index(ts_ms // MS_PER_DAY)
+        day = ts_ms // MS_PER_DAY
+        if day != self._day:
+            self._day, self._day_key = day, day_key_of_index(day)
+        key = self._day_key
         bucket = self.days.get(key)
         if bucket is None:
             bucket = self.days[key] = DayBucket()

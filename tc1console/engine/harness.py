@@ -713,7 +713,7 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedReader", tic
             tid = tids[i]
             known = positions.get(tid) if check_retry else None
             r = try_open(tid, syms[i], longs[i], ts, eps[i], sps[i])  # the live API's risk_try_open
-            reason = r.skipped_reason
+            reason = r[10]  # skipped_reason (an index: no attribute lookup on the hot path)
             if reason is not None:
                 skipped[reason] += 1
             elif known is not None and known.alloc is r:
