@@ -26,7 +26,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import deque
 from heapq import heappop, heappush
-from operator import le
+from operator import itemgetter, le
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
@@ -315,9 +315,8 @@ class _RowSink:
 
     def feed(self, b: _Batch) -> None:
         t, pos, csv_line = self.t, b.opos, self.csv_line
-        tids, syms, longs, ts, entry, stop, lines = (
-            list(map(col.__getitem__, pos))
-            for col in (t.trade_ids, t.symbols, t.is_long, t.entry_ts, t.entry_price, t.stop_price, t.lines))
+        tids, syms, longs, ts, entry, stop, lines = _gather(
+            pos, (t.trade_ids, t.symbols, t.is_long, t.entry_ts, t.entry_price, t.stop_price, t.lines))
         texts = open_lines(tids, syms, longs, ts, entry, stop, b.ofl, b.oreason, b.odetail, lines,
                            plain=self.plain, cells=self.cells, csv_line=csv_line)
         pending, write_open, cursor = self.pending, self.write_open, self.cursor
@@ -333,7 +332,7 @@ class _RowSink:
                 pending[i] = text
         self.cursor = cursor
 
-        tids, syms, longs = (list(map(col.__getitem__, b.cpos)) for col in (t.trade_ids, t.symbols, t.is_long))
+        tids, syms, longs = _gather(b.cpos, (t.trade_ids, t.symbols, t.is_long))
         rows, points = close_lines(tids, syms, longs, b.cts, b.cfl, plain=self.plain, cells=self.cells,
                                    csv_line=csv_line)
         self.write_close("".join(rows))
@@ -358,6 +357,14 @@ class _RowSink:
 
     def close(self) -> None:
         pass
+
+
+def _gather(positions: Sequence[int], columns: Sequence[Sequence]) -> list[list]:
+    """The values at `positions` of each column, one C-level call per column."""
+    if len(positions) > 1:
+        get = itemgetter(*positions)
+        return [list(get(column)) for column in columns]
+    return [[column[i] for i in positions] for column in columns]
 
 
 class _Disorder(Exception):
