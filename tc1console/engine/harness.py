@@ -39,7 +39,8 @@ from . import config
 from .config import PolicyConfig
 from .core import INVALID_INPUT, SKIP_REASONS, CloseResult, OpenResult, RiskEngine
 from .errors import InputError, Tc1Error
-from .harness_io import END, Trades, add_rows, check_header, read_trades, receive_item, rows_message, send_item
+from .harness_io import (END, Trades, add_rows, check_header, item_bytes, read_trades, receive_item,
+                         rows_message, send_item, take_items)
 from .harness_rows import Cells, CsvLine, all_plain, close_lines, open_lines, point_line
 
 OPEN_ALLOCATIONS = "open_allocations.csv"
@@ -416,7 +417,6 @@ class _ForkedReader:
         self.pid, self.rows, self.data, self.status, self.out = pid, rows_r, data_w, status_r, out
         self.inbox = bytearray()  # what the child sent, not yet taken in
         self.outbox: deque[memoryview] = deque()  # results not yet written to the child
-        self.released = False  # whether results may go to the child (every row is in)
         self.t = Trades(path)
         self.pending: list[int] = []  # valid rows received, by (entry time, position); from `head` on
         self.head = self.received = self.handed = 0  # ... not yet handed out; rows received; handed out
@@ -471,26 +471,18 @@ class _ForkedReader:
             stream_over = True
         except BlockingIOError:
             stream_over = False
-        inbox, at = self.inbox, 0
-        while len(inbox) - at >= 8:
-            size = int.from_bytes(inbox[at:at + 8], "little")
-            if len(inbox) - at - 8 < size:
-                break
-            kind, data = marshal.loads(memoryview(inbox)[at + 8:at + 8 + size])
-            at += 8 + size
+        for kind, data in take_items(self.inbox):
             if kind == _ROWS:
                 self._add_rows(data)
             elif kind == _ROWS_END:
-                self.ended = True
+                self.ended = True  # every row is here: results may go to the child (see `_push`)
                 self.t.in_order = data
                 tick.set_total(2 * len(self.t))
                 if not self.in_order:
                     self.outbox.clear()  # never sent: the replay starts again (see replay_order)
-                self.released = True  # every row is here: results may go to the child
                 self._send_out(block=False)
             else:  # _ERROR: the child could not read the file
                 raise InputError(data)
-        del inbox[:at]
         if stream_over and not self.ended:
             self._wait()  # the child ended without a word: its report says why
             raise InputError(f"{self.out.dir}: the harness reader stopped early")
@@ -529,9 +521,8 @@ class _ForkedReader:
         self._push((_BATCH, batch.columns()))
 
     def _push(self, item: tuple) -> None:
-        data = marshal.dumps(item)
-        self.outbox.append(memoryview(len(data).to_bytes(8, "little") + data))
-        if self.released:
+        self.outbox.append(memoryview(item_bytes(item)))
+        if self.ended:  # the child renders only once it has read (and sent) every row
             self._send_out(block=False)
 
     def _send_out(self, block: bool) -> None:

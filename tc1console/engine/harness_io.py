@@ -308,27 +308,50 @@ def add_rows(t: Trades, message: tuple) -> range:
     return range(start, len(t))
 
 
-def send_item(out: BinaryIO, item: Any) -> None:
-    """One item down a pipe to another process: its size, then its marshal data (loaded from
-    bytes, not read piece by piece from the pipe). The harness's forked helpers all speak this."""
+# Between the harness's processes an item is its size (ITEM_HEAD bytes, little-endian), then its
+# marshal data: loaded from bytes, never read piece by piece from a pipe.
+ITEM_HEAD = 8
+
+
+def item_bytes(item: Any) -> bytes:
+    """One item as it goes down a pipe to another process (see `receive_item`, `take_items`)."""
     data = marshal.dumps(item)
-    out.write(len(data).to_bytes(8, "little"))
-    out.write(data)
+    return len(data).to_bytes(ITEM_HEAD, "little") + data
+
+
+def send_item(out: BinaryIO, item: Any) -> None:
+    """Write one item to a blocking stream."""
+    out.write(item_bytes(item))
 
 
 END = object()  # what `receive_item` gives when the stream ends between items
 
 
 def receive_item(pipe: BinaryIO) -> Any:
-    """The next item `send_item` sent; END at the end of the stream, EOFError inside an item."""
-    head = pipe.read(8)
+    """The next item from a blocking stream; END at the end of the stream, EOFError inside an item."""
+    head = pipe.read(ITEM_HEAD)
     if not head:
         return END
     size = int.from_bytes(head, "little")
     data = pipe.read(size)
-    if len(head) != 8 or len(data) != size:
+    if len(head) != ITEM_HEAD or len(data) != size:
         raise EOFError("a forked helper's pipe ended inside an item")
     return marshal.loads(data)
+
+
+def take_items(buffer: bytearray) -> list[Any]:
+    """The whole items at the start of `buffer` (bytes read from a non-blocking pipe), removed
+    from it; a part of an item stays for the bytes that follow."""
+    items, at = [], 0
+    with memoryview(buffer) as view:
+        while len(buffer) - at >= ITEM_HEAD:
+            size = int.from_bytes(view[at:at + ITEM_HEAD], "little")
+            if len(buffer) - at - ITEM_HEAD < size:
+                break
+            items.append(marshal.loads(view[at + ITEM_HEAD:at + ITEM_HEAD + size]))
+            at += ITEM_HEAD + size
+    del buffer[:at]
+    return items
 
 
 def _array_columns(t: Trades) -> tuple[array, ...]:

@@ -450,3 +450,18 @@ def test_tick_runs_every_few_hundred_rows(tmp_path):
     hio.read_trades(path, calls.append)
     gaps = [b - a for a, b in zip([0, *calls], [*calls, 20_000])]
     assert max(gaps) <= 1000 and calls == sorted(calls)
+
+
+def test_items_arrive_whole_however_the_bytes_are_cut():
+    """What a non-blocking pipe gives comes in pieces of any size: take_items hands out only the
+    whole items, in order, and keeps a part of one until the rest of it arrives."""
+    items = [("rows", (0, [f"id{k}" for k in range(k * 50)])) for k in range(6)] + [("end", None)]
+    data = b"".join(map(hio.item_bytes, items))
+    for cut in (1, 7, 8, 9, 500, len(data)):
+        buffer, got = bytearray(), []
+        for start in range(0, len(data), cut):
+            buffer += data[start:start + cut]
+            got += hio.take_items(buffer)
+        assert got == items and buffer == b""
+    stream = io.BytesIO(data)
+    assert [hio.receive_item(stream) for _ in items] == items and hio.receive_item(stream) is hio.END
