@@ -153,17 +153,13 @@ def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, *,
     broken beyond one row (the csv module gives up, e.g. a stray quote swallowing the file).
     """
     path = Path(path)
-    try:
-        f = open(path, newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
-    try:
-        with f:
-            trades = _read(f, path, tick, Trades(path) if table is None else table)
-    except (UnicodeDecodeError, csv.Error):
-        raise _unreadable(path) from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
+    trades = Trades(path) if table is None else table
+
+    def read(f: TextIO) -> None:
+        cols, line = _header(f, path)
+        _read_blocks(f, _RowReader(cols, trades), line, tick)
+
+    _with_trades_file(path, read)
     if not len(trades):
         raise InputError(f"{path}: has a header but no trade rows")
     return trades
@@ -173,28 +169,30 @@ def check_header(path: Path | str) -> None:
     """Raise the InputError `read_trades` would for a file that cannot be opened, is empty or
     lacks a required column (the rows are not read)."""
     path = Path(path)
+    _with_trades_file(path, lambda f: _header(f, path))
+
+
+def _with_trades_file(path: Path, use: Callable[[TextIO], Any]) -> None:
+    """`use` the file opened as text, its failures (no file, not UTF-8, a CSV the csv module gives
+    up on, a read error) turned into the one-line InputError that names them."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f), None)
+            use(f)
     except (UnicodeDecodeError, csv.Error):
         raise _unreadable(path) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read trades CSV ({exc.strerror or exc})") from None
-    if header is None:
-        raise InputError(f"{path}: file is empty; expected a header row with the columns {', '.join(REQUIRED)}")
-    _columns(header, path)
 
 
-def _read(f: TextIO, path: Path, tick: Callable[[int], None] | None, trades: Trades) -> Trades:
-    """The header of `f`, then its rows (see `_read_blocks`)."""
+def _header(f: TextIO, path: Path) -> tuple[dict[str, int], int]:
+    """The columns of the header record at the start of `f`, and the file lines it took (the
+    file is left at a record boundary: the header is read line by line)."""
     header_reader = csv.reader(iter(f.readline, ""))  # any CSV record, line by line
     header = next(header_reader, None)
     if header is None:
         raise InputError(f"{path}: file is empty; expected a header row with the columns "
                          f"{', '.join(REQUIRED)}")
-    rows_in = _RowReader(_columns(header, path), trades)
-    _read_blocks(f, rows_in, header_reader.line_num, tick)  # line_num: file lines read so far
-    return trades
+    return _columns(header, path), header_reader.line_num
 
 
 def _read_blocks(f: TextIO, rows_in: "_RowReader", line: int, tick: Callable[[int], None] | None) -> None:
