@@ -53,11 +53,33 @@ def float_texts(values: Sequence[float]) -> list[str]:
     if not values:
         return []
     data = orjson.dumps(values if type(values) is list else list(values))
-    texts = data[1:-1].decode("ascii").split(",")
-    if b"e" in data or b"0.0000" in data or b"null" in data:
-        texts = [repr(v) if "e" in t or t == "null" or t.startswith(("0.0000", "-0.0000")) else t
-                 for t, v in zip(texts, values)]
+    text = data[1:-1].decode("ascii")
+    texts = text.split(",")
+    if b"e" in data or b"0.0000" in data or b"n" in data:
+        for k in _marked(text):
+            t = texts[k]
+            if "e" in t or t == "null" or t.startswith(("0.0000", "-0.0000")):
+                texts[k] = repr(values[k])
     return texts
+
+
+def _marked(text: str) -> list[int]:
+    """The positions, among the comma-separated items of `text`, of those holding an "e", an "n"
+    (null) or "0.0000": found with str.find, so a batch with a few such items (a tiny budget
+    here and there) costs a few steps, not a Python step per item."""
+    hits = []
+    for needle in ("e", "n", "0.0000"):
+        at = text.find(needle)
+        while at >= 0:
+            hits.append(at)
+            at = text.find(needle, at + 1)
+    hits.sort()
+    marked, item, counted = [], 0, 0
+    for at in hits:  # (an item found twice is only mended twice)
+        item += text.count(",", counted, at)
+        counted = at
+        marked.append(item)
+    return marked
 
 
 def point_line(ts_ms: int, balance: float) -> str:

@@ -45,6 +45,20 @@ def test_float_texts_are_repr_for_random_bit_patterns_and_money() -> None:
         assert float_texts(values) == list(map(repr, values))
 
 
+@pytest.mark.parametrize("at", [(0,), (4095,), (7, 8, 9), (0, 2000, 4095), tuple(range(0, 4096, 3))])
+def test_float_texts_mend_the_few_items_orjson_writes_otherwise_wherever_they_sit(at) -> None:
+    """Only the items whose orjson text differs from repr are redone: a batch of ordinary amounts
+    (some holding "0.0000" or "10000" mid-text, which need nothing) with tiny budgets, an exponent
+    and NaN at the first, the last, neighbouring and spread-out places gives repr() everywhere."""
+    rng = random.Random(len(at))
+    values = [rng.choice((10.00001, 100000.5, 3.0000012, -0.00012)) if rng.random() < 0.2
+              else round(rng.uniform(-1e5, 1e5), rng.randint(0, 8)) for _ in range(4096)]
+    odd = [1.8579999789380963e-05, -9.99999999995449e-05, 1.5e16, float("nan"), 5e-324, float("-inf")]
+    for k in at:
+        values[k] = rng.choice(odd)
+    assert float_texts(values) == list(map(repr, values))
+
+
 def random_open(rng: random.Random, text: list[str]) -> tuple:
     taken = rng.random() < 0.4
     return OpenResult(rng.choice(text), rng.choice(text), rng.random() < 0.5,
