@@ -26,6 +26,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import deque
 from heapq import heappop, heappush
+from itertools import repeat
 from operator import itemgetter, le
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
@@ -229,7 +230,7 @@ class _Lines:
     def __init__(self, f: Any, where: Path) -> None:
         self.f, self.where = f, where
         self.buf: list[str] = []
-        self.append = self.buf.append
+        self.append, self.extend = self.buf.append, self.buf.extend
 
     def flush(self) -> None:
         if self.buf:
@@ -301,7 +302,8 @@ class _RowSink:
         self.t = t
         self.tally = _Tally(balance)
         self.outs = (out.lines(OPEN_ALLOCATIONS), out.lines(REALIZED_PNL), out.lines(EQUITY_CURVE))
-        self.write_open, self.write_close, self.write_point = (o.append for o in self.outs)
+        self.write_opens = self.outs[0].extend
+        self.write_close, self.write_point = self.outs[1].append, self.outs[2].append
         self.plain = all_plain(t.trade_ids) and all_plain(list(set(t.symbols)))
         self.cells, self.csv_line = Cells(), CsvLine()
         self.pending: list[str | None] = [None] * (len(t) + 1)  # pending[n] stays None: a sentinel
@@ -320,18 +322,8 @@ class _RowSink:
             pos, (t.trade_ids, t.symbols, t.is_long, t.entry_ts, t.entry_price, t.stop_price, t.lines))
         texts = open_lines(tids, syms, longs, ts, entry, stop, b.ofl, b.oreason, b.odetail, lines,
                            plain=self.plain, cells=self.cells, csv_line=csv_line)
-        pending, write_open, cursor = self.pending, self.write_open, self.cursor
-        for i, text in zip(pos, texts):
-            if i == cursor:  # in input order: write it now, and any rows that waited for it
-                write_open(text)
-                cursor += 1
-                if pending[cursor] is not None:
-                    self.cursor = cursor
-                    self._advance()
-                    cursor = self.cursor
-            else:
-                pending[i] = text
-        self.cursor = cursor
+        _consume(map(self.pending.__setitem__, pos, texts))  # pending[i] = text, in one C loop
+        self._advance()
 
         tids, syms, longs = _gather(b.cpos, (t.trade_ids, t.symbols, t.is_long))
         rows, points = close_lines(tids, syms, longs, b.cts, b.cfl, plain=self.plain, cells=self.cells,
@@ -343,12 +335,13 @@ class _RowSink:
             lines_out.flush()
 
     def _advance(self) -> None:
+        """Write the rows from `cursor` on that are here, up to the first still to come."""
         pending, cursor = self.pending, self.cursor
-        while (text := pending[cursor]) is not None:
-            self.write_open(text)
-            pending[cursor] = None
-            cursor += 1
-        self.cursor = cursor
+        end = pending.index(None, cursor)  # C-level scans and copies, not a step per row
+        if end > cursor:
+            self.write_opens(pending[cursor:end])
+            pending[cursor:end] = repeat(None, end - cursor)
+            self.cursor = end
 
     def finish(self) -> "_Tally":
         self._advance()
@@ -358,6 +351,9 @@ class _RowSink:
 
     def close(self) -> None:
         pass
+
+
+_consume = deque(maxlen=0).extend  # runs an iterator to its end, keeping nothing
 
 
 def _gather(positions: Sequence[int], columns: Sequence[Sequence]) -> list[list]:
