@@ -3,8 +3,9 @@
 csv.writer spends most of a backtest's output time on per-field type dispatch; `open_lines` and
 `close_lines` do the same work a batch of rows at a time with C-level loops, for a fraction of
 it. What csv.writer (the default QUOTE_MINIMAL dialect) writes, and so what they write:
-  - a float as repr() (made by `float_texts`: orjson's C formatter, a quarter of repr's time),
-    None as an empty field, anything else (str, bool, int) as str();
+  - a float as repr() (made by `float_texts` and `number_groups`: orjson's C formatter, a
+    quarter of repr's time), an int as str(),
+    None as an empty field, anything else (str, bool) as str();
   - a field holding a comma or a double quote between double quotes, each quote doubled;
   - text with a line break, a NUL or another control character: what csv.writer does with it
     depends on the character and on the Python version ("\\r" alone is left bare by 3.11), so it
@@ -56,15 +57,31 @@ def float_texts(values: Sequence[float]) -> list[str]:
     text = data[1:-1].decode("ascii")
     texts = text.split(",")
     if b"e" in data or b"0.0000" in data or b"n" in data:
-        for k in _marked(text):
+        for k in _marked(text, ","):
             t = texts[k]
             if "e" in t or t == "null" or t.startswith(("0.0000", "-0.0000")):
                 texts[k] = repr(values[k])
     return texts
 
 
-def _marked(text: str) -> list[int]:
-    """The positions, among the comma-separated items of `text`, of those holding an "e", an "n"
+def number_groups(rows: list[tuple]) -> list[str]:
+    """For each tuple of numbers (floats, and ints within 64 bits; no bools), its items' repr()
+    joined by commas. orjson writes the lot at once and a row's numbers stay one string (where
+    float_texts makes a string of each, to be joined again); a row holding a number orjson
+    writes otherwise (see float_texts) is redone through float_texts."""
+    if not rows:
+        return []
+    data = orjson.dumps(rows)
+    text = data[2:-2].decode("ascii")
+    groups = text.split("],[")
+    if b"e" in data or b"0.0000" in data or b"n" in data:
+        for k in _marked(text, "],["):
+            groups[k] = ",".join(float_texts(rows[k]))
+    return groups
+
+
+def _marked(text: str, sep: str) -> list[int]:
+    """The positions, among the `sep`-separated items of `text`, of those holding an "e", an "n"
     (null) or "0.0000": found with str.find, so a batch with a few such items (a tiny budget
     here and there) costs a few steps, not a Python step per item."""
     hits = []
@@ -76,10 +93,18 @@ def _marked(text: str) -> list[int]:
     hits.sort()
     marked, item, counted = [], 0, 0
     for at in hits:  # (an item found twice is only mended twice)
-        item += text.count(",", counted, at)
+        item += text.count(sep, counted, at)
         counted = at
         marked.append(item)
     return marked
+
+
+def _line_ends(numbers: Sequence[int]) -> list[str]:
+    """f"{n}\n" for each whole number (within 64 bits), by a few C-level passes."""
+    if not numbers:
+        return []
+    text = orjson.dumps(numbers if type(numbers) is list else list(numbers))[1:-1].decode("ascii")
+    return (text + "\n").replace(",", "\n,").split(",")
 
 
 def point_line(ts_ms: int, balance: float) -> str:
@@ -92,10 +117,9 @@ def point_line(ts_ms: int, balance: float) -> str:
 # of rows instead of an f-string per row: a backtest spends most of its writing time here.
 
 _REASON_TEXT: dict[str | None, str] = {None: "", **{r: r for r in SKIP_REASONS}}
+_BOOL_TEXT = {True: "True", False: "False"}
 _MISSING = object()
-_LINE_END = "%d\n".__mod__
 _LAST = "%s\n".__mod__
-_POINT = "%s,%s\n".__mod__
 _CELL_CACHE = 4096  # distinct details remembered (skip details repeat; ones with amounts do not)
 
 
@@ -143,11 +167,11 @@ def open_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], 
     """
     texts, bad = _quoted([details] if plain else [details, tids, syms], cells)
     detail, tid_cells, sym_cells = (*texts, tids, syms) if plain else texts
-    amount_texts = float_texts(amounts)
+    four = iter(amounts)  # zip takes four in a row from it for each row
+    numbers = number_groups(list(zip(ts, entry, stop, four, four, four, four)))
     rows = list(map(",".join, zip(
-        tid_cells, sym_cells, map(str, longs), map(str, ts), float_texts(entry), float_texts(stop),
-        *(amount_texts[k::4] for k in range(4)), map(_REASON_TEXT.__getitem__, reasons), detail,
-        map(_LINE_END, lines))))
+        tid_cells, sym_cells, map(_BOOL_TEXT.__getitem__, longs), numbers,
+        map(_REASON_TEXT.__getitem__, reasons), detail, _line_ends(lines))))
     for k in bad:
         rows[k] = csv_line((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *amounts[4 * k:4 * k + 4],
                             reasons[k], details[k], lines[k]))
@@ -165,16 +189,13 @@ def close_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool],
     `plain` and the rows left to csv.writer: as in `open_lines`.
     """
     (tid_cells, sym_cells), bad = ([tids, syms], ()) if plain else _quoted([tids, syms], cells)
-    exit_ts = list(map(str, times[1::2]))
-    texts = float_texts(floats)
-    balance = texts[8::9]
-    rows = list(map(",".join, zip(
-        tid_cells, sym_cells, map(str, longs), *(texts[k::9] for k in range(3)),
-        map(str, times[0::2]), exit_ts, *(texts[k::9] for k in range(3, 8)), map(_LAST, balance))))
+    f, t = iter(floats), iter(times)  # zip takes its arguments in order: a row's columns
+    numbers = number_groups(list(zip(f, f, f, t, t, f, f, f, f, f, f)))
+    rows = list(map(",".join, zip(tid_cells, sym_cells, map(_BOOL_TEXT.__getitem__, longs), map(_LAST, numbers))))
     for k in bad:
         rows[k] = csv_line((tids[k], syms[k], longs[k], *floats[9 * k:9 * k + 3], times[2 * k], times[2 * k + 1],
                             *floats[9 * k + 3:9 * k + 9]))
-    return rows, list(map(_POINT, zip(exit_ts, balance)))
+    return rows, list(map(_LAST, number_groups(list(zip(times[1::2], floats[8::9])))))
 
 
 class CsvLine:

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness_rows import (Cells, CsvLine, all_plain, cell, close_lines, float_texts, open_lines,
-                                            point_line)
+from tc1console.engine.harness_rows import (Cells, CsvLine, all_plain, cell, close_lines, float_texts, number_groups,
+                                            open_lines, point_line)
 
 ODD = ["", "a", "BTC_1704067200000", "a,b", 'q"uote', '"', '""', ",", "line\nbreak", "cr\ronly", "x\r\ny",
        "nul\0", "tab\tid", " lead", "trail ", "ünïcødé", "\u2028", "\xa0nbsp", "'single'", "#", "=1+1",
@@ -57,6 +57,15 @@ def test_float_texts_mend_the_few_items_orjson_writes_otherwise_wherever_they_si
     for k in at:
         values[k] = rng.choice(odd)
     assert float_texts(values) == list(map(repr, values))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.floats() | st.sampled_from(FLOATS + EDGES) | st.integers(-2**63, 2**63 - 1),
+                         min_size=1, max_size=11).map(tuple), max_size=30))
+def test_number_groups_are_each_rows_reprs_joined(rows: list[tuple]) -> None:
+    """A row's numbers rendered together (open_lines and close_lines write them so) are its
+    items' repr() joined by commas, wherever the rows that need repr's own layout sit."""
+    assert number_groups(rows) == [",".join(map(repr, row)) for row in rows]
 
 
 def random_open(rng: random.Random, text: list[str]) -> tuple:
