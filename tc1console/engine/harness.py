@@ -469,7 +469,7 @@ class _ForkedReader:
             stream_over = False
         for kind, data in take_items(self.inbox):
             if kind == _ROWS:
-                self._add_rows(data)
+                self._add_rows(*data)
             elif kind == _ROWS_END:
                 self.ended = True  # every row is here: results may go to the child (see `_push`)
                 self.t.in_order = data
@@ -483,17 +483,16 @@ class _ForkedReader:
             self._wait()  # the child ended without a word: its report says why
             raise InputError(f"{self.out.dir}: the harness reader stopped early")
 
-    def _add_rows(self, message: tuple) -> None:
-        """Append one message of rows to the table, and its valid rows to `pending`."""
+    def _add_rows(self, message: tuple, order: bytes) -> None:
+        """Append one message of rows to the table, and its valid rows (`order`: their positions
+        in replay order, see `_in_replay_order`) to `pending`."""
         t = self.t
-        added = add_rows(t, message)
+        add_rows(t, message)
         self.received = len(t)
-        key = t.entry_ts.__getitem__
-        new = [i for i in added if i not in t.invalid] if t.invalid else list(added)
-        if not new or not self.in_order:
+        if not order or not self.in_order:
             return
-        if not all(map(le, map(key, new), map(key, new[1:]))):
-            new.sort(key=key)  # stable: ties keep position order
+        new = array("q", order).tolist()
+        key = t.entry_ts.__getitem__
         earliest = key(new[0])
         if earliest < self.last_ts:  # it belongs before a row already handed out
             self.in_order = False
@@ -589,8 +588,8 @@ def _read_and_render(path: Path, out: _Outputs, balance: float, rows_fd: int, da
     with open(rows_fd, "wb") as pipe:
         def send_rows(count: int) -> None:
             nonlocal sent
-            if count > sent:
-                send_item(pipe, (_ROWS, rows_message(t, sent, count)))
+            if count > sent:  # the order is worked out here, beside the replay
+                send_item(pipe, (_ROWS, (rows_message(t, sent, count), _in_replay_order(t, sent, count))))
                 pipe.flush()
                 sent = count
 
@@ -606,6 +605,15 @@ def _read_and_render(path: Path, out: _Outputs, balance: float, rows_fd: int, da
         send_rows(len(t))
         send_item(pipe, (_ROWS_END, t.in_order))
     return _render_batches(data_fd, _RowSink(t, out, balance), out)
+
+
+def _in_replay_order(t: Trades, start: int, end: int) -> bytes:
+    """The valid rows among start..end of `t` by (entry time, position), as array("q") bytes."""
+    rows = [i for i in range(start, end) if i not in t.invalid] if t.invalid else list(range(start, end))
+    key = t.entry_ts.__getitem__
+    if not all(map(le, map(key, rows), map(key, rows[1:]))):
+        rows.sort(key=key)  # stable: ties keep position order
+    return array("q", rows).tobytes()
 
 
 _START, _BATCH, _ROWS, _ROWS_END, _ERROR = "start", "batch", "rows", "rows_end", "error"
