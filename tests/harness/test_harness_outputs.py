@@ -120,6 +120,28 @@ def test_stale_summary_is_replaced_and_other_files_kept(tmp_path):
     assert not [p for p in out.iterdir() if p.name.endswith(".partial")]
 
 
+def test_a_run_into_a_used_folder_replaces_its_outputs_and_a_cancelled_one_keeps_them(tmp_path):
+    """ENGINE.md §5 outputs: a second run into the folder of a longer one leaves exactly what a
+    fresh folder gets (the old files are removed before the new ones are renamed in); a run
+    cancelled there once its outputs were started removes only summary.json: the CSVs stay."""
+    risk, policy = write_configs(tmp_path / "c")
+    long_run = write_trades(tmp_path, *ROWS, name="long.csv")
+    short_run = write_trades(tmp_path, *ROWS[:5], name="short.csv")
+    run_harness(long_run, risk, tmp_path / "used", policy)
+    run_harness(short_run, risk, tmp_path / "used", policy)
+    run_harness(short_run, risk, tmp_path / "fresh", policy)
+    for name in ("open_allocations.csv", "realized_pnl.csv", "equity_curve.csv"):
+        assert (tmp_path / "used" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+    kept = (tmp_path / "used" / "open_allocations.csv").read_bytes()
+    stop = threading.Event()
+    with pytest.raises(HarnessCancelled):  # cancelled while replaying: its partial files are gone
+        run_harness(long_run, risk, tmp_path / "used", policy, cancel=stop,
+                    progress=lambda done, total: done * 2 >= total and stop.set())
+    assert sorted(p.name for p in (tmp_path / "used").iterdir()) == [
+        "equity_curve.csv", "open_allocations.csv", "realized_pnl.csv"]
+    assert (tmp_path / "used" / "open_allocations.csv").read_bytes() == kept
+
+
 def test_unwritable_out_dir_is_input_error(tmp_path):
     from tc1console.engine.errors import InputError
     risk, _ = write_configs(tmp_path / "c")
