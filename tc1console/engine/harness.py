@@ -75,7 +75,7 @@ class _Ticker:
     """Checks `cancel` on every tick and calls `progress` at most about PROGRESS_CALLS times.
 
     Work is counted in row-steps: each row is read once and replayed once, so total = 2 * rows
-    (estimated from the file's line count while reading, exact afterwards).
+    (estimated from the file's lines while reading, see `_estimate_lines`; exact afterwards).
     """
 
     def __init__(self, progress: Progress | None, cancel: Cancel | None, total: int) -> None:
@@ -102,16 +102,26 @@ class _Ticker:
             self.progress(total, total)
 
 
-def _count_lines(path: Path) -> int:
-    """Newlines in the file: a cheap estimate of its rows, for progress while reading it."""
-    count = 0
+SAMPLE_BLOCKS, SAMPLE_BYTES = 16, 1 << 16
+
+
+def _estimate_lines(path: Path) -> int:
+    """About as many lines as the file has, for progress while it is read: counted in a file
+    of up to SAMPLE_BLOCKS * SAMPLE_BYTES * 4 bytes, else worked out from SAMPLE_BLOCKS blocks
+    spread over it (counting a 1M-trade file took 70 ms, all of it before the run started)."""
     try:
         with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                count += chunk.count(b"\n")
+            size = os.fstat(f.fileno()).st_size
+            if size <= SAMPLE_BLOCKS * SAMPLE_BYTES * 4:
+                return f.read().count(b"\n")
+            sampled = lines = 0
+            for k in range(SAMPLE_BLOCKS):
+                f.seek((size - SAMPLE_BYTES) * k // (SAMPLE_BLOCKS - 1))
+                block = f.read(SAMPLE_BYTES)
+                sampled, lines = sampled + len(block), lines + block.count(b"\n")
+            return size * lines // max(sampled, 1)
     except OSError:
-        pass  # read_trades reports it properly
-    return count
+        return 0  # read_trades reports it properly
 
 
 # --- outputs ------------------------------------------------------------------------------------
@@ -811,7 +821,7 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
     trades_path, risk_path, out_path = Path(trades_csv), Path(risk_config), Path(out_dir)
     overlay = config.load_overlay(risk_path)
     policy = config.load_policy(Path(policy_config)) if policy_config is not None else PolicyConfig()
-    tick = _Ticker(progress, cancel, 2 * _count_lines(trades_path) if progress else 0)
+    tick = _Ticker(progress, cancel, 2 * _estimate_lines(trades_path) if progress else 0)
     if workers is None:
         workers = default_workers(trades_path)
     paths = {"trades_csv": str(trades_path.resolve()), "risk_config": str(risk_path.resolve()),

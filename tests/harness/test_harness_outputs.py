@@ -109,6 +109,23 @@ def test_progress_is_bounded_and_ends_at_total(tmp_path):
     assert fractions[-1] == 1.0 and all(0 <= f <= 1 for f in fractions)
 
 
+@pytest.mark.parametrize("sample_bytes", [256, 1 << 16])
+def test_progress_total_is_estimated_then_exact(tmp_path, monkeypatch, sample_bytes):
+    """While the file is read, progress runs against its line count, sampled from blocks
+    spread over a large file (256-byte blocks make this one large; its second half has longer
+    lines) and counted in a small one;
+    once every row is in, the total is exact and progress ends there."""
+    from tc1console.engine import harness
+    monkeypatch.setattr(harness, "SAMPLE_BYTES", sample_bytes)
+    rows = [ROWS[i % len(ROWS)].replace("BTC", "B" * (1 + i % 7 if i < 10_000 else 40)) for i in range(20_000)]
+    calls: list[tuple[int, int]] = []
+    Run(tmp_path, *rows, progress=lambda d, t: calls.append((d, t)))
+    first_total, exact = calls[0][1], 2 * len(rows)
+    assert abs(first_total - exact) <= exact * 0.05
+    assert calls[-1] == (exact, exact)
+    assert all(0 <= d <= t for d, t in calls)
+
+
 def test_stale_summary_is_replaced_and_other_files_kept(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
