@@ -206,9 +206,9 @@ class _Tally:
         self.peak, self.max_dd, self.max_dd_pct = balance, 0.0, 0.0
 
     def add_batch(self, floats: array) -> None:
-        """Add a batch's closes: `floats` holds nine per close (see _Batch), fees at 5, then
+        """Add a batch's closes: `floats` holds seven per close (see _Batch), fees at 3, then
         pnl_after_fees, R_multiple and balance_after."""
-        for fees, pnl, r_mult, balance in zip(floats[5::9], floats[6::9], floats[7::9], floats[8::9]):
+        for fees, pnl, r_mult, balance in zip(floats[3::7], floats[4::7], floats[5::7], floats[6::7]):
             self.closes += 1
             if pnl > 0:
                 self.wins += 1
@@ -259,15 +259,18 @@ class _Batch:
     """A chunk of replay results as compact columns, in event order.
 
     Per entry: its input position, the four floats qty, risk_amount, notional, budget, and
-    skipped_reason and detail. Per close: the input position of its entry, entry/exit ts and the
-    nine floats qty, entry_price, exit_price, risk_amount .. balance_after. An entry's first six
-    fields (trade_id .. stop_price) and a close's first three are not carried: the engine echoes
-    its arguments, which are the input columns at that position.
+    skipped_reason and detail. Per close: the input position of its entry and the seven floats
+    qty, risk_amount, gross_pnl, fees, pnl_after_fees, R_multiple, balance_after. The rest is
+    not carried: an entry's first six fields (trade_id .. stop_price) and a close's first three
+    echo the engine's arguments, the input columns at that position, and so do a close's
+    exit_price and exit_ts_ms, and its entry_price and entry_ts_ms, which are its position's:
+    the one that row's own entry opened (a trade_id seen again while it is open is a retry or a
+    duplicate, never a second position; see `_replay`).
     The columns travel to the forked reader, which renders them, as bytes and lists of strings
     (see `columns`).
     """
 
-    __slots__ = ("opos", "ofl", "oreason", "odetail", "cpos", "cts", "cfl")
+    __slots__ = ("opos", "ofl", "oreason", "odetail", "cpos", "cfl")
 
     def __init__(self) -> None:
         self.opos, self.cpos = array("q"), array("q")
@@ -276,7 +279,6 @@ class _Batch:
         self.ofl: Sequence[float] = []
         self.oreason: list[str | None] = []
         self.odetail: list[str] = []
-        self.cts: Sequence[int] = []
         self.cfl: Sequence[float] = []
 
     def clear(self) -> None:
@@ -286,15 +288,15 @@ class _Batch:
     def columns(self) -> tuple:
         """The batch as bytes and lists of strings, for `send_item` (marshal, no pickling)."""
         return (self.opos.tobytes(), _bytes("d", self.ofl), self.oreason, self.odetail,
-                self.cpos.tobytes(), _bytes("q", self.cts), _bytes("d", self.cfl))
+                self.cpos.tobytes(), _bytes("d", self.cfl))
 
     @classmethod
     def from_columns(cls, columns: tuple) -> "_Batch":
-        opos, ofl, oreason, odetail, cpos, cts, cfl = columns
+        opos, ofl, oreason, odetail, cpos, cfl = columns
         batch = cls()
         batch.opos.frombytes(opos)
         batch.cpos.frombytes(cpos)
-        batch.ofl, batch.cts, batch.cfl = array("d", ofl), array("q", cts), array("d", cfl)
+        batch.ofl, batch.cfl = array("d", ofl), array("d", cfl)
         batch.oreason, batch.odetail = oreason, odetail
         return batch
 
@@ -339,9 +341,9 @@ class _RowSink:
         _consume(map(self.pending.__setitem__, pos, texts))  # pending[i] = text, in one C loop
         self._advance()
 
-        tids, syms, longs = _gather(b.cpos, (t.trade_ids, t.symbols, t.is_long))
-        rows, points = close_lines(tids, syms, longs, b.cts, b.cfl, plain=self.plain, cells=self.cells,
-                                   csv_line=csv_line)
+        rows, points = close_lines(*_gather(b.cpos, (t.trade_ids, t.symbols, t.is_long, t.entry_price, t.exit_price,
+                                                     t.entry_ts, t.exit_ts)),
+                                   b.cfl, plain=self.plain, cells=self.cells, csv_line=csv_line)
         self.write_close("".join(rows))
         self.write_point("".join(points))
         self.tally.add_batch(b.cfl)
@@ -700,7 +702,7 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedReader", tic
     batch = _Batch()
     open_floats = batch.ofl.extend
     open_reason, open_detail = batch.oreason.append, batch.odetail.append
-    close_pos, close_ts, close_floats = batch.cpos.append, batch.cts.extend, batch.cfl.extend
+    close_pos, close_floats = batch.cpos.append, batch.cfl.extend
 
     def close_due(until: float) -> float:
         """Close every pending exit stamped <= until; return the next exit's time."""
@@ -708,9 +710,8 @@ def _replay(engine: RiskEngine, t: Trades, sink: "_RowSink | _ForkedReader", tic
             x_ts, x = heappop(heap)
             c = close(tids[x], x_ts, xps[x])  # the live API's risk_close, exactly
             close_pos(x)
-            close_ts(c[6:8])
-            close_floats(c[3:6])
-            close_floats(c[8:])
+            close_floats(c[3:9:5])  # qty, risk_amount
+            close_floats(c[9:])  # gross_pnl .. balance_after; the rest is row x's (see _Batch)
         return heap[0][0] if heap else inf
 
     next_exit = inf

@@ -178,24 +178,23 @@ def open_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], 
     return rows
 
 
-def close_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], times: Sequence[int],
-                floats: Sequence[float], *, plain: bool, cells: Cells,
-                csv_line: "CsvLine") -> tuple[list[str], list[str]]:
+def close_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], entry: Sequence[float],
+                exit_: Sequence[float], entry_ts: Sequence[int], exit_ts: Sequence[int], results: Sequence[float],
+                *, plain: bool, cells: Cells, csv_line: "CsvLine") -> tuple[list[str], list[str]]:
     """realized_pnl.csv rows (CloseResult) and equity_curve.csv points (exit ts, balance_after),
     one per index of the columns.
 
-    `times` holds two per row (entry_ts_ms, exit_ts_ms); `floats` nine: qty, entry_price,
-    exit_price, risk_amount, gross_pnl, fees, pnl_after_fees, R_multiple, balance_after.
-    `plain` and the rows left to csv.writer: as in `open_lines`.
+    `results` holds seven per row: qty, risk_amount, gross_pnl, fees, pnl_after_fees, R_multiple,
+    balance_after. `plain` and the rows left to csv.writer: as in `open_lines`.
     """
     (tid_cells, sym_cells), bad = ([tids, syms], ()) if plain else _quoted([tids, syms], cells)
-    f, t = iter(floats), iter(times)  # zip takes its arguments in order: a row's columns
-    numbers = number_groups(list(zip(f, f, f, t, t, f, f, f, f, f, f)))
+    r = iter(results)  # zip takes its arguments in turn: qty, entry .. exit_ts, risk_amount, gross_pnl ..
+    numbers = number_groups(list(zip(r, entry, exit_, entry_ts, exit_ts, r, r, r, r, r, r)))
     rows = list(map(",".join, zip(tid_cells, sym_cells, map(_BOOL_TEXT.__getitem__, longs), map(_LAST, numbers))))
     for k in bad:
-        rows[k] = csv_line((tids[k], syms[k], longs[k], *floats[9 * k:9 * k + 3], times[2 * k], times[2 * k + 1],
-                            *floats[9 * k + 3:9 * k + 9]))
-    return rows, list(map(_LAST, number_groups(list(zip(times[1::2], floats[8::9])))))
+        qty, risk, *rest = results[7 * k:7 * k + 7]
+        rows[k] = csv_line((tids[k], syms[k], longs[k], qty, entry[k], exit_[k], entry_ts[k], exit_ts[k], risk, *rest))
+    return rows, list(map(_LAST, number_groups(list(zip(exit_ts, results[6::7])))))
 
 
 class CsvLine:

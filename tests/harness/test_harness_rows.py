@@ -111,8 +111,8 @@ def render(opens: list, closes: list, plain: bool) -> tuple[list[str], list[str]
     got_opens = open_lines(*map(list, cols[:6]), [x for r in opens for x in r[6:10]], list(cols[10]),
                            list(cols[11]), lines, plain=plain, cells=cells, csv_line=csv_line)
     cols = list(zip(*closes)) or [()] * 14
-    rows, points = close_lines(*map(list, cols[:3]), [ts for c in closes for ts in (c.entry_ts_ms, c.exit_ts_ms)],
-                               [x for c in closes for x in (*c[3:6], *c[8:])], plain=plain, cells=cells,
+    rows, points = close_lines(*map(list, cols[:3]), *map(list, cols[4:8]),
+                               [x for c in closes for x in (c.qty, *c[8:])], plain=plain, cells=cells,
                                csv_line=csv_line)
     return got_opens, rows, points, lines
 
