@@ -11,7 +11,8 @@ Each column of a chunk of rows is then converted with C-level `map` calls; a chu
 problem goes row by row instead, so the careful checks cost nothing on clean input. The rows
 added so far can be sent to another process (`rows_message`, `add_rows`): the harness's forked
 reader streams them to the replay that way.
-Standard library only: this module sits in the headless engine.
+Standard library and orjson (a column of prices parsed at once): this module sits in the
+headless engine.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from operator import floordiv, le, length_hint, lt, sub
 from pathlib import Path
 from struct import pack
 from typing import Any, BinaryIO, Callable, Sequence, TextIO
+
+import orjson
 
 from .core import INVALID_INPUT, MAX_PRICE, MAX_TS_MS, OpenResult
 from .errors import InputError
@@ -434,9 +437,9 @@ class _RowReader:
         if syms is None or longs is None or ets is None or xts is None:
             return False
         try:
-            eps = list(map(float, columns[self.i_ep]))
-            sps = list(map(float, columns[self.i_sp]))
-            xps = list(map(float, columns[self.i_xp]))
+            eps = floats(columns[self.i_ep])
+            sps = floats(columns[self.i_sp])
+            xps = floats(columns[self.i_xp])
         except ValueError:
             return False
         # A NaN makes the sum NaN (and min/max blind to it); sum is the cheapest pass.
@@ -565,6 +568,32 @@ def _lookup(cache: dict[str, Any], col: Sequence[str], parse: Callable[[str], An
     except ValueError:
         return None
     return list(map(cache.__getitem__, col))
+
+
+_NUMBER_TYPES = frozenset((float, int))
+
+
+def floats(texts: Sequence[str]) -> list[float]:
+    """float() of each text, or ValueError if one is not a number.
+
+    A column of JSON numbers (what a price column usually is) is parsed by orjson in one call,
+    about six times faster than float() a text at a time, and to the same floats: both round
+    correctly. Anything else goes through float(): a text JSON has no number for (".5", "+5",
+    "nan", "1e400", which orjson will not make inf) fails orjson's parse; one that parses to
+    something else (a quoted "5", true, [1]) or to more values (a comma inside a quoted field)
+    fails the checks below; and an int 0 could have been "-0", which float() makes -0.0.
+    """
+    try:
+        values = orjson.loads("[" + ",".join(texts) + "]")
+    except orjson.JSONDecodeError:
+        return list(map(float, texts))
+    if len(values) == len(texts):
+        types = set(map(type, values))
+        if types == {float}:
+            return values
+        if types <= _NUMBER_TYPES and 0 not in values:
+            return list(map(float, values))  # float(int) rounds as float(text) does
+    return list(map(float, texts))
 
 
 def _times(col: Sequence[str]) -> list[int] | None:

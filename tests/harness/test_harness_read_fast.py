@@ -13,12 +13,16 @@ from __future__ import annotations
 import csv
 import io
 import marshal
+import math
 import random
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal, localcontext
 from itertools import islice
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness_tools import HEADER
 from tc1console.engine import harness_io as hio
@@ -442,6 +446,46 @@ def test_awkward_files_sent_on_in_pieces(tmp_path, monkeypatch, case):
     path = big_file(tmp_path, rows, header)
     for every in (1, 333, 2000):
         assert_same(path, every)
+
+
+ODD_NUMBERS = ["-0", "0", "-0.0", "0.0", " 5", "5 ", "\t5\n", "01", "00", ".5", "5.", "+5", "1_0", "nan", "NaN", "inf",
+               "-Infinity", "1e400", "-1e400", "1e-400", "4.9e-324", "1.7976931348623159e308", "true", "null", '"5"',
+               "[1]", "1,2", "1]", "[", "{}", "", " ", "0x10", "\u0663", "\uff11\uff12", "12345678901234567890",
+               "123456789012345678901234567890", "9007199254740993"]
+DECIMALS = st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+
+
+def float_or_error(texts: list[str]) -> list[str] | str:
+    try:
+        return list(map(repr, map(float, texts)))
+    except ValueError:
+        return "ValueError"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(DECIMALS | st.floats().map(repr) | st.sampled_from(ODD_NUMBERS), max_size=30))
+def test_a_column_of_prices_is_float_of_each_text(texts):
+    """harness_io.floats (orjson for a column of JSON numbers) gives float() of each text, -0 as
+    -0.0 and 1e400 as inf included, and a ValueError exactly when float() gives one."""
+    try:
+        got: list[str] | str = list(map(repr, hio.floats(texts)))
+    except ValueError:
+        got = "ValueError"
+    assert got == float_or_error(texts)
+
+
+def test_prices_on_both_sides_of_a_rounding_tie_parse_as_float_does():
+    """Decimal texts exactly halfway between two floats, and a hair either side (the hardest
+    inputs for a parser to round right), over the sizes prices come in."""
+    rng = random.Random(11)
+    texts = []
+    with localcontext() as exact:
+        exact.prec = 200  # a float's exact decimal has at most ~70 digits at these sizes
+        for _ in range(20_000):
+            x = rng.uniform(1e-6, 1e7)
+            half = (Decimal(x) + Decimal(math.nextafter(x, math.inf))) / 2
+            texts += [str(half), str(half + Decimal("1e-40")), str(half - Decimal("1e-40"))]
+    assert list(map(repr, hio.floats(texts))) == float_or_error(texts)
 
 
 def test_tick_runs_every_few_hundred_rows(tmp_path):
