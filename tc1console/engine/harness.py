@@ -132,14 +132,18 @@ class _Outputs:
     def __init__(self, out_dir: Path) -> None:
         self.dir = out_dir
         self.files: dict[str, Any] = {}
+        self.inodes: dict[str, tuple[int, int]] = {}  # each partial file's, see `discard`
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
             # A stale summary.json would claim the folder holds a finished run while this one runs.
             (out_dir / SUMMARY).unlink(missing_ok=True)
             for name, header in ((OPEN_ALLOCATIONS, OPEN_COLUMNS), (REALIZED_PNL, CLOSE_COLUMNS),
                                  (EQUITY_CURVE, EQUITY_COLUMNS)):
+                # A new file, not a stale one truncated: a killed run's helper may still hold that.
+                self._tmp(name).unlink(missing_ok=True)
                 f = self.files[name] = open(self._tmp(name), "w", newline="", encoding="utf-8",
                                             buffering=1 << 20)
+                self.inodes[name] = _inode(os.fstat(f.fileno()))
                 csv.writer(f, lineterminator="\n").writerow(header)
         except OSError as exc:
             self.discard()
@@ -178,18 +182,33 @@ class _Outputs:
             self.discard()
             raise InputError(f"{self.dir}: cannot write outputs ({exc.strerror or exc})") from None
 
-    def discard(self) -> None:
-        """Close and delete the partial files (best effort: this runs while another error unwinds)."""
+    def discard(self, *, summary: bool = True) -> None:
+        """Close and delete the partial files (best effort: this runs while another error unwinds).
+
+        A partial CSV goes only while it is still the file this run created: the forked writer
+        also discards when its replay process is gone, and by then a new run into the folder may
+        have made files of the same names. `summary=False` leaves the summary's, which only the
+        replay process writes."""
         for name, f in self.files.items():
             try:
                 f.close()  # flushes what it buffers first: on a full disk that fails again
             except OSError:
                 pass
-        for name in (*self.files, SUMMARY):
+        for name in self.files:
             try:
-                self._tmp(name).unlink(missing_ok=True)
+                if _inode(self._tmp(name).stat()) == self.inodes.get(name):
+                    self._tmp(name).unlink()
             except OSError:
                 pass
+        if summary:
+            try:
+                self._tmp(SUMMARY).unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _inode(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
 
 
 # --- the replay ---------------------------------------------------------------------------------
@@ -408,7 +427,7 @@ class _ForkedReader:
         for fd in (rows_w, data_w):
             _widen(fd)
         pid = os.fork()
-        if pid == 0:  # the child: read, render until the pipe ends, report, leave without cleanup
+        if pid == 0:  # the child: read, render until the last result, report, leave without cleanup
             code = 1
             try:
                 os.close(rows_r), os.close(data_w), os.close(status_r)
@@ -417,6 +436,7 @@ class _ForkedReader:
                     os.write(status_w, b"ok" + marshal.dumps(tally.state()))  # a few bytes: one write
                 code = 0
             except BaseException as exc:  # every failure reaches the parent as one line
+                out.discard(summary=False)  # as the parent will: also here, in case it is gone
                 try:
                     os.write(status_w, _child_error(exc).encode("utf-8", "replace"))
                 except BaseException:
@@ -555,6 +575,7 @@ class _ForkedReader:
                 outbox[0] = outbox[0][n:]
 
     def finish(self) -> "_Tally":
+        self._push((_DONE, None))  # the child keeps its outputs only once this arrives
         self._send_out(block=True)
         os.close(self.data)
         self.data = -1
@@ -632,17 +653,23 @@ def _in_replay_order(t: Trades, start: int, end: int) -> bytes:
     return array("q", rows).tobytes()
 
 
-_START, _BATCH, _ROWS, _ROWS_END, _ERROR = "start", "batch", "rows", "rows_end", "error"
+_START, _BATCH, _DONE, _ROWS, _ROWS_END, _ERROR = "start", "batch", "done", "rows", "rows_end", "error"
 
 
 def _render_batches(fd: int, sink: _RowSink, out: _Outputs) -> "_Tally":
+    """Render the results from `fd` until _DONE. The pipe ending before it means the replay
+    process is gone (killed, say): an error, so the child removes the partial files itself."""
     with open(fd, "rb") as pipe:
         while (item := receive_item(pipe)) is not END:
             kind, data = item
+            if kind == _DONE:
+                break
             if kind == _START:
                 sink.start(*data)
             else:
                 sink.feed(_Batch.from_columns(data))
+        else:
+            raise InputError(f"{out.dir}: the replay process stopped before its last result")
     tally = sink.finish()
     out.close_files()
     return tally

@@ -159,6 +159,23 @@ def test_a_run_into_a_used_folder_replaces_its_outputs_and_a_cancelled_one_keeps
     assert (tmp_path / "used" / "open_allocations.csv").read_bytes() == kept
 
 
+def test_a_run_discarding_late_leaves_a_newer_runs_files_alone(tmp_path):
+    """A killed run's helper deletes its partial files when it notices (see test_harness_workers);
+    if a new run into that folder has begun by then, the new run's files are other files (not the
+    old ones truncated), so they stay and the new run finishes whole."""
+    from tc1console.engine.harness import _Outputs
+    out = tmp_path / "out"
+    old = _Outputs(out)
+    old.files["open_allocations.csv"].write("stale\n")
+    new = _Outputs(out)  # under way while the old run's helper discards
+    old.discard(summary=False)
+    new.commit({"done": True})
+    assert sorted(p.name for p in out.iterdir()) == [
+        "equity_curve.csv", "open_allocations.csv", "realized_pnl.csv", "summary.json"]
+    assert header_of(out / "open_allocations.csv") == [*OpenResult._fields, "line"]
+    assert (out / "open_allocations.csv").read_text().count("\n") == 1
+
+
 def test_unwritable_out_dir_is_input_error(tmp_path):
     from tc1console.engine.errors import InputError
     risk, _ = write_configs(tmp_path / "c")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import subprocess
 import sys
 import threading
@@ -209,6 +210,50 @@ def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monk
         run_harness(path, risk, out, progress=progress, cancel=stop, workers=2)
     assert list(out.iterdir()) == []
     assert children() == before
+
+
+KILLED_MID_RUN = """
+import os, signal, sys
+from pathlib import Path
+from tc1console.engine import harness
+trades, risk, out, at, pid_file = sys.argv[1:]
+harness.STREAM_ROWS = 200
+fork = os.fork
+def recording_fork():  # the helper's pid, for the test to watch it
+    pid = fork()
+    if pid:
+        Path(pid_file).write_text(str(pid))
+    return pid
+os.fork = recording_fork
+def progress(done, total):
+    if done >= total * float(at):
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of its own: the helper must notice
+harness.run_harness(trades, risk, out, progress=progress, workers=2)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="waits for the helper with a pidfd (Linux)")
+@pytest.mark.parametrize("at", [0.02, 0.6, 0.95])
+def test_a_killed_replay_process_leaves_no_helper_and_no_partial_files(tmp_path, at):
+    """SIGKILL of the harness process (no handler runs) while its helper reads or renders: the
+    helper sees its pipes end without the last result, deletes the partial files it was
+    writing and exits, instead of writing on into them for nothing."""
+    rows = in_time_order(awkward_rows(30_000, 5), jitter=5, seed=5)
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(["trade_id," + HEADER, *rows]) + "\n", encoding="utf-8")
+    risk, _ = write_configs(tmp_path / "c", OVERLAY)
+    out, pid_file = tmp_path / "out", tmp_path / "helper.pid"
+    proc = subprocess.run([sys.executable, "-c", KILLED_MID_RUN, str(path), str(risk), str(out), str(at),
+                           str(pid_file)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    try:
+        helper = os.pidfd_open(int(pid_file.read_text()))
+    except ProcessLookupError:
+        pass  # it has already gone
+    else:
+        with os.fdopen(helper) as fd:
+            assert select.select([fd], [], [], 60)[0], "the helper is still running"
+    assert sorted(p.name for p in out.iterdir()) == []
 
 
 @pytest.mark.parametrize("rows_in", [PARALLEL_MIN_BYTES // 40, 3_000])  # rows of ~50 bytes: forked, one process
