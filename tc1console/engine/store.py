@@ -524,11 +524,12 @@ def load(root: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, *, re
                                   f"(lost or truncated)")
     seq, offset = max(book_seq, days_seq), start
     for entry, end in _journal_entries(journal_path, start):
-        s = entry["seq"]
-        _apply(engine, entry, book=s > book_seq, days=s > days_seq)
-        if entry.get("type") == "config" and s > book_seq:
-            config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
-        seq, offset = max(seq, s), end
+        with _entry_at(journal_path, offset, entry):
+            s = entry["seq"]
+            _apply(engine, entry, book=s > book_seq, days=s > days_seq)
+            if entry.get("type") == "config" and s > book_seq:
+                config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
+            seq, offset = max(seq, s), end
     return Loaded(engine, seq, max(offset, book_off, days_off), dict(config_record))
 
 
@@ -588,6 +589,19 @@ def _journal_entries(path: Path, start: int) -> Iterator[tuple[dict[str, Any], i
             yield entry, offset
 
 
+@contextmanager
+def _entry_at(path: Path, start: int, entry: Mapping[str, Any]) -> Iterator[None]:
+    """Replaying `entry`, the journal line at byte `start`: an entry of the wrong shape (valid
+    JSON, edited by hand, say) is the StateError that names it, not a traceback. The engine it
+    was applied to is dropped with the error: nothing is written."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise StateError(f"{path}: corrupt {entry.get('type')} entry at byte {start} ({problem}); the "
+                         f"journal is the audit trail, restore it from a backup") from None
+
+
 def _apply(engine: RiskEngine, entry: Mapping[str, Any], *, book: bool, days: bool) -> None:
     kind = entry["type"]
     if kind == "open":
@@ -613,14 +627,15 @@ def replay_journal(journal_path: Path, overlay: cfg.OverlayConfig, policy: cfg.P
         if entry["type"] in BASE_EVENTS:
             base_start = previous_end
         previous_end = end
-    loaded = Loaded(RiskEngine(overlay, policy), 0, 0, {})
+    loaded = Loaded(RiskEngine(overlay, policy), 0, base_start, {})
     for entry, end in _journal_entries(journal_path, base_start):
-        _apply(loaded.engine, entry, book=True, days=True)
-        if entry["type"] in BASE_EVENTS:
-            loaded.config_record = dict(entry["book"].get("config") or {})
-        elif entry["type"] == "config":
-            loaded.config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
-        loaded.seq, loaded.offset = entry["seq"], end
+        with _entry_at(journal_path, loaded.offset, entry):
+            _apply(loaded.engine, entry, book=True, days=True)
+            if entry["type"] in BASE_EVENTS:
+                loaded.config_record = dict(entry["book"].get("config") or {})
+            elif entry["type"] == "config":
+                loaded.config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
+            loaded.seq, loaded.offset = entry["seq"], end
     return loaded
 
 

@@ -161,12 +161,23 @@ def _corrupt(root: Path) -> Path:
     return root
 
 
+def _odd_journal_line(root: Path) -> Path:
+    """A journal line past the state files that is JSON of the wrong shape (a close without
+    most of its result): what a hand edit leaves."""
+    LiveRisk(root)
+    with open(root / "runtime" / store.JOURNAL_FILE, "a", encoding="utf-8") as f:
+        f.write('{"seq": 99, "at_ms": 1, "type": "close", "result": {"trade_id": "x", "pnl_after_fees": null}}\n')
+    return root
+
+
 ERRORS = {
     "dashboard-no-configs": (lambda r: r.parent, ["dashboard"], ["risk_overlay.toml", "not found"]),
     "dashboard-corrupt-state": (_corrupt, ["dashboard"], [store.STATE_FILE, "tc1 state rebuild"]),
     "policy-show-corrupt-state": (_corrupt, ["policy", "show"], [store.STATE_FILE]),
     "policy-reset-corrupt-state": (_corrupt, ["policy", "reset"], [store.STATE_FILE]),
     "rebuild-without-journal": (lambda r: r, ["state", "rebuild"], ["journal.jsonl", "not found"]),
+    "dashboard-corrupt-journal-line": (_odd_journal_line, ["dashboard"], ["journal.jsonl", "corrupt close entry"]),
+    "rebuild-corrupt-journal-line": (_odd_journal_line, ["state", "rebuild"], ["journal.jsonl", "corrupt close entry"]),
     "demo-no-configs": (lambda r: r.parent, ["demo", "--count", "1"], ["configs", "not found"]),
     "demo-bad-count": (lambda r: r, ["demo", "--count", "-1"], ["--count"]),
     "bad-config-value": (lambda r: (r / "configs" / "risk_policy.toml").write_text("daily_loss_cap = -5\n") and r,

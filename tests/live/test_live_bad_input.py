@@ -78,11 +78,20 @@ BAD_FILES = {
     "stray-key-in-days-file": (_write(P, b'{"seq": 1, "journal_offset": 0, "tomorrow": {}}'), P, "tomorrow"),
     "days-file-is-a-list": (_write(P, b"[]"), P, "JSON object"),
     "corrupt-journal-entry": (lambda root: _corrupt_journal(root), store.JOURNAL_FILE, "corrupt entry"),
+    # Valid JSON of the wrong shape in the line to replay: the same one-line error, no traceback.
+    **{f"journal-{name}": (lambda root, edit=edit: _corrupt_journal(root, edit), store.JOURNAL_FILE, "corrupt open")
+       for name, edit in {
+           "open-without-position": lambda e: e.pop("position"),
+           "open-position-is-a-list": lambda e: e.update(position=[1, 2]),
+           "open-qty-is-text": lambda e: e["position"].update(qty="lots"),
+           "open-missing-trade-id": lambda e: e["position"].pop("trade_id"),
+       }.items()},
 }
 
 
-def _corrupt_journal(root: Path) -> None:
-    """Make the state files lag the journal, then corrupt the journal line they must replay."""
+def _corrupt_journal(root: Path, edit: Callable[[dict], object] | None = None) -> None:
+    """Make the state files lag the journal, then corrupt the journal line they must replay
+    (the last one, an open): not JSON at all, or JSON changed by `edit`."""
     path = root / "runtime" / store.JOURNAL_FILE
     lines = path.read_bytes().splitlines(keepends=True)
     for name in (S, P):
@@ -90,7 +99,13 @@ def _corrupt_journal(root: Path) -> None:
         doc["seq"] -= 1
         doc["journal_offset"] -= len(lines[-1])
         (root / "runtime" / name).write_text(json.dumps(doc))
-    path.write_bytes(b"".join(lines[:-1]) + b"{this is not json}\n")
+    if edit is None:
+        last = b"{this is not json}\n"
+    else:
+        entry = json.loads(lines[-1])
+        edit(entry)
+        last = json.dumps(entry).encode() + b"\n"
+    path.write_bytes(b"".join(lines[:-1]) + last)
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))
