@@ -14,8 +14,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
+from .console.snapshot import describe_event as event_line
 from .engine import config as cfg
 from .engine import store
 from .engine.errors import Tc1Error
@@ -163,37 +164,9 @@ def _utc(ms: int, today: str | None = None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", t)
 
 
-def describe_event(e: dict[str, Any]) -> str:
-    """One line for a journal entry: what happened, with the numbers an operator looks for."""
-    kind = e.get("type")
-    if kind == "open":
-        p = e.get("position") or {}
-        return (f"open   {p.get('trade_id')} {p.get('symbol')} {'long' if p.get('is_long') else 'short'} "
-                f"{p.get('qty', 0):g} @ {_money(p.get('entry_price'))} stop {_money(p.get('stop_price'))} "
-                f"risk {_money(p.get('risk_amount'))}")
-    if kind == "skip":
-        r = e.get("result") or {}
-        detail = f" ({r['detail']})" if r.get("detail") else ""
-        return f"skip   {e.get('trade_id')} {r.get('symbol')}: {r.get('skipped_reason')}{detail}"
-    if kind == "close":
-        r = e.get("result") or {}
-        return (f"close  {r.get('trade_id')} {r.get('symbol')} @ {_money(r.get('exit_price'))} pnl "
-                f"{r.get('pnl_after_fees', 0):+,.2f} ({r.get('R_multiple', 0):+.2f}R) balance "
-                f"{_money(r.get('balance_after'))}")
-    if kind == "reset":
-        cleared = e.get("cleared") or []
-        what = "all day counters" if e.get("scope") == "all" else f"today's counters ({', '.join(e.get('days') or [])})"
-        return f"reset  {what} by {e.get('by')}: cleared {len(cleared)} bucket{'s' if len(cleared) != 1 else ''}"
-    if kind == "config":
-        changes = e.get("changes") or {}
-        shown = ", ".join(f"{k} {value_text(old)} -> {value_text(new)}" for k, (old, new) in list(changes.items())[:4]
-                          if k != cfg.OVERRIDES_KEY)
-        more = f" (+{len(changes) - 4} more)" if len(changes) > 4 else ""
-        return f"config {e.get('kind')} by {e.get('by')}: {shown or 'no value changed'}{more}"
-    if kind == "adopt":
-        book = e.get("book") or {}
-        return f"adopt  {e.get('reason')} (balance {_money(book.get('balance'))})"
-    return f"{kind} {json.dumps(e)[:100]}"
+def describe_event(e: Mapping[str, Any], overlay: cfg.OverlayConfig, today: str) -> str:
+    """One line for a journal entry: the console's Events line, without its colours."""
+    return "".join(text for text, _tone in event_line(e, overlay, today).parts)
 
 
 def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> dict[str, Any]:
@@ -208,7 +181,8 @@ def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> 
         "fresh": bool(loaded.needs_adopt), "note": loaded.needs_adopt or None,
         **view,
         "events": [{"seq": e.get("seq"), "at_ms": e.get("at_ms"), "type": e.get("type"),
-                    "trade_id": e.get("trade_id"), "text": describe_event(e)} for e in events],
+                    "trade_id": e.get("trade_id"), "text": describe_event(e, overlay, view["today"])}
+                   for e in events],
     }
 
 

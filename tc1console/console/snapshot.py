@@ -235,10 +235,21 @@ def _num(value: Any, render=fmt.money) -> str:
 
 
 def describe_event(e: Mapping[str, Any], overlay: OverlayConfig, today: str) -> EventLine:
-    """One journal entry as a line of (text, tone) parts: what happened, with the numbers that matter."""
+    """One journal entry as a line of (text, tone) parts: what happened, with the numbers that
+    matter. (Also `tc1 dashboard`'s line, without the tones.) An entry of a shape no writer makes
+    (a hand edit: a position that is a list, say) is still a line, saying so."""
     kind = str(e.get("type"))
     seq = e.get("seq") if isinstance(e.get("seq"), int) else 0
-    when = _utc_when(_event_time(e), today)
+    try:
+        when = _utc_when(_event_time(e), today)
+        parts = _event_parts(kind, e, overlay)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+        when, parts = _utc_when(e.get("at_ms"), today), [(f"{kind:<6}", MUTED), (f" seq {seq}: unreadable entry", WARN)]
+    return EventLine(seq, when, kind, tuple(parts))
+
+
+def _event_parts(kind: str, e: Mapping[str, Any], overlay: OverlayConfig) -> list[tuple[str, str]]:
+    seq = e.get("seq") if isinstance(e.get("seq"), int) else 0
     parts: list[tuple[str, str]]
     if kind == "open":
         pos = e.get("position") or {}
@@ -282,6 +293,6 @@ def describe_event(e: Mapping[str, Any], overlay: OverlayConfig, today: str) -> 
         parts = [("adopt ", MUTED), (f"{e.get('reason')} (balance {_num(book.get('balance'))})", MUTED)]
     else:
         parts = [(f"{kind:<6}", MUTED), (f" seq {seq}", MUTED)]
-    return EventLine(seq, when, kind, tuple(parts))
+    return parts
 
 

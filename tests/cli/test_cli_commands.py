@@ -49,8 +49,29 @@ def test_dashboard_on_a_fresh_root_is_plain_text_and_writes_nothing(root: Path) 
 def test_dashboard_shows_positions_rails_and_events_after_trading(traded: Path) -> None:
     out = tc1("dashboard", root=traded).stdout
     assert "open1" in out and "ETHUSDT" in out and "long" in out
-    assert "close  lost" in out and "open   open1" in out
+    assert "close lost ETHUSDT long" in out and "open  open1 ETHUSDT long" in out  # the console's Events lines
     assert f"Today        {TODAY} UTC: 2 entries" in out
+
+
+def test_dashboard_lists_hand_edited_journal_entries_without_failing(traded: Path) -> None:
+    """Recent events are shown whatever shape a hand edit left them in: a close whose R_multiple
+    is text and an open whose position is a list (both within the state files' position: shown,
+    not replayed) are each one line, and the dashboard runs as before."""
+    path = traded / "runtime" / store.JOURNAL_FILE
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    entries = [json.loads(line) for line in lines]
+    k = next(i for i, e in enumerate(entries) if e["type"] == "close")
+    entries[k]["result"]["R_multiple"] = "lots"
+    entries[k - 1]["position"] = [1, 2]
+    for i in (k - 1, k):  # each line kept at its length, so the state files' offsets stay right
+        text = json.dumps(entries[i], separators=(",", ":"))
+        entries[i]["pad"] = "x" * (len(lines[i]) - len(text) - 1 - len(',"pad":""'))
+        lines[i] = json.dumps(entries[i], separators=(",", ":")) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    proc = tc1("dashboard", root=traded)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "close lost ETHUSDT long  @ 2,985.00  ?R" in proc.stdout
+    assert "unreadable entry" in proc.stdout and "open  open1 ETHUSDT" in proc.stdout
 
 
 def test_dashboard_json_is_one_object_with_the_same_numbers(traded: Path) -> None:

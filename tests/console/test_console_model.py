@@ -101,6 +101,9 @@ def test_odd_journal_entries_still_describe_themselves():
     assert odd.when == "--:--:--"
     unknown = describe_event({"type": "future_kind", "seq": 9}, overlay, "2024-11-19")
     assert unknown.kind == "future_kind"
+    edited = describe_event({"type": "open", "seq": 4, "position": [1, 2], "at_ms": FIXED_NOW_MS}, overlay,
+                            "2024-11-19")  # a shape no writer makes: still a line, saying so
+    assert edited.seq == 4 and "unreadable entry" in "".join(text for text, _ in edited.parts)
 
 
 def test_watch_filter_passes_only_the_files_the_console_reads(tmp_path):
