@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from heapq import heappop, heappush
 from itertools import repeat
-from operator import itemgetter, le
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
@@ -516,12 +516,11 @@ class _ForkedReader:
             else:  # _ERROR: the child could not read the file
                 raise InputError(data)
         if stream_over and not self.ended:
-            self._wait()  # the child ended without a word: its report says why
-            raise InputError(f"{self.out.dir}: the harness reader stopped early")
+            self._stopped_early()  # the child ended without a word
 
     def _add_rows(self, message: tuple, order: bytes) -> None:
         """Append one message of rows to the table, and its valid rows (`order`: their positions
-        in replay order, see `_in_replay_order`) to `pending`."""
+        in replay order: `Trades.replay_order` of the message's rows) to `pending`."""
         t = self.t
         add_rows(t, message)
         self.received = len(t)
@@ -583,7 +582,7 @@ class _ForkedReader:
 
     def _stopped_early(self) -> None:
         self._wait()  # the child stopped early: its own error says why
-        raise InputError(f"{self.out.dir}: the forked row writer stopped early")
+        raise InputError(f"{self.out.dir}: the forked reader and row writer stopped early")
 
     def _wait(self) -> "_Tally":
         _, status = os.waitpid(self.pid, 0)
@@ -626,7 +625,8 @@ def _read_and_render(path: Path, out: _Outputs, balance: float, rows_fd: int, da
         def send_rows(count: int) -> None:
             nonlocal sent
             if count > sent:  # the order is worked out here, beside the replay
-                send_item(pipe, (_ROWS, (rows_message(t, sent, count), _in_replay_order(t, sent, count))))
+                order = array("q", t.replay_order(sent, count)).tobytes()
+                send_item(pipe, (_ROWS, (rows_message(t, sent, count), order)))
                 pipe.flush()
                 sent = count
 
@@ -642,15 +642,6 @@ def _read_and_render(path: Path, out: _Outputs, balance: float, rows_fd: int, da
         send_rows(len(t))
         send_item(pipe, (_ROWS_END, t.in_order))
     return _render_batches(data_fd, _RowSink(t, out, balance), out)
-
-
-def _in_replay_order(t: Trades, start: int, end: int) -> bytes:
-    """The valid rows among start..end of `t` by (entry time, position), as array("q") bytes."""
-    rows = [i for i in range(start, end) if i not in t.invalid] if t.invalid else list(range(start, end))
-    key = t.entry_ts.__getitem__
-    if not all(map(le, map(key, rows), map(key, rows[1:]))):
-        rows.sort(key=key)  # stable: ties keep position order
-    return array("q", rows).tobytes()
 
 
 _START, _BATCH, _DONE, _ROWS, _ROWS_END, _ERROR = "start", "batch", "done", "rows", "rows_end", "error"

@@ -134,16 +134,17 @@ class Trades:
     def __len__(self) -> int:
         return len(self.lines)
 
-    def replay_order(self) -> "array | range":
-        """Valid rows by (entry time, input position): Python's sort is stable, so ties keep input order."""
-        n = len(self)
-        if self.in_order and not self.invalid:
-            return range(n)
+    def replay_order(self, start: int = 0, end: int | None = None) -> "array | range":
+        """The valid rows among start..end (all of them by default) by (entry time, input
+        position): Python's sort is stable, so ties keep input order. While the table so far is
+        in order, any stretch of it is too; else a stretch is checked before it is sorted."""
+        end = len(self) if end is None else end
         bad = self.invalid
-        valid = [i for i in range(n) if i not in bad] if bad else range(n)
-        if self.in_order:
-            return array("q", valid)
-        return array("q", sorted(valid, key=self.entry_ts.__getitem__))
+        valid = [i for i in range(start, end) if i not in bad] if bad else range(start, end)
+        key = self.entry_ts.__getitem__
+        if self.in_order or all(map(le, map(key, valid), map(key, valid[1:]))):
+            return array("q", valid) if bad else valid
+        return array("q", sorted(valid, key=key))
 
 
 def read_trades(path: Path | str, tick: Callable[[int], None] | None = None, *,
