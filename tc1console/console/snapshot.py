@@ -242,14 +242,14 @@ def describe_event(e: Mapping[str, Any], overlay: OverlayConfig, today: str) -> 
     seq = e.get("seq") if isinstance(e.get("seq"), int) else 0
     try:
         when = _utc_when(_event_time(e), today)
-        parts = _event_parts(kind, e, overlay)
+        parts = _event_parts(kind, seq, e, overlay)
     except (AttributeError, TypeError, ValueError, KeyError, IndexError):
-        when, parts = _utc_when(e.get("at_ms"), today), [(f"{kind:<6}", MUTED), (f" seq {seq}: unreadable entry", WARN)]
+        when = _utc_when(e.get("at_ms"), today)
+        parts = [(f"{kind:<6}", MUTED), (f" seq {seq}: unreadable entry", WARN)]
     return EventLine(seq, when, kind, tuple(parts))
 
 
-def _event_parts(kind: str, e: Mapping[str, Any], overlay: OverlayConfig) -> list[tuple[str, str]]:
-    seq = e.get("seq") if isinstance(e.get("seq"), int) else 0
+def _event_parts(kind: str, seq: int, e: Mapping[str, Any], overlay: OverlayConfig) -> list[tuple[str, str]]:
     parts: list[tuple[str, str]]
     if kind == "open":
         pos = e.get("position") or {}
