@@ -1,7 +1,7 @@
 """The headless risk engine a bot imports: sizing, caps, market rules, safety rails and runtime state.
 
-Standard library plus filelock, tomli-w and (for the harness's output) orjson; never textual, rich or
-watchfiles.
+Standard library plus filelock, tomli-w and (for the harness's prices in and rows out) orjson; never
+textual, rich or watchfiles.
 """
 
 from .config import OverlayConfig, PolicyConfig

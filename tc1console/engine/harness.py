@@ -7,7 +7,8 @@ Each event is exactly the call the live API makes (`RiskEngine.try_open` for an 
 `RiskEngine.close` for an exit), in event-time order, so a backtest and a live run of the same
 events agree to the last bit. Writes open_allocations.csv, realized_pnl.csv, equity_curve.csv and,
 last, summary.json: a folder holds a finished run exactly when it holds summary.json.
-No textual, rich or watchfiles: this module sits in the headless engine (its rows use orjson, see harness_rows).
+No textual, rich or watchfiles: this module sits in the headless engine (orjson parses the prices
+and writes the rows, see harness_io and harness_rows).
 """
 
 from __future__ import annotations
