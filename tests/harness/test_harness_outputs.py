@@ -113,8 +113,8 @@ def test_progress_is_bounded_and_ends_at_total(tmp_path):
 def test_progress_total_is_estimated_then_exact(tmp_path, monkeypatch, sample_bytes):
     """While the file is read, progress runs against its line count, sampled from blocks
     spread over a large file (256-byte blocks make this one large; its second half has longer
-    lines) and counted in a small one;
-    once every row is in, the total is exact and progress ends there."""
+    lines) and counted in a small one; once every row is in, the total is exact and progress
+    ends there."""
     from tc1console.engine import harness
     monkeypatch.setattr(harness, "SAMPLE_BYTES", sample_bytes)
     rows = [ROWS[i % len(ROWS)].replace("BTC", "B" * (1 + i % 7 if i < 10_000 else 40)) for i in range(20_000)]

@@ -145,12 +145,12 @@ def test_a_file_the_forked_reader_cannot_read_is_the_same_one_error(tmp_path, mo
     risk, _ = write_configs(tmp_path / "c", OVERLAY)
     errors = []
     for workers in (1, 2):
-        before = children()
+        before, out = children(), tmp_path / f"out{workers}"
         with pytest.raises(InputError) as caught:
-            run_harness(path, risk, tmp_path / f"out{workers}", workers=workers)
+            run_harness(path, risk, out, workers=workers)
         errors.append(str(caught.value))
         assert children() == before
-        assert not any((tmp_path / f"out{workers}").glob("*")) if (tmp_path / f"out{workers}").exists() else True
+        assert not out.exists() or not any(out.iterdir())
     assert errors[0] == errors[1] and "not UTF-8 text near line" in errors[0]
 
 
