@@ -455,11 +455,16 @@ ODD_NUMBERS = ["-0", "0", "-0.0", "0.0", " 5", "5 ", "\t5\n", "01", "00", ".5", 
 DECIMALS = st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
 
 
-def float_or_error(texts: list[str]) -> list[str] | str:
+def parsed(parse, texts: list[str]) -> list[str] | str:
+    """repr() of each float `parse` gives for `texts`, or "ValueError"."""
     try:
-        return list(map(repr, map(float, texts)))
+        return list(map(repr, parse(texts)))
     except ValueError:
         return "ValueError"
+
+
+def float_each(texts: list[str]) -> list[float]:
+    return list(map(float, texts))
 
 
 @settings(max_examples=400, deadline=None)
@@ -467,11 +472,7 @@ def float_or_error(texts: list[str]) -> list[str] | str:
 def test_a_column_of_prices_is_float_of_each_text(texts):
     """harness_io.floats (orjson for a column of JSON numbers) gives float() of each text, -0 as
     -0.0 and 1e400 as inf included, and a ValueError exactly when float() gives one."""
-    try:
-        got: list[str] | str = list(map(repr, hio.floats(texts)))
-    except ValueError:
-        got = "ValueError"
-    assert got == float_or_error(texts)
+    assert parsed(hio.floats, texts) == parsed(float_each, texts)
 
 
 def test_prices_on_both_sides_of_a_rounding_tie_parse_as_float_does():
@@ -485,7 +486,7 @@ def test_prices_on_both_sides_of_a_rounding_tie_parse_as_float_does():
             x = rng.uniform(1e-6, 1e7)
             half = (Decimal(x) + Decimal(math.nextafter(x, math.inf))) / 2
             texts += [str(half), str(half + Decimal("1e-40")), str(half - Decimal("1e-40"))]
-    assert list(map(repr, hio.floats(texts))) == float_or_error(texts)
+    assert parsed(hio.floats, texts) == parsed(float_each, texts)
 
 
 def test_tick_runs_every_few_hundred_rows(tmp_path):
