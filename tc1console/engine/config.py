@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,7 +164,11 @@ def check_value(f: Field, value: Any) -> Any:
         raise ValueError(f"must be {'a whole number' if f.type is int else 'a number'}, not {_show(value)}")
     if f.type is int and not isinstance(value, int):
         raise ValueError(f"must be a whole number, not {_show(value)}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int past the float range
+        raise ValueError(f"is too large ({_show(value)})") from None
+    if not finite:
         raise ValueError(f"must be a finite number, not {_show(value)}")
     if f.bound == "positive" and not value > 0:
         raise ValueError(f"must be greater than 0, not {_show(value)}")
@@ -195,10 +200,16 @@ def parse_text(f: Field, text: str) -> Any:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, (bool, type(None))) else repr(value)
+    """A value as a person would write it in the file, cut short if it is long."""
+    if isinstance(value, (bool, type(None))):
+        return json.dumps(value)
+    if isinstance(value, int) and value.bit_length() > 200:
+        return f"an integer of {len(str(value)) if value.bit_length() < 14_000 else 'thousands of'} digits"
+    text = reprlib.repr(value)
+    return text
 
 
-def validate(kind: Kind, raw: Mapping[str, Any], source: str) -> OverlayConfig | PolicyConfig:
+def validate(kind: Kind, raw: Any, source: str) -> OverlayConfig | PolicyConfig:
     """Check every key of `raw` against the schema; the error names source, key and value."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: the top level must be a table of keys, not {type(raw).__name__}")
@@ -268,10 +279,20 @@ def read_raw(path: Path) -> dict[str, Any]:
     """Parse a config file by its extension, without validating its keys."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return parse_raw(text, path)
+    return parse_raw(decode(data, path), path)
+
+
+def decode(data: bytes, path: Path) -> str:
+    """A config file's bytes as text: UTF-8, else a ConfigError naming the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}, "
+                          f"byte offset {exc.start}); save the file as UTF-8") from None
 
 
 def parse_raw(text: str, path: Path) -> dict[str, Any]:
@@ -287,6 +308,8 @@ def parse_raw(text: str, path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config file") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be an object of keys, not {type(raw).__name__}")
     return raw

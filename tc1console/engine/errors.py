@@ -27,4 +27,9 @@ class InvalidExitError(Tc1Error, ValueError):
 
 
 class InputError(Tc1Error, ValueError):
-    """A command-line or file input is malformed (a CSV column, a flag value)."""
+    """A command-line, file or API input is malformed (a CSV column, a flag value, an amount)."""
+
+
+class NotRecordedError(Tc1Error):
+    """A call failed before its journal line was durable: nothing of it remains, on disk or in
+    memory, so the same call can simply be made again."""

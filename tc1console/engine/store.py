@@ -9,6 +9,7 @@ file writes can never leave a close in the balance but missing from the day's lo
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -27,7 +28,8 @@ from filelock import FileLock, Timeout
 
 from . import config as cfg
 from .core import EQUITY_WINDOW, CloseResult, Position, RiskEngine
-from .errors import ConfigError, StateError
+from .durable import HeldSignals, append_durably, atomic_write, fsync_dir
+from .errors import ConfigError, NotRecordedError, StateError, Tc1Error
 
 log = logging.getLogger("tc1console")
 
@@ -36,11 +38,15 @@ POLICY_FILE = "risk_policy_state.json"
 JOURNAL_FILE = "journal.jsonl"
 LOCK_FILE = ".lock"
 LOCK_TIMEOUT_S = 30.0
-LOCK_POLL_S = 0.001  # filelock retries a busy lock this often (its 50 ms default stalls a waiting bot)
+LOCK_POLL_S = 0.001  # how often a busy lock is tried again (filelock's 50 ms default stalls a waiting bot)
 BASE_EVENTS = ("adopt",)  # journal events that carry a whole state to start from
 _DAY_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _POLICY_BOOKKEEPING = {"seq", "journal_offset", "version"}
 RECOVER_HINT = "fix or remove it, or run `tc1 state rebuild` to rebuild it from runtime/journal.jsonl"
+RETRY_HINT = "the call was not recorded; it is safe to make it again"
+# I/O errors that say nothing about the files themselves: the same call may well work a moment later.
+TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC, errno.EDQUOT,
+                              errno.EFBIG, errno.EIO, errno.EINTR, errno.EAGAIN, errno.EBUSY})
 
 
 def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
@@ -50,27 +56,14 @@ def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
     return Path(root).expanduser().resolve()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a crash at any instant leaves the old or the new file, whole."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def io_error(exc: OSError, path: Path, doing: str) -> Tc1Error:
+    """An OSError met while `doing` something with `path`, as the error a caller can act on: a
+    transient one (too many open files, a full disk) is NotRecordedError, anything else (a folder
+    where a file should be, no permission, a symlink loop) a StateError naming the path."""
+    what = exc.strerror or exc.__class__.__name__
+    if exc.errno in TRANSIENT_ERRNOS:
+        return NotRecordedError(f"{path}: cannot {doing} ({what}); {RETRY_HINT}")
+    return StateError(f"{path}: cannot {doing} ({what}); nothing was changed")
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -118,6 +111,7 @@ class _Configs:
     policy: cfg.PolicyConfig
     paths: dict[str, Path]
     stamps: dict[str, Any] = field(default_factory=dict)
+    problem: str = ""  # set when these are the journal's last recorded configs, the files being bad
     _recorded: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
 
     def recorded(self, kind: str) -> tuple[dict[str, Any], str]:
@@ -137,10 +131,16 @@ class Loaded:
     offset: int  # journal size in bytes after that entry
     config_record: dict[str, Any]  # {"overlay": {"hash", "values"}, "policy": {...}} last journaled
     needs_adopt: str = ""  # why the files must be adopted as a new journal base ("" = they need not)
+    config_problem: str = ""  # a config file on disk is bad: the state was read with the last recorded one
 
 
 class Store:
-    """One process's handle on a root's runtime/ folder. Thread-safe; many processes may share it."""
+    """One process's handle on a root's runtime/ folder. Thread-safe; many processes may share it.
+
+    Every change is `with store.transaction() as tx:` and is all or nothing as its caller sees it:
+    either the block ends and its journal line is durable, or an exception comes out and nothing of
+    it remains, on disk or in memory (ENGINE.md section 4).
+    """
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = resolve_root(root)
@@ -151,7 +151,7 @@ class Store:
         self._thread_lock = threading.RLock()
         self._file_lock = FileLock(str(self.runtime / LOCK_FILE), timeout=LOCK_TIMEOUT_S)
         self._configs: _Configs | None = None
-        self._bad_config_stamps: dict[str, Any] = {}
+        self._bad_config = ""  # the last refusal logged, so a bad file is logged once, not per call
         self._loaded: Loaded | None = None
         self._file_stamps: tuple[Any, ...] | None = None
         self._encoder = _BookEncoder()
@@ -159,51 +159,84 @@ class Store:
     # --- configs -----------------------------------------------------------------------------------
 
     def configs(self) -> _Configs:
-        """The configs in force: re-read when a file changed; an invalid edit keeps the last good one."""
+        """The configs in force: re-read when a file changed; an invalid edit keeps the last good one.
+
+        Anything wrong with the files (a bad value or encoding, a number too large, both formats
+        present, a file deleted or unreadable) is a ConfigError when there is no good config yet,
+        and otherwise a refusal logged once while the last good config stays in force.
+        """
         current = self._configs
-        folder = _stamp(self.root / "configs")
-        if current is not None and folder is not None and current.stamps.get("folder") == folder:
-            paths = current.paths  # no file was added, removed or renamed in: same names
-        else:
-            paths = {kind: cfg.find_config(self.root, kind) for kind in cfg.STEMS}
-        stamps: dict[str, Any] = {kind: (paths[kind], _stamp(paths[kind])) for kind in paths}
-        stamps["folder"] = folder
-        if current is not None and current.stamps == stamps:
-            return current
         try:
+            folder = _stamp(self.root / "configs")
+            if current is not None and folder is not None and current.stamps.get("folder") == folder:
+                paths = current.paths  # no file was added, removed or renamed in: same names
+            else:
+                paths = {kind: cfg.find_config(self.root, kind) for kind in cfg.STEMS}
+            stamps: dict[str, Any] = {kind: (paths[kind], _stamp(paths[kind])) for kind in paths}
+            stamps["folder"] = folder
+            if current is not None and current.stamps == stamps:
+                return current
             overlay = cfg.load_overlay(paths["overlay"])
             policy = cfg.load_policy(paths["policy"])
-        except ConfigError as exc:
+        except (ConfigError, OSError) as exc:
+            error = exc if isinstance(exc, ConfigError) else ConfigError(
+                f"{self.root / 'configs'}: cannot read ({exc.strerror or exc})")
             if current is None:
-                raise
-            if self._bad_config_stamps != stamps:
-                log.error("config edit refused, keeping the last good config: %s", exc)
-                self._bad_config_stamps = stamps
+                raise error from None
+            if self._bad_config != str(error):
+                log.error("config edit refused, keeping the last good config: %s", error)
+                self._bad_config = str(error)
             return current
+        self._bad_config = ""
         self._configs = _Configs(overlay, policy, paths, stamps)
         return self._configs
+
+    def _configs_or_recorded(self) -> _Configs:
+        """The configs in force, else (a bad file and no good config in this process yet) the ones
+        the state last recorded: enough for actions that size nothing, such as a counter reset."""
+        try:
+            return self.configs()
+        except ConfigError as exc:
+            overlay, policy = recorded_configs(self.root, exc)
+            return _Configs(overlay, policy, {}, problem=str(exc))
 
     # --- the transaction -----------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator["Transaction"]:
-        """Lock, load, let the caller apply through `tx.engine` and `tx.record`, commit, unlock."""
-        with self._thread_lock, self._locked():
-            configs = self.configs()
-            loaded = self._current(configs)
-            tx = Transaction(self, loaded, configs)
-            if loaded.needs_adopt:
-                # A copy: the docs must show the state as adopted, not as later records change it.
-                tx.record({"type": "adopt", "reason": loaded.needs_adopt,
-                           **json.loads(_dumps(self._docs(loaded)))})
-            tx.note_config(configs)
+    def transaction(self, *, recorded_config_ok: bool = False) -> Iterator["Transaction"]:
+        """Lock, load, let the caller apply through `tx.engine` and `tx.record`, commit, unlock.
+
+        All or nothing: any exception before the journal's fsync drops the in-memory state (the
+        next call reloads it from the files) and comes out of the block; an I/O failure comes out
+        as NotRecordedError. Once the journal line is durable the block ends normally even if a
+        state file cannot be written (the next call or load writes it from the journal). The
+        caller's own signal handlers are held back from the moment the lock is taken until it is
+        released, so they can neither tear a commit nor leave the lock held; they run right after.
+        `recorded_config_ok`: with bad config files and no good config in this process, use the
+        configs the state last recorded (for actions that size nothing) instead of failing.
+        """
+        with self._thread_lock, HeldSignals() as held:
+            self._acquire(held)
             try:
+                configs = self._configs_or_recorded() if recorded_config_ok else self.configs()
+                loaded = self._current(configs)
+                tx = Transaction(self, loaded, configs)
+                if loaded.needs_adopt:
+                    # A copy: the docs must show the state as adopted, not as later records change it.
+                    tx.record({"type": "adopt", "reason": loaded.needs_adopt,
+                               **json.loads(_dumps(self._docs(loaded)))})
+                if not configs.problem:
+                    tx.note_config(configs)
                 yield tx
-            except BaseException:
-                self._loaded = None  # the engine may be half-applied: reload from files next time
+                if tx.records:
+                    self._commit(loaded, tx.records)
+            except BaseException as exc:
+                self._loaded = None  # the engine may be half-applied: reload from the files next time
+                if isinstance(exc, OSError):
+                    raise io_error(exc, self.runtime, "update the state") from exc
                 raise
-            if tx.records:
-                self._commit(loaded, tx.records)
+            finally:
+                self._file_lock.release()
 
     def _current(self, configs: _Configs) -> Loaded:
         stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
@@ -220,26 +253,34 @@ class Store:
         return self._loaded
 
     def _commit(self, loaded: Loaded, records: list[dict[str, Any]]) -> None:
+        """Append `records` to the journal (fsynced: the commit point), then rewrite both state files."""
         now_ms = int(time.time() * 1000)
-        lines = []
-        for rec in records:
-            loaded.seq += 1
-            lines.append(_dumps({"seq": loaded.seq, "at_ms": now_ms, **rec}) + b"\n")
-        data = b"".join(lines)
-        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        seq, lines = loaded.seq, []
         try:
-            if os.fstat(fd).st_size != loaded.offset:
-                os.ftruncate(fd, loaded.offset)  # drop a torn line a crash left: it was never committed
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if loaded.offset == 0:
-            fsync_dir(self.runtime)  # the journal itself was just created
-        loaded.offset += len(data)
+            for rec in records:
+                seq += 1
+                lines.append(_dumps({"seq": seq, "at_ms": now_ms, **rec}) + b"\n")
+        except ValueError as exc:  # NaN or inf: the engine refuses those first; this is the last guard
+            raise NotRecordedError(f"{self.journal_path}: a value JSON cannot hold ({exc}); "
+                                   f"{RETRY_HINT}") from None
+        data = b"".join(lines)
+        try:
+            append_durably(self.journal_path, loaded.offset, data)
+        except OSError as exc:
+            raise NotRecordedError(f"{self.journal_path}: cannot append ({exc.strerror or exc}); "
+                                   f"{RETRY_HINT}") from exc
+        loaded.seq, loaded.offset = seq, loaded.offset + len(data)
         loaded.needs_adopt = ""
-        atomic_write(self.state_path, self._encoder.book(loaded))
-        atomic_write(self.policy_path, self._encoder.days(loaded))
+        try:
+            atomic_write(self.state_path, self._encoder.book(loaded))
+            atomic_write(self.policy_path, self._encoder.days(loaded))
+        except (OSError, ValueError) as exc:
+            # Committed: the journal holds it. The files are rewritten from the journal by the next
+            # transaction (its stamps no longer match, so it reloads) or by any load.
+            self._file_stamps = None
+            log.error("%s: state files not written after seq %d (%s); the journal holds the change "
+                      "and the next call writes them", self.runtime, seq, exc)
+            return
         self._file_stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
 
     @staticmethod
@@ -256,7 +297,7 @@ class Store:
 
     def reset_days(self, scope: str, *, today_key: str | None = None, by: str = "cli") -> list[str]:
         """Drop today's bucket (`scope="today"`, today = `today_key`, UTC) or all; journaled."""
-        with self.transaction() as tx:
+        with self.transaction(recorded_config_ok=True) as tx:
             if scope == "all":
                 keys = sorted(tx.engine.days)
                 tx.engine.apply_reset(None)
@@ -271,49 +312,85 @@ class Store:
             return keys
 
     def save_config(self, kind: cfg.Kind, values: Mapping[str, Any], *, by: str = "console") -> dict[str, Any]:
-        """Write a config file atomically in its own format and journal old -> new. Returns changes."""
-        with self.transaction() as tx:
-            path = cfg.find_config(self.root, kind)
-            old = cfg.read_raw(path)
-            merged = {**old, **values}
-            text = cfg.render(path, kind, merged)
-            atomic_write(path, text.encode())
-            configs = self.configs()
-            tx.engine.set_config(configs.overlay, configs.policy)
-            return tx.record_config(kind, configs, by=by)
+        """Write a config file atomically in its own format and journal old -> new. Returns changes.
+
+        All or nothing like any call: if the journal line cannot be made durable, the file's old
+        text is put back before the error comes out.
+        """
+        path = cfg.find_config(self.root, kind)
+        old_bytes: bytes | None = None
+        try:
+            with self.transaction() as tx:
+                old_bytes = path.read_bytes()
+                merged = {**cfg.parse_raw(old_bytes.decode("utf-8"), path), **values}
+                text = cfg.render(path, kind, merged)
+                atomic_write(path, text.encode())
+                configs = self.configs()
+                tx.engine.set_config(configs.overlay, configs.policy)
+                return tx.record_config(kind, configs, by=by)
+        except BaseException:
+            if old_bytes is not None and path.read_bytes() != old_bytes:
+                try:
+                    atomic_write(path, old_bytes)
+                except OSError as exc:
+                    log.error("%s: could not put the old text back after a failed save (%s)", path, exc)
+            raise
 
     def rebuild(self) -> dict[str, Any]:
         """Rebuild both state files from the journal; report what differed from the files on disk."""
-        with self._thread_lock, self._locked():
-            configs = self.configs()
-            rebuilt = replay_journal(self.journal_path, configs.overlay, configs.policy)
-            before: dict[str, Any] = {}
-            for name, path in (("book", self.state_path), ("days", self.policy_path)):
-                try:
-                    before[name] = json.loads(path.read_bytes())
-                except (OSError, ValueError) as exc:
-                    before[name] = f"unreadable ({exc.__class__.__name__}: {exc})"
-            after = self._docs(rebuilt)
-            diffs = _differences(before, after)
-            self.runtime.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.state_path, _dumps(after["book"]))
-            atomic_write(self.policy_path, _dumps(after["days"]))
-            self._loaded = None
-            return {"seq": rebuilt.seq, "differences": diffs, "balance": rebuilt.engine.balance,
-                    "open_positions": len(rebuilt.engine.positions)}
+        with self._thread_lock, HeldSignals() as held:
+            self._acquire(held)
+            try:
+                configs = self._configs_or_recorded()
+                rebuilt = replay_journal(self.journal_path, configs.overlay, configs.policy)
+                before: dict[str, Any] = {}
+                for name, path in (("book", self.state_path), ("days", self.policy_path)):
+                    try:
+                        before[name] = json.loads(path.read_bytes())
+                    except (OSError, ValueError) as exc:
+                        before[name] = f"unreadable ({exc.__class__.__name__}: {exc})"
+                after = self._docs(rebuilt)
+                diffs = _differences(before, after)
+                for path, doc in ((self.state_path, after["book"]), (self.policy_path, after["days"])):
+                    try:
+                        atomic_write(path, _dumps(doc))
+                    except OSError as exc:
+                        raise io_error(exc, path, "write the rebuilt file") from None
+                self._loaded = None
+                return {"seq": rebuilt.seq, "differences": diffs, "balance": rebuilt.engine.balance,
+                        "open_positions": len(rebuilt.engine.positions), "config_problem": configs.problem}
+            finally:
+                self._file_lock.release()
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.runtime.mkdir(parents=True, exist_ok=True)
-        try:
-            self._file_lock.acquire(poll_interval=LOCK_POLL_S)
-        except Timeout:
-            raise StateError(f"{self.runtime / LOCK_FILE}: another process has held the lock for "
-                             f"{LOCK_TIMEOUT_S:.0f}s; is a process stuck?") from None
-        try:
-            yield
-        finally:
-            self._file_lock.release()
+    def _acquire(self, held: HeldSignals) -> None:
+        """Take the inter-process lock, waiting up to LOCK_TIMEOUT_S. The wait lets the caller's
+        signal handlers run (a watchdog may end it: nothing is held then); from the moment the lock
+        is taken they are held back, so nothing can interrupt between taking and releasing it."""
+        ensure_folder(self.runtime)
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                self._file_lock.acquire(timeout=0)
+                return
+            except Timeout:
+                if time.monotonic() >= deadline:
+                    raise StateError(f"{self.runtime / LOCK_FILE}: another process has held the lock for "
+                                     f"{LOCK_TIMEOUT_S:.0f}s; is a process stuck?") from None
+                held.release_for(LOCK_POLL_S)
+            except OSError as exc:
+                raise io_error(exc, self.runtime / LOCK_FILE, "take the lock") from None
+
+
+def ensure_folder(folder: Path) -> None:
+    """Create `folder` (and its parents) if missing; a file, a dangling link or a symlink loop in its
+    place is a StateError naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StateError(f"{folder}: exists but is not a folder; move it away (the state lives in a "
+                         f"folder of that name)") from None
+    except OSError as exc:
+        raise io_error(exc, folder, "create the folder") from None
 
 
 class _BookEncoder:
@@ -427,7 +504,7 @@ def _read_json(path: Path) -> Any | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise StateError(f"{path}: cannot read ({exc.strerror or exc}); {RECOVER_HINT}") from None
+        raise io_error(exc, path, "read") from None
     try:
         return json.loads(data, parse_constant=_no_constant)
     except ValueError as exc:
@@ -471,9 +548,19 @@ def load(root: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, *, re
     With `repair` (under the lock), a torn last journal line is ignored (the next commit cuts it
     off) and files with no journal position (hand-written, or a lost journal) are marked to be
     adopted as a new journal base. Without it (a reader such as the console), the same is
-    tolerated in memory and nothing is written.
+    tolerated in memory and nothing is written. Every failure is a Tc1Error naming the file.
     """
     runtime = Path(root) / "runtime"
+    if runtime.exists() and not runtime.is_dir():
+        raise StateError(f"{runtime}: exists but is not a folder; move it away (the state lives in a "
+                         f"folder of that name)")
+    try:
+        return _load(runtime, overlay, policy)
+    except OSError as exc:
+        raise io_error(exc, Path(exc.filename) if exc.filename else runtime, "read") from None
+
+
+def _load(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -> Loaded:
     state_path, policy_path, journal_path = (runtime / STATE_FILE, runtime / POLICY_FILE,
                                              runtime / JOURNAL_FILE)
     engine = RiskEngine(overlay, policy)
@@ -693,12 +780,35 @@ def tail_events(root: str | os.PathLike[str] | None, limit: int = 50) -> list[di
     return events
 
 
+def recorded_configs(root: Path, problem: ConfigError) -> tuple[cfg.OverlayConfig, cfg.PolicyConfig]:
+    """The configs the state in `root` last recorded (its journal's account of them), for when the
+    files on disk are bad (`problem`). Raises `problem` itself when no usable record exists."""
+    try:
+        doc = _read_json(Path(root) / "runtime" / STATE_FILE)
+        record = doc.get("config") if isinstance(doc, dict) else None
+        overlay = cfg.validate("overlay", record["overlay"]["values"], "the recorded overlay config")
+        policy = cfg.validate("policy", record["policy"]["values"], "the recorded policy config")
+    except (Tc1Error, KeyError, TypeError):
+        raise problem from None
+    assert isinstance(overlay, cfg.OverlayConfig) and isinstance(policy, cfg.PolicyConfig)
+    return overlay, policy
+
+
 def read_state(root: str | os.PathLike[str] | None = None) -> tuple[cfg.OverlayConfig, cfg.PolicyConfig, Loaded]:
     """Configs and state as they are on disk, without the lock and without writing anything.
 
-    What the console and `tc1 dashboard` show. Raises ConfigError / StateError naming the file.
+    What the console and `tc1 dashboard` show. A bad config file does not hide the state: it is read
+    with the configs the journal last recorded, and `Loaded.config_problem` says what is wrong.
+    Raises ConfigError when there is no such record either, and StateError naming a bad state file.
     """
     root = resolve_root(root)
-    overlay = cfg.load_overlay(cfg.find_config(root, "overlay"))
-    policy = cfg.load_policy(cfg.find_config(root, "policy"))
-    return overlay, policy, load(root, overlay, policy)
+    problem = ""
+    try:
+        overlay = cfg.load_overlay(cfg.find_config(root, "overlay"))
+        policy = cfg.load_policy(cfg.find_config(root, "policy"))
+    except ConfigError as exc:
+        overlay, policy = recorded_configs(root, exc)
+        problem = str(exc)
+    loaded = load(root, overlay, policy)
+    loaded.config_problem = problem
+    return overlay, policy, loaded
