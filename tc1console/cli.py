@@ -16,12 +16,14 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .console.snapshot import describe_event as event_line
 from .engine import config as cfg
 from .engine import store
 from .engine.errors import Tc1Error
-from .engine.rails import day_key
+from .engine.events import clean
+from .engine.events import describe as describe_event
+from .engine.rails import RAILS, day_key
 from .engine.view import account_view, format_duration, value_text
+from .cli_ops import add_operator_commands, print_cleared
 
 PROG = "tc1"
 EVENTS_SHOWN = 10
@@ -62,9 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     _root_arg(q)
     q.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     q.set_defaults(func=cmd_policy_show)
-    q = psub.add_parser("reset", help="clear the per-day counters (all days, or today's with --today)")
+    q = psub.add_parser("reset", help="clear rail counters: every day's (default), today's, the peak, the streak")
     _root_arg(q)
-    q.add_argument("--today", action="store_true", help="clear only today's (UTC) bucket")
+    q.add_argument("--today", action="store_true", help="clear only today's (UTC) day bucket")
+    q.add_argument("--peak", action="store_true", help="reset the peak (max_drawdown_pct) to the balance now")
+    q.add_argument("--streak", action="store_true", help="clear the loss streak and lift its block")
+    q.add_argument("--reason", default="", help="why, for the journal")
     q.set_defaults(func=cmd_policy_reset)
 
     # The harness defines its own options; they are parsed by its own parser (see cmd_harness), so
@@ -92,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     q = ssub.add_parser("rebuild", help="rebuild runtime/ state files from the journal")
     _root_arg(q)
     q.set_defaults(func=cmd_state_rebuild)
+    q = ssub.add_parser("adopt", help="keep state files edited by hand, journaled as an adjustment")
+    _root_arg(q)
+    q.add_argument("--reason", default="", help="why, for the journal")
+    q.set_defaults(func=cmd_state_adopt)
+
+    add_operator_commands(sub, _root_arg)
     return parser
 
 
@@ -164,11 +175,6 @@ def _utc(ms: int, today: str | None = None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", t)
 
 
-def describe_event(e: Mapping[str, Any], overlay: cfg.OverlayConfig, today: str) -> str:
-    """One line for a journal entry: the console's Events line, without its colours."""
-    return "".join(text for text, _tone in event_line(e, overlay, today).parts)
-
-
 def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> dict[str, Any]:
     """Everything `tc1 dashboard` shows, as one JSON-able dict (read-only: no lock, no writes)."""
     root_path = store.resolve_root(root)
@@ -179,9 +185,11 @@ def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> 
     return {
         "root": str(root_path), "seq": loaded.seq,
         "fresh": bool(loaded.needs_adopt), "note": loaded.needs_adopt or None,
+        "config_problem": loaded.config_problem or None,
         **view,
-        "events": [{"seq": e.get("seq"), "at_ms": e.get("at_ms"), "type": e.get("type"),
-                    "trade_id": e.get("trade_id"), "text": describe_event(e, overlay, view["today"])}
+        "events": [{"seq": e.get("seq"), "at_ms": e.get("at_ms"), "type": clean(e.get("type"), 20),
+                    "trade_id": clean(e.get("trade_id"), 80) if e.get("trade_id") is not None else None,
+                    "text": describe_event(e, overlay, view["today"]).text}
                    for e in events],
     }
 
@@ -189,16 +197,20 @@ def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> 
 def render_dashboard(s: dict[str, Any], style: _Style) -> str:
     lines: list[str] = []
     add = lines.append
-    add(f"tc1 dashboard  {s['root']}  {_utc(s['now_ms'])} UTC  journal seq {s['seq']}")
+    add(f"tc1 dashboard  {clean(s['root'])}  {_utc(s['now_ms'])} UTC  journal seq {s['seq']}")
+    if s.get("config_problem"):
+        add(style(f"  warning: {clean(s['config_problem'], 300)} (showing the config the journal last recorded)",
+                  "33"))
     if s["fresh"]:
         note = s["note"] or ""
         add("  (no state yet: the first call of a bot starts from initial_balance)" if note.startswith("fresh")
-            else f"  (state not journaled yet: {note}; the next call adopts it)")
+            else f"  (state not journaled yet: {clean(note)}; the next call adopts it)")
     add("")
     b = s["balance"]
-    pct = f" ({b['change_since_start_pct']:+.2f}%)" if b["change_since_start_pct"] is not None else ""
+    pct = f" ({b['trading_pnl_pct']:+.2f}%)" if b["trading_pnl_pct"] is not None else ""
+    flows = f"   net cash flows {style.signed(b['net_flows'])}" if b["net_flows"] else ""
     add(f"Balance      {_money(b['balance']):>14}   today {style.signed(b['change_today'])}   "
-        f"since start {style.signed(b['change_since_start'])}{pct}")
+        f"trading since start {style.signed(b['trading_pnl'])}{pct}{flows}")
     r = s["open_risk"]
     cap = f" / {_money(r['cap'])} cap" if r["cap"] is not None else " (no cap)"
     of_bal = f"  ({r['pct_of_balance']:.2f}% of balance)" if r["pct_of_balance"] is not None else ""
@@ -208,52 +220,38 @@ def render_dashboard(s: dict[str, Any], style: _Style) -> str:
     add(f"Positions    {p['count']:>14}{limit}")
     if p["rows"]:
         add("")
-        head = ("trade", "symbol", "side", "qty", "entry", "stop", "risk $", "risk %", "age")
-        rows = [(x["trade_id"], x["symbol"], x["side"], f"{x['qty']:g}", _money(x["entry_price"]),
-                 _money(x["stop_price"]), _money(x["risk_amount"]),
-                 "-" if x["risk_pct"] is None else f"{x['risk_pct']:.2f}%", format_duration(x["age_ms"]))
-                for x in p["rows"]]
-        lines.extend("  " + line for line in _table(head, rows, right=(3, 4, 5, 6, 7, 8)))
+        lines.extend("  " + line for line in positions_table(p["rows"]))
     e = s["equity"]
     add("")
     if e["recent"]:
-        pts = "  ".join(_money(v) for _, v in e["recent"])
+        pts = "  ".join(_money(pt[1]) + ("*" if len(pt) > 2 else "") for pt in e["recent"])
         add(f"Equity       last {len(e['recent'])} of {e['points']}: {pts}")
-        add(f"             range {_money(e['min'])} .. {_money(e['max'])}")
+        marks = "   (* a cash flow)" if any(len(pt) > 2 for pt in e["recent"]) else ""
+        add(f"             range {_money(e['min'])} .. {_money(e['max'])}{marks}")
     else:
         add("Equity       no closed trades yet")
     rails = s["rails"]
-    status = style(rails["status"], "1;31" if rails["blocked_by"] else "1;32")
     add("")
-    detail = f"  ({rails['detail']})" if rails["detail"] else ""
-    add(f"Rails        {status}{detail}")
+    word = rails["status_word"]
+    status = style(word, "1;32" if word == "ACTIVE" else "1;31")
+    add(f"Status       {status}")
+    for block in rails["blocks"]:
+        add(f"  {style('x', '31')} {block['label']}: {clean(block['detail'], 300)}")
+    add("")
+    add("Rails")
     for c in rails["checks"]:
-        if c["name"] == "equity_floor":
-            text = (f"balance {_money(c['value'])} vs floor {_money(c['limit'])}" if c["configured"]
-                    else "no floor set")
-        elif c["name"] == "daily_loss_cap":
-            text = f"today's loss {_money(c['value'])} / {_money(c['limit'])}" if c["configured"] else "no cap set"
-        else:
-            text = f"today's trades {c['value']} / {c['limit']}" if c["configured"] else "no limit set"
-        mark = style("BLOCKED", "31") if c["blocked"] else "ok"
-        add(f"  {c['label']:<16} {text:<44} {mark}")
+        mark = style("BLOCKED", "31") if c["blocked"] else ("ok" if c["configured"] else "-")
+        text = c["text"] if c["configured"] else f"{c['text']} set"
+        add(f"  {c['label']:<20} {text:<40} {mark}")
     t = s["today_counters"]
     add("")
     add(f"Today        {t['day']} UTC: {t['entries']} entries, realized pnl {style.signed(t['pnl'])}")
     h = s["headroom"]
     add("")
     add("Headroom")
-    items = [
-        ("daily loss left", _money(h["daily_loss_left"]) if h["daily_loss_left"] is not None else "no cap"),
-        ("open-risk budget left", _money(h["open_risk_left"]) if h["open_risk_left"] is not None else "no cap"),
-        ("trades left today", str(h["trades_left_today"]) if h["trades_left_today"] is not None else "no limit"),
-        ("position slots left", str(h["slots_left"]) if h["slots_left"] is not None else "no limit"),
-        ("distance to floor", _money(h["distance_to_floor"]) if h["distance_to_floor"] is not None else "no floor"),
-        ("next trade's risk budget", _money(h["next_trade_budget"])),
-        ("UTC rollover in", format_duration(h["ms_to_rollover"])),
-    ]
-    for label, value in items:
-        add(f"  {label:<26}{value:>14}")
+    for item in h["items"]:
+        add(f"  {clean(item['label'], 40):<30}{clean(item['text'], 40):>14}")
+    add(f"  {'UTC rollover in':<30}{format_duration(h['ms_to_rollover']):>14}")
     add("")
     if s["events"]:
         add(f"Recent events (last {len(s['events'])})")
@@ -263,6 +261,16 @@ def render_dashboard(s: dict[str, Any], style: _Style) -> str:
     else:
         add("Recent events: none (runtime/journal.jsonl is empty or missing)")
     return "\n".join(lines)
+
+
+def positions_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Open positions as aligned text lines (the dashboard and `tc1 positions`)."""
+    head = ("trade", "symbol", "side", "qty", "entry", "stop", "risk $", "risk %", "age")
+    cells = [(clean(x["trade_id"], 40), clean(x["symbol"], 20), x["side"], f"{x['qty']:g}", _money(x["entry_price"]),
+              _money(x["stop_price"]), _money(x["risk_amount"]),
+              "-" if x["risk_pct"] is None else f"{x['risk_pct']:.2f}%", format_duration(x["age_ms"]))
+             for x in rows]
+    return _table(head, cells, right=(3, 4, 5, 6, 7, 8))
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
@@ -291,44 +299,67 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_policy_show(args: argparse.Namespace) -> int:
     root = store.resolve_root(args.root)
-    path = cfg.find_config(root, "policy")
     overlay, policy, loaded = store.read_state(root)
-    today = day_key(int(time.time() * 1000))
-    days = loaded.engine.days_state()
-    rails = {f.key: getattr(policy, f.key) for f in cfg.POLICY_FIELDS}
+    engine = loaded.engine
+    now = int(time.time() * 1000)
+    today = day_key(now)
+    view = account_view(overlay, policy, engine, now)
+    days = engine.days_state()
+    values = {f.key: getattr(policy, f.key) for rail in RAILS for f in rail.fields}
+    state = {**engine.rail_state.to_record(), "paused": engine.paused}
+    path = None
+    try:
+        path = cfg.find_config(root, "policy")
+    except Tc1Error:
+        pass
     if args.json:
-        _print_json({"file": str(path), "policy": rails, "today": today,
+        _print_json({"file": str(path) if path else None, "config_problem": loaded.config_problem or None,
+                     "policy": values, "status": view["rails"]["status"], "rails": view["rails"]["checks"],
+                     "state": state, "balance": view["balance"], "today": today,
                      "days": dict(sorted(days.items(), reverse=True))})
         return 0
-    print(f"Safety rails  {path}")
-    for f in cfg.POLICY_FIELDS:
-        value = rails[f.key]
-        print(f"  {f.key:<20}{value_text(value) if value is not None else 'unset (no limit)':>18}   {f.comment}")
+    print(f"Safety rails  {path or '(no readable policy file)'}")
+    if loaded.config_problem:
+        print(f"  warning: {clean(loaded.config_problem, 300)} (showing the config the journal last recorded)")
+    for rail in RAILS:
+        for f in rail.fields:
+            value = values[f.key]
+            print(f"  {f.key:<31}{value_text(value) if value is not None else 'unset (no limit)':>18}   {f.comment}")
+    print()
+    b = view["balance"]
+    print(f"Status  {view['rails']['status']}   balance {_money(b['balance'])}, trading PnL since start "
+          f"{b['trading_pnl']:+,.2f}, net cash flows {b['net_flows']:+,.2f}")
+    for c in view["rails"]["checks"]:
+        if c["configured"]:
+            print(f"  {c['label']:<20} {c['text']:<34} {'BLOCKED' if c['blocked'] else 'ok'}")
+    peak = state["peak"]
+    print(f"  peak {_money(peak) if peak is not None else 'not set yet'}, losses in a row {state['streak']}"
+          + (f", streak block until {_utc(state['streak_until'])} UTC" if state["streak_until"] else "")
+          + (f", paused by {clean(state['paused'].get('by'))}" if state["paused"] else ""))
     print()
     if not days:
         print(f"Day counters (UTC): none (today is {today})")
         return 0
     print(f"Day counters (UTC), newest first; today is {today}")
     rows = []
-    for key, b in sorted(days.items(), reverse=True):
-        loss = -b["pnl"] if b["pnl"] < 0 else 0.0
-        rows.append((key, str(b["entries"]), f"{b['pnl']:+,.2f}", _money(loss), "<- today" if key == today else ""))
+    for key, bucket in sorted(days.items(), reverse=True):
+        loss = -bucket["pnl"] if bucket["pnl"] < 0 else 0.0
+        rows.append((key, str(bucket["entries"]), f"{bucket['pnl']:+,.2f}", _money(loss),
+                     "<- today" if key == today else ""))
     for line in _table(("day", "entries", "pnl", "loss", ""), rows, right=(1, 2, 3)):
         print("  " + line)
     return 0
 
 
 def cmd_policy_reset(args: argparse.Namespace) -> int:
-    s = store.Store(args.root)
+    from .engine.live import LiveRisk
+
     today = day_key(int(time.time() * 1000))
-    if args.today:
-        cleared = s.reset_days("today", today_key=today, by="cli")
-        print(f"cleared today's counters ({today})" if cleared
-              else f"nothing to clear: no counters for today ({today})")
-    else:
-        cleared = s.reset_days("all", by="cli")
-        print(f"cleared {len(cleared)} day bucket{'s' if len(cleared) != 1 else ''}: {', '.join(cleared)}"
-              if cleared else "nothing to clear: no day counters")
+    only_state = (args.peak or args.streak) and not args.today
+    days: str | None = "today" if args.today else (None if only_state else "all")
+    cleared = LiveRisk(args.root, check=False).reset(days, peak=args.peak, streak=args.streak, today_key=today,
+                                                     by="cli", reason=args.reason)
+    print_cleared(cleared, days, today)
     return 0
 
 
@@ -435,15 +466,15 @@ def cmd_smoke(args: argparse.Namespace) -> int:
              f"new process {child['pid']} resumed: balance {r['balance']:,.2f}, open {r['open']}, "
              f"open risk {r['open_risk']:,.2f}, journal seq {r['seq']}")
         retry = child["retry"]
-        step("retry", retry == a2 and child["seq_after_retry"] == r["seq"],
-             f"open {_T2['trade_id']} again with the same arguments: same allocation (qty {retry['qty']:g}), "
-             f"nothing journaled")
+        step("retry", retry["replayed"] and _same(retry, a2) and child["seq_after_retry"] == r["seq"],
+             f"open {_T2['trade_id']} again with the same arguments: the same allocation (qty {retry['qty']:g}), "
+             f"replayed, nothing journaled")
         c2 = child["close2"]
         step("resume", abs(c2["balance_after"] - (r["balance"] + c2["pnl_after_fees"])) < 1e-9,
              f"close {_T2['trade_id']} @ 2,985.00 in the new process: pnl {c2['pnl_after_fees']:+,.2f} "
              f"({c2['R_multiple']:+.2f}R), balance {c2['balance_after']:,.2f}")
         again = child["again1"]
-        step("duplicate", again == c1 and child["final"]["balance"] == c2["balance_after"],
+        step("duplicate", again["replayed"] and _same(again, c1) and child["final"]["balance"] == c2["balance_after"],
              f"close {_T1['trade_id']} a second time: the recorded result again (pnl "
              f"{again['pnl_after_fees']:+,.2f}), balance unchanged at {child['final']['balance']:,.2f}")
 
@@ -470,6 +501,11 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         return 0
     print(f"smoke: {len(checks) - passed} of {len(checks)} checks FAILED")
     return 1
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Two answers of the live API agree apart from `replayed` (a retry's answer says it is one)."""
+    return {k: v for k, v in a.items() if k != "replayed"} == {k: v for k, v in b.items() if k != "replayed"}
 
 
 def _remove_tree(path: Path) -> None:
@@ -513,4 +549,19 @@ def cmd_state_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["main", "build_parser", "snapshot", "render_dashboard", "describe_event"]
+def cmd_state_adopt(args: argparse.Namespace) -> int:
+    result = store.Store(args.root).adopt(by="cli", reason=args.reason)
+    if not result["differences"]:
+        print("the state files agree with the journal: nothing to adopt")
+        return 0
+    print(f"adopted the state files as they are ({len(result['differences'])} difference"
+          f"{'s' if len(result['differences']) != 1 else ''} from the journal's account, journaled as seq "
+          f"{result['seq']}):")
+    for d in result["differences"]:
+        print(f"  {d}")
+    if result["adjustment"]:
+        print(f"the balance difference {result['adjustment']:+,.2f} is booked as a cash flow, not trading PnL")
+    return 0
+
+
+__all__ = ["main", "build_parser", "snapshot", "render_dashboard"]

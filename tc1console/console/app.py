@@ -6,7 +6,7 @@ it, each panel repainting only what changed. A read that fails (a missing, half-
 file) posts the problem instead: the last good view stays up under a banner naming the file.
 
 The operator actions (bindings.ACTIONS) write only through the store, off the UI thread: a reset
-asks for confirmation (ConfirmScreen) then calls `Store.reset_days`; the cap editor (CapsScreen)
+asks for confirmation (ConfirmScreen) then calls `LiveRisk.reset`; the cap editor (CapsScreen)
 calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process.
 Each reports back in a message and ends in a toast; a failure is an error toast, never a crash.
 """
@@ -30,6 +30,7 @@ from ..engine import config as cfg
 from ..engine.errors import ConfigError, StateError, Tc1Error
 from ..engine.rails import day_key
 from ..engine.store import resolve_root
+from ..engine.live import LiveRisk
 from ..engine.store import Store
 from .bindings import ACTIONS, APP_BINDINGS, KEYMAP_ENV, parse_keymap
 from .caps import describe_changes, read_caps
@@ -132,7 +133,7 @@ class Tc1ConsoleApp(App[int]):
         self._rollover_for = ""
         self._problem_since = ""
         self._demo_error_shown = False
-        self._store: Store | None = None
+        self._live: LiveRisk | None = None
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(id="main")
@@ -215,7 +216,12 @@ class Tc1ConsoleApp(App[int]):
         self.loads += 1
         with self.batch_update():
             self.main.show_snapshot(snap, self.clock())
-            if self.problem is not None:
+            if snap.config_problem:
+                # The state is shown (read with the config the journal last recorded); the banner
+                # names the bad file, and the running bot keeps its last good config too.
+                self._show_problem(problem_of(ConfigError(
+                    f"{snap.config_problem} (showing the config the journal last recorded)"), self.root))
+            elif self.problem is not None:
                 self.problem = None
                 self.main.show_problem(None)
 
@@ -268,11 +274,16 @@ class Tc1ConsoleApp(App[int]):
         self.call_later(self.run_action, action)
 
     @property
+    def live(self) -> LiveRisk:
+        """The console's handle on runtime/ for its writes: the bot's own API and store, `by` console
+        (created on first use, in a worker)."""
+        if self._live is None:
+            self._live = LiveRisk(self.root, check=False)
+        return self._live
+
+    @property
     def store(self) -> Store:
-        """The console's handle on runtime/ for its writes (created on first use, in a worker)."""
-        if self._store is None:
-            self._store = Store(self.root)
-        return self._store
+        return self.live.store
 
     def _after_write(self) -> None:
         """Show the result of the console's own write now when no watcher will report it."""
@@ -324,7 +335,7 @@ class Tc1ConsoleApp(App[int]):
     @work(thread=True, exclusive=True, group="reset", exit_on_error=False)
     def _reset(self, plan: ResetPlan) -> None:
         try:
-            cleared = self.store.reset_days(plan.scope, today_key=plan.today, by="console")
+            cleared = self.live.reset(plan.scope, today_key=plan.today, by="console")
         except Exception as exc:  # noqa: BLE001 - the lock timed out, a bad state file...: shown
             self.post_message(ActionFailed("Reset failed", self._error_text(exc)))
         else:

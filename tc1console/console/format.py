@@ -1,60 +1,21 @@
 """How the console writes numbers: money, quantities at their step, prices, ages and countdowns.
 
-Pure functions, no Textual: the snapshot builder and the widgets share them, and tests can pin them.
+Pure functions, no Textual. Money, quantities and prices are the engine's own (engine.numbers: skip
+details and the CLI write them the same way); ages, countdowns and bars are the console's.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import lru_cache
+from ..engine.numbers import money, price_text as price, qty_text as qty, signed_money, step_decimals
 
 DASH = "-"
-
-
-def money(value: float | None) -> str:
-    """`12,345.67`: thousands separators, two decimals; `-` for no value."""
-    if value is None:
-        return DASH
-    text = f"{value:,.2f}"
-    return "0.00" if text == "-0.00" else text
-
-
-def signed_money(value: float | None) -> str:
-    """`+1,234.50` / `-87.10` / `0.00`: a change, with its sign."""
-    if value is None:
-        return DASH
-    text = f"{value:+,.2f}"
-    return "0.00" if text in ("+0.00", "-0.00") else text
+__all__ = ["money", "signed_money", "pct", "qty", "price", "step_decimals", "age", "countdown", "bar"]
 
 
 def pct(value: float | None, *, signed: bool = False) -> str:
     if value is None:
         return DASH
     return f"{value:+.2f}%" if signed else f"{value:.2f}%"
-
-
-@lru_cache(maxsize=256)
-def step_decimals(step: float) -> int:
-    """Decimals a quantity needs to show a multiple of `step` exactly (0.001 -> 3, 0.5 -> 1, 1 -> 0)."""
-    exponent = Decimal(repr(step)).normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-def qty(value: float, step: float) -> str:
-    """A quantity at the precision of its symbol's step: `0.015` for step 0.001, `12.5` for 0.1."""
-    return f"{value:,.{step_decimals(step)}f}"
-
-
-def price(value: float | None) -> str:
-    """A price as an exchange quotes it: 2 decimals from $10 up, 4 from $0.10, else 8 significant."""
-    if value is None:
-        return DASH
-    magnitude = abs(value)
-    if magnitude >= 10:
-        return f"{value:,.2f}"
-    if magnitude >= 0.1:
-        return f"{value:.4f}"
-    return f"{value:.8g}"
 
 
 def age(ms: int) -> str:

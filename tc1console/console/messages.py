@@ -57,9 +57,9 @@ class ResetPlanned(Message):
 
 
 class ResetDone(Message):
-    """`Store.reset_days` returned: the day keys it cleared."""
+    """`LiveRisk.reset` returned: what it cleared ({"days": {key: {entries, pnl}}, ...})."""
 
-    def __init__(self, plan: ResetPlan, cleared: list[str]) -> None:
+    def __init__(self, plan: ResetPlan, cleared: dict) -> None:
         super().__init__()
         self.plan = plan
         self.cleared = cleared

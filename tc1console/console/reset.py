@@ -1,6 +1,6 @@
 """Resetting day counters from the console: what a reset would clear (for the confirmation) and what it did.
 
-Pure apart from the one read in `plan_reset`; the reset itself is `Store.reset_days`, the same locked
+Pure apart from the one read in `plan_reset`; the reset itself is `LiveRisk.reset`, the same locked
 transaction the bot and `tc1 policy reset` use.
 """
 
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from ..engine import store
+from ..engine.events import cleared_lines
 from . import format as fmt
 
 LISTED = 8  # day buckets named one by one in the confirmation; more are summarised
@@ -102,15 +104,12 @@ def confirm_lines(plan: ResetPlan) -> list[tuple[str, str]]:
     return out
 
 
-def done_text(plan: ResetPlan, cleared: list[str]) -> str:
-    """The toast after the reset: what it cleared (the plan's numbers when it cleared the same days)."""
-    if not cleared:
-        return f"nothing was cleared: the counters for {plan.today} were already gone"
-    if sorted(cleared) != plan.keys:
-        return f"cleared {_buckets(len(cleared))}: {', '.join(sorted(cleared))} (they changed since the confirmation)"
-    if plan.scope == "today":
-        day = plan.days[0]
-        return f"cleared {day.key}: {_entries(day.entries)}, {fmt.signed_money(day.pnl)} pnl"
-    span = plan.keys[0] if len(plan.keys) == 1 else f"{plan.keys[0]} to {plan.keys[-1]}"
-    return (f"cleared {_buckets(len(cleared))} ({span}): {_entries(plan.entries)}, "
-            f"{fmt.signed_money(plan.pnl)} pnl")
+def done_text(plan: ResetPlan, cleared: Mapping[str, Any]) -> str:
+    """The toast after the reset: what it actually cleared, counted when it ran (the bot may have
+    traded while the dialog was up: then it says so)."""
+    days = cleared.get("days") or {}
+    lines = cleared_lines(cleared, plan.scope, plan.today)
+    if sorted(days) != plan.keys or any(days[d.key]["entries"] != d.entries or days[d.key]["pnl"] != d.pnl
+                                        for d in plan.days if d.key in days):
+        lines.append("(the counters changed after the confirmation was shown: these are what it cleared)")
+    return "\n".join(lines)

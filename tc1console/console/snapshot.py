@@ -16,14 +16,17 @@ from typing import Any, Mapping, Sequence
 from ..engine import store
 from ..engine.config import OverlayConfig, PolicyConfig
 from ..engine.core import EQUITY_WINDOW
+from ..engine.events import GAIN, LOSS, MUTED, PLAIN, WARN, EventLine, clean, describe
+from ..engine.rails import Headroom, RailStatus
 from ..engine.store import Loaded
-from ..engine.view import account_view, value_text
+from ..engine.view import account_view
 from . import format as fmt
 
 EVENTS_KEPT = 50  # journal entries the events panel holds (it scrolls)
 
-# Tones the widgets map to theme colours: losses use the theme's error colour.
-LOSS, GAIN, MUTED, PLAIN, WARN = "loss", "gain", "muted", "", "warn"
+# Tones (engine.events' names) the widgets map to theme colours: losses use the theme's error colour.
+__all__ = ["GAIN", "LOSS", "MUTED", "PLAIN", "WARN", "EventLine", "Snapshot", "build_snapshot", "load_snapshot",
+           "describe"]
 
 
 def tone_of(value: float | None) -> str:
@@ -36,9 +39,10 @@ def tone_of(value: float | None) -> str:
 class BalanceInfo:
     balance: float
     start_balance: float
-    change_today: float
-    change_since_start: float
-    change_since_start_pct: float | None
+    change_today: float  # trading PnL since the UTC day began (cash flows left out)
+    trading_pnl: float  # balance - start - net cash flows
+    trading_pnl_pct: float | None
+    net_flows: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +59,14 @@ class SlotsInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class RailLine:
-    name: str
-    label: str
-    configured: bool
-    limit: float | int | None
-    value: float | int
-    blocked: bool
-
-
-@dataclass(frozen=True, slots=True)
 class RailsInfo:
-    status: str  # "ACTIVE" or "BLOCKED: <reason>"
+    status: str  # "ACTIVE", "PAUSED" or "BLOCKED: <reason>"
+    word: str  # "ACTIVE", "PAUSED" or "BLOCKED"
     blocked_by: str | None
     detail: str
-    checks: tuple[RailLine, ...]
-    other_blocks: tuple[str, ...]  # blocks that are caps, not rails (slots, open risk, leverage)
+    checks: tuple[RailStatus, ...]  # every rail, configured or not, in check order
+    blocks: tuple[tuple[str, str], ...]  # (label, detail) of every reason an entry would be refused now
+    paused: tuple[str, str, int] | None  # (by, reason, since ms) while paused
     entries_today: int
     pnl_today: float
     loss_today: float
@@ -78,12 +74,7 @@ class RailsInfo:
 
 @dataclass(frozen=True, slots=True)
 class HeadroomInfo:
-    daily_loss_left: float | None
-    open_risk_left: float | None
-    trades_left_today: int | None
-    slots_left: int | None
-    distance_to_floor: float | None
-    next_trade_budget: float
+    items: tuple[Headroom, ...]  # the rails' lines, then the caps', each with its rank
     # The rollover countdown is not here: the UI derives it from its clock every second.
 
 
@@ -109,14 +100,6 @@ class PositionRow:
 
 
 @dataclass(frozen=True, slots=True)
-class EventLine:
-    seq: int
-    when: str  # UTC time of the journal entry (date too when not today)
-    kind: str
-    parts: tuple[tuple[str, str], ...]  # (text, tone) pieces
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     root: str
     now_ms: int  # the clock reading the day-dependent numbers were computed for
@@ -131,6 +114,7 @@ class Snapshot:
     equity: EquityInfo
     positions: tuple[PositionRow, ...]
     events: tuple[EventLine, ...]
+    config_problem: str = ""  # a config file is bad: the numbers use the config the journal last recorded
 
     @property
     def fresh(self) -> bool:
@@ -148,37 +132,43 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
     rows = []
     for x in p["rows"]:
         step = overlay.rules_for(x["symbol"]).qty_step
-        rows.append(PositionRow(str(x["trade_id"]), int(x["entry_ts_ms"]), (
-            str(x["symbol"]), x["side"], fmt.qty(x["qty"], step), fmt.price(x["entry_price"]),
+        rows.append(PositionRow(clean(x["trade_id"], 80), int(x["entry_ts_ms"]), (
+            clean(x["symbol"], 30), x["side"], fmt.qty(x["qty"], step), fmt.price(x["entry_price"]),
             fmt.price(x["stop_price"]), fmt.money(x["risk_amount"]), fmt.pct(x["risk_pct"]))))
 
     points = engine.equity_points
-    values = tuple(bal for _, bal in points)
+    values = tuple(pt[1] for pt in points)
     if values and len(values) < EQUITY_WINDOW:
         values = (engine.start_balance, *values)  # the whole history is kept: the curve starts at the start
     equity = EquityInfo(values, len(points), min(values) if values else None, max(values) if values else None,
                         values[-1] if values else None, points[0][0] if points else None,
                         points[-1][0] if points else None)
 
-    rail_names = {c["name"] for c in rails["checks"]}
+    paused = rails["paused"]
     return Snapshot(
         root=root, now_ms=now_ms, today=view["today"], seq=loaded.seq, note=loaded.needs_adopt,
-        balance=BalanceInfo(b["balance"], b["start_balance"], b["change_today"], b["change_since_start"],
-                            b["change_since_start_pct"]),
+        balance=BalanceInfo(b["balance"], b["start_balance"], b["change_today"], b["trading_pnl"],
+                            b["trading_pnl_pct"], b["net_flows"]),
         open_risk=OpenRiskInfo(r["total"], r["cap"], r["pct_of_balance"]),
         slots=SlotsInfo(p["count"], p["max"]),
-        rails=RailsInfo(rails["status"], rails["blocked_by"], rails["detail"],
-                        tuple(RailLine(c["name"], c["label"], c["configured"], c["limit"], c["value"],
-                                       c["blocked"]) for c in rails["checks"]),
-                        tuple(f"{x['name']}: {x['detail']}" for x in rails["blocks"]
-                              if x["name"] not in rail_names),
+        rails=RailsInfo(rails["status"], rails["status_word"], rails["blocked_by"], rails["detail"],
+                        tuple(_status(c) for c in rails["checks"]),
+                        tuple((x["label"], x["detail"]) for x in rails["blocks"]),
+                        None if paused is None else (clean(paused.get("by"), 40), clean(paused.get("reason") or ""),
+                                                     int(paused.get("ts_ms") or 0)),
                         t["entries"], t["pnl"], t["loss"]),
-        headroom=HeadroomInfo(h["daily_loss_left"], h["open_risk_left"], h["trades_left_today"],
-                              h["slots_left"], h["distance_to_floor"], h["next_trade_budget"]),
+        headroom=HeadroomInfo(tuple(Headroom(**x) for x in h["items"])),
         equity=equity,
         positions=tuple(rows),
-        events=tuple(describe_event(e, overlay, view["today"]) for e in events),
+        events=tuple(describe(e, overlay, view["today"]) for e in events),
+        config_problem=loaded.config_problem,
     )
+
+
+def _status(c: Mapping[str, Any]) -> RailStatus:
+    """A rail's status back from the view's plain dict (the view computed it once for everyone)."""
+    return RailStatus(c["name"], c["label"], c["short"], c["configured"], c["blocked"], c["value"], c["limit"],
+                      c["text"], c["fraction"], c["detail"], tuple(Headroom(**h) for h in c["headroom"]))
 
 
 def load_snapshot(root: str | os.PathLike[str], now_ms: int, *, events: int = EVENTS_KEPT) -> Snapshot:
@@ -189,110 +179,3 @@ def load_snapshot(root: str | os.PathLike[str], now_ms: int, *, events: int = EV
     overlay, policy, loaded = store.read_state(root)
     tail = store.tail_events(root, events)
     return build_snapshot(overlay, policy, loaded, tail, now_ms, root=str(root))
-
-
-# --- events ----------------------------------------------------------------------------------------
-
-def _utc_when(ms: Any, today: str) -> str:
-    if not isinstance(ms, (int, float)) or isinstance(ms, bool):
-        return "--:--:--"
-    t = time.gmtime(ms / 1000)
-    if time.strftime("%Y-%m-%d", t) == today:
-        return time.strftime("%H:%M:%S", t)
-    return time.strftime("%m-%d %H:%M", t)
-
-
-def _event_time(e: Mapping[str, Any]) -> Any:
-    """When it happened: a trade event's own timestamp (what the rails count by), else the journal's."""
-    kind = e.get("type")
-    own = None
-    if kind == "open":
-        own = (e.get("position") or {}).get("entry_ts_ms")
-    elif kind == "close":
-        own = (e.get("result") or {}).get("exit_ts_ms")
-    elif kind == "skip":
-        own = (e.get("result") or {}).get("entry_ts_ms")
-    if isinstance(own, int) and not isinstance(own, bool) and own > 100_000_000_000:
-        return own
-    return e.get("at_ms")
-
-
-def _side(is_long: Any) -> str:
-    return "long " if is_long else "short"
-
-
-def _qty(overlay: OverlayConfig, symbol: Any, value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return str(value)
-    try:
-        return fmt.qty(float(value), overlay.rules_for(str(symbol)).qty_step)
-    except (TypeError, ValueError):
-        return f"{value:g}"
-
-
-def _num(value: Any, render=fmt.money) -> str:
-    return render(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-
-
-def describe_event(e: Mapping[str, Any], overlay: OverlayConfig, today: str) -> EventLine:
-    """One journal entry as a line of (text, tone) parts: what happened, with the numbers that
-    matter. (Also `tc1 dashboard`'s line, without the tones.) An entry of a shape no writer makes
-    (a hand edit: a position that is a list, say) is still a line, saying so."""
-    kind = str(e.get("type"))
-    seq = e.get("seq") if isinstance(e.get("seq"), int) else 0
-    try:
-        when = _utc_when(_event_time(e), today)
-        parts = _event_parts(kind, seq, e, overlay)
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
-        when = _utc_when(e.get("at_ms"), today)
-        parts = [(f"{kind:<6}", MUTED), (f" seq {seq}: unreadable entry", WARN)]
-    return EventLine(seq, when, kind, tuple(parts))
-
-
-def _event_parts(kind: str, seq: int, e: Mapping[str, Any], overlay: OverlayConfig) -> list[tuple[str, str]]:
-    parts: list[tuple[str, str]]
-    if kind == "open":
-        pos = e.get("position") or {}
-        parts = [("open  ", GAIN),
-                 (f"{pos.get('trade_id')} {pos.get('symbol')} {_side(pos.get('is_long'))} "
-                  f"{_qty(overlay, pos.get('symbol'), pos.get('qty'))} @ {_num(pos.get('entry_price'), fmt.price)} "
-                  f"stop {_num(pos.get('stop_price'), fmt.price)}  risk {_num(pos.get('risk_amount'))}", PLAIN)]
-    elif kind == "skip":
-        res = e.get("result") or {}
-        detail = f" ({res['detail']})" if res.get("detail") else ""
-        parts = [("skip  ", WARN),
-                 (f"{e.get('trade_id', res.get('trade_id'))} {res.get('symbol')} {_side(res.get('is_long'))} "
-                  f"@ {_num(res.get('entry_price'), fmt.price)}: ", PLAIN),
-                 (str(res.get("skipped_reason")), WARN), (detail, MUTED)]
-    elif kind == "close":
-        res = e.get("result") or {}
-        pnl = res.get("pnl_after_fees")
-        r_mult = res.get("R_multiple")
-        tone = tone_of(pnl if isinstance(pnl, (int, float)) else None)
-        r_text = f"{r_mult:+.2f}R" if isinstance(r_mult, (int, float)) else "?R"
-        parts = [("close ", PLAIN),
-                 (f"{res.get('trade_id')} {res.get('symbol')} {_side(res.get('is_long'))} "
-                  f"@ {_num(res.get('exit_price'), fmt.price)}  ", PLAIN),
-                 (f"{r_text}  pnl {_num(pnl, fmt.signed_money)}", tone),
-                 (f"  balance {_num(res.get('balance_after'))}", MUTED)]
-    elif kind == "reset":
-        cleared = e.get("cleared") or []
-        what = ("all day counters" if e.get("scope") == "all"
-                else f"today's counters ({', '.join(map(str, e.get('days') or []))})")
-        parts = [("reset ", WARN), (f"{what} by {e.get('by')}: cleared {len(cleared)} "
-                                    f"bucket{'s' if len(cleared) != 1 else ''}", PLAIN)]
-    elif kind == "config":
-        changes = e.get("changes") or {}
-        shown = [f"{k} {value_text(v[0])} -> {value_text(v[1])}" for k, v in changes.items()
-                 if isinstance(v, (list, tuple)) and len(v) == 2 and k != "symbol_overrides"]
-        more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
-        parts = [("config", MUTED), (f" {e.get('kind')} by {e.get('by')}: "
-                                     f"{', '.join(shown[:3]) or 'no value changed'}{more}", MUTED)]
-    elif kind == "adopt":
-        book = e.get("book") or {}
-        parts = [("adopt ", MUTED), (f"{e.get('reason')} (balance {_num(book.get('balance'))})", MUTED)]
-    else:
-        parts = [(f"{kind:<6}", MUTED), (f" seq {seq}", MUTED)]
-    return parts
-
-

@@ -1,16 +1,18 @@
 """The headless risk engine a bot imports: sizing, caps, market rules, safety rails and runtime state.
 
-Standard library plus filelock, tomli-w and (for the harness's prices in and rows out) orjson; never
-textual, rich or watchfiles.
+Standard library plus filelock, tomli-w and orjson; never textual, rich, watchfiles or the backtest.
 """
 
 from .config import OverlayConfig, PolicyConfig
-from .core import CloseResult, OpenResult, RiskEngine
-from .errors import (ConfigError, InputError, InvalidExitError, StateError, Tc1Error,
+from .core import CancelResult, CloseResult, FillResult, FlowResult, OpenResult, RiskEngine
+from .errors import (ConfigError, InputError, InvalidExitError, NotRecordedError, StateError, Tc1Error,
                      UnknownTradeError)
-from .live import LiveRisk, init_risk, risk_close, risk_try_open
+from .live import (LiveRisk, init_risk, risk_adjust_balance, risk_cancel, risk_close, risk_fill, risk_pause,
+                   risk_resume, risk_status, risk_try_open)
 
 __all__ = [
-    "CloseResult", "ConfigError", "LiveRisk", "init_risk", "risk_close", "risk_try_open", "InputError", "InvalidExitError", "OpenResult", "OverlayConfig",
-    "PolicyConfig", "RiskEngine", "StateError", "Tc1Error", "UnknownTradeError",
+    "CancelResult", "CloseResult", "ConfigError", "FillResult", "FlowResult", "InputError", "InvalidExitError",
+    "LiveRisk", "NotRecordedError", "OpenResult", "OverlayConfig", "PolicyConfig", "RiskEngine", "StateError",
+    "Tc1Error", "UnknownTradeError", "init_risk", "risk_adjust_balance", "risk_cancel", "risk_close", "risk_fill",
+    "risk_pause", "risk_resume", "risk_status", "risk_try_open",
 ]

@@ -10,48 +10,27 @@ import json
 import math
 import reprlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import tomli_w
 
 from .errors import ConfigError
+from .rails import POLICY_FIELDS, RAILS
+from .schema import REQUIRED, Field, check_value, parse_text, show as _show
 
 Kind = Literal["overlay", "policy"]
 STEMS: dict[Kind, str] = {"overlay": "risk_overlay", "policy": "risk_policy"}
-_REQUIRED = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One config key: its type, its bound, its default and the comment the writer puts above it."""
-
-    key: str
-    type: type  # float, int or bool
-    default: Any  # _REQUIRED, None (unset: no cap) or a value
-    bound: str  # "positive", "nonneg", "fraction" (0 < x < 1) or "" for bool
-    comment: str
-    label: str = ""  # short name for forms; defaults to the key
-
-    @property
-    def required(self) -> bool:
-        return self.default is _REQUIRED
-
-    @property
-    def optional(self) -> bool:
-        return self.default is None
-
-
 OVERLAY_FIELDS: tuple[Field, ...] = (
-    Field("initial_balance", float, _REQUIRED, "positive",
+    Field("initial_balance", float, REQUIRED, "positive",
           "Starting equity in $ when runtime/ holds no state yet.", "Initial balance"),
     Field("flat_risk_until", float, 0.0, "nonneg",
           "While balance is below this, risk flat_risk_amount per trade; at or above, percent_risk.",
           "Flat risk until $"),
-    Field("flat_risk_amount", float, _REQUIRED, "positive",
+    Field("flat_risk_amount", float, REQUIRED, "positive",
           "$ risked per trade while balance < flat_risk_until.", "Flat risk $"),
-    Field("percent_risk", float, _REQUIRED, "fraction",
+    Field("percent_risk", float, REQUIRED, "fraction",
           "Fraction of balance risked per trade at or above the threshold (0.005 = 0.5%).",
           "Percent risk (fraction)"),
     Field("per_trade_risk_cap", float, None, "nonneg",
@@ -68,7 +47,7 @@ OVERLAY_FIELDS: tuple[Field, ...] = (
           "Fee in basis points of notional, charged on entry and again on exit.", "Fee bps per side"),
     Field("fees_in_risk", bool, True, "",
           "Size so that a stop-out loses at most the budget including both fees.", "Fees in risk"),
-    Field("default_qty_step", float, _REQUIRED, "positive",
+    Field("default_qty_step", float, REQUIRED, "positive",
           "Quantity step for symbols without an override; qty is floored to a multiple of it.",
           "Default qty step"),
     Field("default_min_qty", float, 0.0, "nonneg",
@@ -87,16 +66,7 @@ OVERRIDE_FIELDS: tuple[Field, ...] = (
 OVERRIDES_KEY = "symbol_overrides"
 OVERRIDES_COMMENT = "Per-symbol market rules: a [symbol_overrides.SYMBOL] table with any of the keys below."
 
-POLICY_FIELDS: tuple[Field, ...] = (
-    Field("equity_floor", float, None, "nonneg",
-          "Block new entries while balance <= this $ floor; leave out for none.", "Equity floor $"),
-    Field("daily_loss_cap", float, None, "nonneg",
-          "Block new entries once today's (UTC) realized loss reaches this $ amount; leave out for none.",
-          "Daily loss cap $"),
-    Field("max_trades_per_day", int, None, "nonneg",
-          "Block new entries after this many opens in one UTC day; leave out for no limit.",
-          "Max trades per day"),
-)
+# The policy's keys are declared by the rails that read them (rails.py), in check order.
 
 FIELDS: dict[Kind, tuple[Field, ...]] = {"overlay": OVERLAY_FIELDS, "policy": POLICY_FIELDS}
 HEADERS: dict[Kind, str] = {
@@ -113,7 +83,8 @@ class SymbolRules:
     qty_step: float
     min_qty: float
     min_notional: float
-    fee_rate: float  # fraction of notional per side (bps / 10_000)
+    fee_bps: float  # basis points of notional per side
+    fee_rate: float  # the same as a fraction (bps / 10_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,78 +106,21 @@ class OverlayConfig:
 
     def rules_for(self, symbol: str) -> SymbolRules:
         o = self.symbol_overrides.get(symbol, {})
+        bps = o.get("fee_bps_per_side", self.fee_bps_per_side)
         return SymbolRules(
             qty_step=o.get("qty_step", self.default_qty_step),
             min_qty=o.get("min_qty", self.default_min_qty),
             min_notional=o.get("min_notional", self.default_min_notional),
-            fee_rate=o.get("fee_bps_per_side", self.fee_bps_per_side) / 10_000,
+            fee_bps=bps,
+            fee_rate=bps / 10_000,
         )
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyConfig:
-    equity_floor: float | None = None
-    daily_loss_cap: float | None = None
-    max_trades_per_day: int | None = None
-
-
-def check_value(f: Field, value: Any) -> Any:
-    """Return `value` as the field's type, or raise ValueError saying what is wrong with it."""
-    if value is None:
-        if f.optional:
-            return None
-        raise ValueError("is required")
-    if f.type is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"must be true or false, not {_show(value)}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"must be {'a whole number' if f.type is int else 'a number'}, not {_show(value)}")
-    if f.type is int and not isinstance(value, int):
-        raise ValueError(f"must be a whole number, not {_show(value)}")
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:  # an int past the float range
-        raise ValueError(f"is too large ({_show(value)})") from None
-    if not finite:
-        raise ValueError(f"must be a finite number, not {_show(value)}")
-    if f.bound == "positive" and not value > 0:
-        raise ValueError(f"must be greater than 0, not {_show(value)}")
-    if f.bound == "nonneg" and value < 0:
-        raise ValueError(f"must not be negative, not {_show(value)}")
-    if f.bound == "fraction" and not 0 < value < 1:
-        raise ValueError(f"must be between 0 and 1 exclusive (0.005 = 0.5%), not {_show(value)}")
-    return f.type(value)
-
-
-def parse_text(f: Field, text: str) -> Any:
-    """Parse what a person typed into a form field; empty means unset. Raises ValueError."""
-    text = text.strip()
-    if text == "":
-        return check_value(f, None)
-    if f.type is bool:
-        low = text.lower()
-        if low in ("true", "yes", "on", "1"):
-            return True
-        if low in ("false", "no", "off", "0"):
-            return False
-        raise ValueError(f"must be true or false, not {text!r}")
-    try:
-        value: Any = int(text) if f.type is int else float(text.replace("_", ""))
-    except ValueError:
-        raise ValueError(
-            f"must be {'a whole number' if f.type is int else 'a number'}, not {text!r}") from None
-    return check_value(f, value)
-
-
-def _show(value: Any) -> str:
-    """A value as a person would write it in the file, cut short if it is long."""
-    if isinstance(value, (bool, type(None))):
-        return json.dumps(value)
-    if isinstance(value, int) and value.bit_length() > 200:
-        return f"an integer of {len(str(value)) if value.bit_length() < 14_000 else 'thousands of'} digits"
-    text = reprlib.repr(value)
-    return text
+PolicyConfig = make_dataclass(
+    "PolicyConfig", [(f.key, Any, field(default=f.default)) for f in POLICY_FIELDS],
+    frozen=True, slots=True)
+PolicyConfig.__module__ = __name__  # (make_dataclass takes `module=` only from Python 3.12)
+PolicyConfig.__doc__ = "The safety rails' settings: one attribute per key of rails.POLICY_FIELDS (None: unset)."
 
 
 def validate(kind: Kind, raw: Any, source: str) -> OverlayConfig | PolicyConfig:
@@ -232,6 +146,10 @@ def validate(kind: Kind, raw: Any, source: str) -> OverlayConfig | PolicyConfig:
         if values[f.key] is None:
             del values[f.key]
     if kind == "policy":
+        for rail in RAILS:
+            problem = rail.cross_check(values)
+            if problem:
+                raise ConfigError(f"{source}: {problem}")
         return PolicyConfig(**values)
     values[OVERRIDES_KEY] = _validate_overrides(raw.get(OVERRIDES_KEY, {}), source)
     return OverlayConfig(**values)

@@ -1,44 +1,51 @@
-"""RiskEngine: try_open / close over in-memory state. No I/O, no clock, deterministic.
+"""RiskEngine: every decision and booking over in-memory state. No I/O, no clock, deterministic.
 
-The live API (one locked transaction per call) and the backtest harness (a loop over events)
-both drive this class, so backtest/live parity holds by construction. Every state change goes
-through one of the `apply_*` methods, which are also what replays the journal after a crash.
+The live API (one locked transaction per call) and the backtest (a loop over events) both drive
+this class, so backtest/live parity holds by construction. Every state change goes through one of
+the `apply_*` methods, which are also what replays the journal (events.py) after a crash.
+
+ENGINE.md is the contract: section 2 (try_open), 3 (close), 6 (operator actions: cash flows,
+cancels, partial fills, pause, resets) and 7 (the rails beyond the seed).
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections import OrderedDict, deque
-from functools import partial
-from typing import Any, Iterable, Mapping, NamedTuple
+from functools import lru_cache, partial
+from typing import Any, Iterable, Mapping, NamedTuple, get_type_hints
 
+from . import sizing
 from .config import OverlayConfig, PolicyConfig
-from .errors import InvalidExitError, UnknownTradeError
-from .rails import (DAILY_LOSS_CAP, EQUITY_FLOOR, MAX_TRADES_PER_DAY, MS_PER_DAY, DayBucket, Rails, day_index,
-                    day_key, day_key_of_index)
-from .sizing import Step, step_of
+from .errors import InputError, InvalidExitError, UnknownTradeError
+from .numbers import MAX_PRICE, MAX_TS_MS, MIN_TS_MS, as_ms, as_number, money, qty_text, short, type_name
+from .rails import (DAILY_LOSS_CAP, EQUITY_FLOOR, MAX_TRADES_PER_DAY, MS_PER_DAY, RAIL_NAMES, DayBucket,
+                    Rails, RailState, day_index, day_key, day_key_of_index,
+                    utc_time)
 
 # Bounded state: the state files keep these windows; the journal keeps everything.
-EQUITY_WINDOW = 1_000  # equity points (one per close)
+EQUITY_WINDOW = 1_000  # equity points (one per close or cash flow)
 CLOSE_HISTORY = 100  # closed trades remembered for idempotent re-close and duplicate ids
-DAY_WINDOW = 62  # UTC-day buckets, counted back from the newest day seen
+ACTION_HISTORY = 100  # cash flows and cancels remembered for idempotent retries
+DAY_WINDOW = 62  # UTC-day buckets, counted back from the newest day seen (covers a calendar month)
 
-MIN_TS_MS = 100_000_000_000  # 1973-03-03: anything smaller is a seconds timestamp by mistake
-MAX_TS_MS = 253_402_300_800_000  # 10000-01-01: past it no UTC day key exists (datetime stops at 9999)
-
-# Skip reasons, in the order the checks run.
-INVALID_INPUT = "invalid_input"
+# Skip reasons, in the order the checks run (ENGINE.md section 2).
+INVALID_INPUT = sizing.INVALID_INPUT
 DUPLICATE_TRADE_ID = "duplicate_trade_id"
-# EQUITY_FLOOR, DAILY_LOSS_CAP, MAX_TRADES_PER_DAY: the rails' own names (rails.py)
+PAUSED = "paused"
+# then the rails' own names (rails.RAIL_NAMES: equity_floor ... symbol_cooldown)
 MAX_CONCURRENT_TRADES = "max_concurrent_trades"
-TOTAL_OPEN_RISK_CAP = "total_open_risk_cap"
-MAX_LEVERAGE = "max_leverage"
-BELOW_MIN_QTY = "below_min_qty"
-BELOW_MIN_NOTIONAL = "below_min_notional"
-SKIP_REASONS = (INVALID_INPUT, DUPLICATE_TRADE_ID, EQUITY_FLOOR, DAILY_LOSS_CAP, MAX_TRADES_PER_DAY,
-                MAX_CONCURRENT_TRADES, TOTAL_OPEN_RISK_CAP, MAX_LEVERAGE, BELOW_MIN_QTY,
-                BELOW_MIN_NOTIONAL)
+TOTAL_OPEN_RISK_CAP = sizing.TOTAL_OPEN_RISK_CAP
+MAX_LEVERAGE = sizing.MAX_LEVERAGE
+BELOW_MIN_QTY = sizing.BELOW_MIN_QTY
+BELOW_MIN_NOTIONAL = sizing.BELOW_MIN_NOTIONAL
+SKIP_REASONS = (INVALID_INPUT, DUPLICATE_TRADE_ID, PAUSED, *RAIL_NAMES, MAX_CONCURRENT_TRADES,
+                TOTAL_OPEN_RISK_CAP, MAX_LEVERAGE, BELOW_MIN_QTY, BELOW_MIN_NOTIONAL)
+FLOW = "flow"  # the mark of an equity point that a cash flow, not a close, made
+
+__all__ = ["RiskEngine", "OpenResult", "CloseResult", "FlowResult", "CancelResult", "FillResult", "Position",
+           "SKIP_REASONS", "MIN_TS_MS", "MAX_TS_MS", "MAX_PRICE", "EQUITY_FLOOR", "DAILY_LOSS_CAP",
+           "MAX_TRADES_PER_DAY"]
 
 
 class OpenResult(NamedTuple):
@@ -83,62 +90,85 @@ class CloseResult(NamedTuple):
         return self._asdict()
 
 
+class FlowResult(NamedTuple):
+    """A cash flow booked: a deposit (amount > 0), a withdrawal (< 0) or a sync to the exchange's balance."""
+
+    flow_id: str
+    kind: str  # "deposit", "withdraw" or "set"
+    amount: float
+    balance_before: float
+    balance_after: float
+    ts_ms: int
+    reason: str
+
+
+class CancelResult(NamedTuple):
+    """An entry that never filled, dropped: no PnL, no fees; its risk, notional and day entry freed."""
+
+    trade_id: str
+    symbol: str
+    is_long: bool
+    qty: float
+    entry_price: float
+    entry_ts_ms: int
+    risk_amount: float
+    reason: str
+
+
+class FillResult(NamedTuple):
+    """A partial fill: the allocation scaled down to what the exchange filled."""
+
+    trade_id: str
+    symbol: str
+    qty_before: float
+    qty: float
+    risk_amount: float
+    notional: float
+
+
 class Position(NamedTuple):
-    """An open trade: its allocation, and the fee rate it was sized with (charged again on exit)."""
+    """An open trade: its allocation and what it was sized with (the fee is charged again on exit)."""
 
     alloc: OpenResult
     fee_rate: float
+    fee_bps: float
+    fees_in_risk: bool
 
     def to_record(self) -> dict[str, Any]:
         record = self.alloc._asdict()
         del record["skipped_reason"], record["detail"]
         record["fee_rate"] = self.fee_rate
+        record["fee_bps"] = self.fee_bps
+        record["fees_in_risk"] = self.fees_in_risk
         return record
 
     @classmethod
     def from_record(cls, trade_id: str, record: Mapping[str, Any]) -> "Position":
-        qty, entry = float(record["qty"]), float(record["entry_price"])
+        """Raises ValueError naming the bad field."""
+        def number(key: str, positive: bool = True) -> float:
+            value = record[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
+                    value <= 0 if positive else value < 0):
+                raise ValueError(f"{key} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+            return float(value)
+
+        qty, entry = number("qty"), number("entry_price")
+        ts = record["entry_ts_ms"]
+        if as_ms(ts) is None or type(ts) is not int:
+            raise ValueError(f"entry_ts_ms must be a whole number of ms since 1970, got {ts!r}")
+        if not isinstance(record["symbol"], str) or not isinstance(record["is_long"], bool):
+            raise ValueError("symbol must be a string and is_long true or false")
+        rate = number("fee_rate", False) if "fee_rate" in record else 0.0
+        bps = number("fee_bps", False) if "fee_bps" in record else rate * 10_000
+        fees_in_risk = record.get("fees_in_risk", True)
+        if not isinstance(fees_in_risk, bool):
+            raise ValueError(f"fees_in_risk must be true or false, got {fees_in_risk!r}")
+        risk = number("risk_amount", False)
         alloc = OpenResult(
-            trade_id, str(record["symbol"]), bool(record["is_long"]), int(record["entry_ts_ms"]),
-            float(entry), float(record["stop_price"]), qty, float(record["risk_amount"]),
-            float(record.get("notional", qty * entry)), float(record.get("budget", record["risk_amount"])),
-            None, str(record.get("detail", "")))
-        return cls(alloc, float(record.get("fee_rate", 0.0)))
-
-
-class _Rules(NamedTuple):
-    step: Step
-    min_qty: float
-    min_notional: float
-    fee_rate: float
-    below_min_qty: str  # the tail of the skip details, the same for every entry in the symbol
-    below_min_notional: str
-
-
-def _as_ms(value: Any) -> int | None:
-    """`value` as an integer millisecond timestamp, or None when it is not one."""
-    if type(value) is not int:  # the common case skips all of this
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, float):
-            if not value.is_integer():
-                return None
-            value = int(value)
-        try:
-            value = operator.index(value)
-        except TypeError:
-            return None
-    return value if MIN_TS_MS <= value < MAX_TS_MS else None
-
-
-MAX_PRICE = 1e300  # finite, and far below where float(int) would overflow
-
-
-def _bad_price(value: Any) -> bool:
-    """Not a finite number > 0 (NaN fails the chained comparison too)."""
-    if type(value) is float or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        return not 0 < value < MAX_PRICE
-    return True
+            trade_id, record["symbol"], record["is_long"], ts, entry, number("stop_price"), qty, risk,
+            number("notional") if "notional" in record else qty * entry,
+            number("budget", False) if "budget" in record else risk, None, "")
+        return cls(alloc, rate, bps, fees_in_risk)
 
 
 # Results are built with tuple.__new__ directly: the same tuples as OpenResult(...) etc., without
@@ -154,12 +184,18 @@ def _skip(args: tuple, reason: str, detail: str, budget: float = 0.0) -> OpenRes
 
 
 class RiskEngine:
-    """Sizing, caps, market rules and rails over one account's in-memory state."""
+    """Sizing, caps, market rules, rails and operator actions over one account's in-memory state.
+
+    `ts_limit`: the live API sets it to the wall clock plus a day, so an event stamped further ahead
+    is refused (a far-future stamp would otherwise prune today's bucket); the backtest has no clock
+    and accepts any time.
+    """
 
     def __init__(self, overlay: OverlayConfig, policy: PolicyConfig, *, balance: float | None = None,
                  start_balance: float | None = None) -> None:
         self.balance: float = overlay.initial_balance if balance is None else float(balance)
         self.start_balance: float = self.balance if start_balance is None else float(start_balance)
+        self.net_flows = 0.0  # deposits minus withdrawals since the start
         self.positions: dict[str, Position] = {}
         # Each open position's risk_amount and notional by trade_id, kept beside `positions`
         # so the totals are one fsum over a dict's values.
@@ -167,9 +203,15 @@ class RiskEngine:
         self._notionals: dict[str, float] = {}
         self.total_open_risk: float = 0.0
         self.open_notional: float = 0.0
-        self.equity_points: deque[tuple[int, float]] = deque(maxlen=EQUITY_WINDOW)
+        self.equity_points: deque[tuple] = deque(maxlen=EQUITY_WINDOW)
         self.recent_closes: OrderedDict[str, CloseResult] = OrderedDict()
+        self.recent_flows: OrderedDict[str, FlowResult] = OrderedDict()
+        self.recent_cancels: OrderedDict[str, CancelResult] = OrderedDict()
         self.days: dict[str, DayBucket] = {}
+        self.rail_state = RailState()
+        self.paused: dict[str, Any] | None = None  # {"by", "reason", "ts_ms"} while new entries are paused
+        self.ts_limit = MAX_TS_MS
+        self._periods: dict[tuple[str, ...], float] = {}  # week and month losses, while their days are unchanged
         self._day: int | None = None  # the last UTC day index asked for, and its key (a memo)
         self._day_key = ""
         self.set_config(overlay, policy)
@@ -180,20 +222,21 @@ class RiskEngine:
         """Use new caps from the next call on; open positions keep the sizing they were given."""
         self.overlay, self.policy = overlay, policy
         self.rails = Rails(policy)
-        self._rules: dict[str, _Rules] = {}
+        self._active_rails = self.rails.active
+        self._streak_rule = self.rails.streak_rule()
+        self._markets: dict[str, sizing.Market] = {}
         o = overlay  # read once here, not attribute by attribute on every entry
-        self._caps = (o.max_concurrent_trades, o.flat_risk_until, o.flat_risk_amount, o.percent_risk,
-                      o.per_trade_risk_cap, o.total_open_risk_cap, o.fees_in_risk, o.max_leverage)
+        self._limit = o.max_concurrent_trades
+        self._caps = sizing.Caps(o.flat_risk_until, o.flat_risk_amount, o.percent_risk, o.per_trade_risk_cap,
+                                 o.total_open_risk_cap, o.fees_in_risk, o.max_leverage)
 
-    def rules(self, symbol: str) -> _Rules:
-        rules = self._rules.get(symbol)
-        if rules is None:
+    def market(self, symbol: str) -> sizing.Market:
+        """The symbol's market rules and fee (its override, else the defaults), worked out once per config."""
+        market = self._markets.get(symbol)
+        if market is None:
             r = self.overlay.rules_for(symbol)
-            step = step_of(r.qty_step)
-            rules = self._rules[symbol] = _Rules(
-                step, r.min_qty, r.min_notional, r.fee_rate,
-                f" below min qty {r.min_qty!r} (step {step.value!r})", f" below min notional {r.min_notional!r}")
-        return rules
+            market = self._markets[symbol] = sizing.Market(r.qty_step, r.min_qty, r.min_notional, r.fee_bps)
+        return market
 
     # --- opening -----------------------------------------------------------------------------------
 
@@ -201,20 +244,18 @@ class RiskEngine:
                  stop_price: Any) -> OpenResult:
         """Size a new entry, or say why to skip it. A taken entry is stored as an open position."""
         # The common, well-typed call passes this check and skips `_invalid_open`; anything else
-        # (a bad value, or an int price the careful path accepts) is judged there, as always.
+        # (a bad value, or a number of another type: int, Decimal, numpy) is judged there.
         if not (type(trade_id) is str and trade_id and type(symbol) is str and symbol
                 and type(is_long) is bool and type(entry_ts_ms) is int
-                and MIN_TS_MS <= entry_ts_ms < MAX_TS_MS
+                and MIN_TS_MS <= entry_ts_ms < self.ts_limit
                 and type(entry_price) is float and 0.0 < entry_price < MAX_PRICE
                 and type(stop_price) is float and 0.0 < stop_price < MAX_PRICE
                 and (stop_price < entry_price if is_long else entry_price < stop_price)):
-            ts = _as_ms(entry_ts_ms)
-            problem = self._invalid_open(trade_id, symbol, is_long, ts, entry_ts_ms, entry_price,
-                                         stop_price)
+            problem, values = self._invalid_open(trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price)
             if problem:
                 return _open_result((trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price,
                                      0.0, 0.0, 0.0, 0.0, INVALID_INPUT, problem))
-            entry_ts_ms, entry_price, stop_price = ts, float(entry_price), float(stop_price)
+            entry_ts_ms, entry_price, stop_price = values
         args = (trade_id, symbol, is_long, entry_ts_ms, entry_price, stop_price)
 
         positions = self.positions
@@ -223,141 +264,234 @@ class RiskEngine:
             a = existing.alloc
             if (a.symbol, a.is_long, a.entry_ts_ms, a.entry_price, a.stop_price) == args[1:]:
                 return a  # a retried call after a crash is harmless
-            return _skip(args, DUPLICATE_TRADE_ID,
-                         f"trade_id {trade_id!r} is already open with other arguments")
+            return _skip(args, DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} is already open with other arguments")
         if trade_id in self.recent_closes:
             return _skip(args, DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} was already closed")
+        if trade_id in self.recent_cancels:
+            return _skip(args, DUPLICATE_TRADE_ID, f"trade_id {trade_id!r} was cancelled")
+        if self.paused is not None:
+            return _skip(args, PAUSED, _pause_text(self.paused))
 
         balance = self.balance
         if balance <= 0:
-            return _skip(args, EQUITY_FLOOR, f"balance {balance!r} <= 0")
-        rails = self.rails
-        if rails.active:
+            return _skip(args, EQUITY_FLOOR, f"balance {money(balance)} <= 0")
+        today = None
+        rails = self._active_rails
+        if rails:
             day = entry_ts_ms // MS_PER_DAY
             if day != self._day:  # events come in time order: the day seldom changes
                 self._day, self._day_key = day, day_key_of_index(day)
             today = self.days.get(self._day_key)
-            blocked = rails.first_block(balance, today)
-            if blocked:
-                return _skip(args, blocked, self._rail_detail(blocked, today or DayBucket()))
+            for rail in rails:
+                detail = rail.check(self, entry_ts_ms, symbol, today)
+                if detail:
+                    return _skip(args, rail.name, detail)
 
-        limit, flat_until, flat_amount, percent, per_trade_cap, cap, fees_in_risk, lev = self._caps
+        limit = self._limit
         if limit is not None and len(positions) >= limit:
             return _skip(args, MAX_CONCURRENT_TRADES, f"{len(positions)} open, max {limit}")
 
-        budget = flat_amount if balance < flat_until else balance * percent
-        if per_trade_cap is not None and per_trade_cap < budget:
-            budget = per_trade_cap
-        if cap is not None:  # total_open_risk_cap
-            headroom = cap - self.total_open_risk
-            if headroom <= 0:
-                return _skip(args, TOTAL_OPEN_RISK_CAP,
-                             f"open risk {self.total_open_risk!r} already at cap {cap!r}", budget)
-            if headroom < budget:
-                budget = headroom
-
-        rules = self._rules.get(symbol) or self.rules(symbol)
-        floor = rules.step.floor
-        unit_risk = abs(entry_price - stop_price)
-        if fees_in_risk:
-            unit_risk += rules.fee_rate * (entry_price + stop_price)
-        qty = floor(budget / unit_risk)
-        while qty > 0 and qty * unit_risk > budget:  # the float quotient rounded up onto a step
-            qty = floor(math.nextafter(qty, 0.0))
-
-        if lev is not None:
-            room = balance * lev - self.open_notional
-            if room <= 0:
-                return _skip(args, MAX_LEVERAGE, f"open notional {self.open_notional!r} already at "
-                                                 f"balance * {lev!r}", budget)
-            # qty is a multiple of the step, so when it is <= room / entry_price and its notional
-            # fits, the room's own floor (below) comes out >= qty and would change nothing: the
-            # common case skips it. (floor is monotone, and its guard stops at the first multiple
-            # whose notional fits, which is qty or above.)
-            if not (qty * entry_price <= room and room / entry_price >= qty):
-                room_qty = floor(room / entry_price)
-                while room_qty > 0 and room_qty * entry_price > room:  # same rounding guard as above
-                    room_qty = floor(math.nextafter(room_qty, 0.0))
-                if room_qty < qty:
-                    qty = room_qty
-
-        if qty == 0 or qty < rules.min_qty:
-            return _skip(args, BELOW_MIN_QTY, f"qty {qty!r}{rules.below_min_qty}", budget)
-        notional = qty * entry_price
-        if notional < rules.min_notional:
-            return _skip(args, BELOW_MIN_NOTIONAL, f"notional {notional!r}{rules.below_min_notional}", budget)
-
-        alloc = _open_result((*args, qty, qty * unit_risk, notional, budget, None, ""))
-        self.apply_open(_position((alloc, rules.fee_rate)))
+        market = self._markets.get(symbol) or self.market(symbol)
+        daily = self.rails.daily
+        s = sizing.size(balance, self._caps, market, self.total_open_risk, self.open_notional,
+                        None if daily is None else (daily.limit, 0.0 if today is None else today.pnl),
+                        entry_price, stop_price)
+        if s[4] is not None:  # reason
+            return _skip(args, s[4], s[5], s[3])
+        alloc = _open_result((*args, s[0], s[1], s[2], s[3], None, ""))
+        self.apply_open(_position((alloc, market.fee_rate, market.fee_bps_f, self._caps.fees_in_risk)))
         return alloc
 
-    @staticmethod
-    def _invalid_open(trade_id: Any, symbol: Any, is_long: Any, ts: int | None, raw_ts: Any,
-                      entry: Any, stop: Any) -> str:
+    def _invalid_open(self, trade_id: Any, symbol: Any, is_long: Any, raw_ts: Any, raw_entry: Any,
+                      raw_stop: Any) -> tuple[str, tuple[int, float, float]]:
+        """Why the entry's arguments are unusable ("" when they are fine), and its ts and prices as
+        int and floats (a bot may pass an int, a Decimal or a numpy number)."""
+        none = (0, 0.0, 0.0)
         if not isinstance(trade_id, str) or not trade_id:
-            return f"trade_id must be a non-empty string, got {trade_id!r}"
+            return f"trade_id must be a non-empty string, got {short(trade_id)}", none
         if not isinstance(symbol, str) or not symbol:
-            return f"symbol must be a non-empty string, got {symbol!r}"
+            return f"symbol must be a non-empty string, got {short(symbol)}", none
         if not isinstance(is_long, bool):
-            return f"is_long must be true or false, got {is_long!r}"
+            return f"is_long must be true or false, got {short(is_long)}", none
+        ts = as_ms(raw_ts)
         if ts is None:
-            return f"entry_ts_ms must be an integer millisecond epoch, got {raw_ts!r}"
-        if _bad_price(entry):
-            return f"entry_price must be a finite number > 0, got {entry!r:.40}"
-        if _bad_price(stop):
-            return f"stop_price must be a finite number > 0, got {stop!r:.40}"
+            return f"entry_ts_ms must be an integer millisecond epoch, got {short(raw_ts)}", none
+        if ts >= self.ts_limit:
+            return (f"entry_ts_ms {ts} is more than a day ahead of the clock "
+                    f"({day_key(ts) if ts < MAX_TS_MS else 'far future'})"), none
+        entry, stop = as_number(raw_entry), as_number(raw_stop)
+        if entry is None or not 0 < entry < MAX_PRICE:
+            return f"entry_price must be a finite number > 0, got {short(raw_entry)}", none
+        if stop is None or not 0 < stop < MAX_PRICE:
+            return f"stop_price must be a finite number > 0, got {short(raw_stop)}", none
         if stop == entry:
-            return f"stop_price must differ from entry_price, both are {entry!r}"
+            return f"stop_price must differ from entry_price, both are {entry!r}", none
         if is_long and stop > entry:
-            return f"stop_price {stop!r} must be below entry_price {entry!r} for a long"
+            return f"stop_price {stop!r} must be below entry_price {entry!r} for a long", none
         if not is_long and stop < entry:
-            return f"stop_price {stop!r} must be above entry_price {entry!r} for a short"
-        return ""
+            return f"stop_price {stop!r} must be above entry_price {entry!r} for a short", none
+        return "", (ts, entry, stop)
 
-    def _rail_detail(self, rail: str, today: DayBucket) -> str:
-        p = self.policy
-        if rail == EQUITY_FLOOR:
-            return f"balance {self.balance!r} <= equity floor {p.equity_floor!r}"
-        if rail == DAILY_LOSS_CAP:
-            return f"today's loss {today.loss!r} >= daily loss cap {p.daily_loss_cap!r}"
-        return f"{today.entries} entries today, max {p.max_trades_per_day}"
+    def period_loss(self, keys: tuple[str, ...]) -> float:
+        """The realized loss of a week or month (its day keys), remembered until a day's PnL changes."""
+        loss = self._periods.get(keys)
+        if loss is None:
+            pnl = math.fsum(b.pnl for k in keys if (b := self.days.get(k)) is not None)
+            loss = self._periods[keys] = -pnl if pnl < 0 else 0.0
+        return loss
 
     # --- closing -----------------------------------------------------------------------------------
 
-    def close(self, trade_id: str, exit_ts_ms: Any, exit_price: Any) -> CloseResult:
+    def close(self, trade_id: Any, exit_ts_ms: Any, exit_price: Any) -> CloseResult:
         """Book an exit. A repeated close returns the recorded result; nothing is counted twice."""
+        if type(trade_id) is not str or not trade_id:
+            raise InvalidExitError(f"trade_id must be a non-empty string, got {short(trade_id)}")
         done = self.recent_closes.get(trade_id)
         if done is not None:
             return done
         pos = self.positions.get(trade_id)
         if pos is None:
-            raise UnknownTradeError(f"unknown trade_id {trade_id!r}: not open, and not among the last "
-                                    f"{CLOSE_HISTORY} closes")
+            raise UnknownTradeError(self._unknown(trade_id, "open"))
         # As in try_open, the well-typed call skips the careful checks (same outcome, less work).
-        if type(exit_ts_ms) is int and MIN_TS_MS <= exit_ts_ms < MAX_TS_MS:
+        if type(exit_ts_ms) is int and MIN_TS_MS <= exit_ts_ms < self.ts_limit:
             ts = exit_ts_ms
         else:
-            ts = _as_ms(exit_ts_ms)
-            if ts is None:
-                raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms must be an integer millisecond "
-                                       f"epoch, got {exit_ts_ms!r}")
-        if not (type(exit_price) is float and 0.0 < exit_price < MAX_PRICE) and _bad_price(exit_price):
-            raise InvalidExitError(f"trade {trade_id!r}: exit_price must be a finite number > 0, "
-                                   f"got {exit_price!r}")
+            ts = self._exit_ts(trade_id, exit_ts_ms)
+        if not (type(exit_price) is float and 0.0 < exit_price < MAX_PRICE):
+            price = as_number(exit_price)
+            if price is None or not 0.0 < price < MAX_PRICE:
+                raise InvalidExitError(f"trade {trade_id!r}: exit_price must be a finite number > 0, "
+                                       f"got {short(exit_price)}")
+            exit_price = price
         a = pos.alloc
         if ts < a.entry_ts_ms:
             raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms {ts} is before entry_ts_ms "
                                    f"{a.entry_ts_ms}")
         qty, entry, is_long, risk = a.qty, a.entry_price, a.is_long, a.risk_amount
-        gross = (exit_price - entry) * qty if is_long else (entry - exit_price) * qty
-        fee = pos.fee_rate * qty * (entry + exit_price)
+        gross = (exit_price - entry) * qty if is_long else (entry - exit_price) * qty  # sizing.gross_pnl
+        fee = pos.fee_rate * qty * (entry + exit_price)  # sizing.fees
         pnl = gross - fee
-        result = _close_result((trade_id, a.symbol, is_long, qty, entry, float(exit_price), a.entry_ts_ms,
-                                ts, risk, gross, fee, pnl, pnl / risk, self.balance + pnl))
+        balance = self.balance + pnl
+        r_multiple = pnl / risk if risk else 0.0
+        if not (math.isfinite(balance) and math.isfinite(r_multiple)):
+            raise InvalidExitError(f"trade {trade_id!r}: exit_price {exit_price!r} gives a PnL or balance "
+                                   f"past the float range; nothing was booked")
+        result = _close_result((trade_id, a.symbol, is_long, qty, entry, exit_price, a.entry_ts_ms,
+                                ts, risk, gross, fee, pnl, r_multiple, balance))
         self.apply_close(result)
         return result
 
+    def _exit_ts(self, trade_id: str, raw: Any) -> int:
+        ts = as_ms(raw)
+        if ts is None:
+            raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms must be an integer millisecond epoch, "
+                                   f"got {short(raw)}")
+        if ts >= self.ts_limit:
+            raise InvalidExitError(f"trade {trade_id!r}: exit_ts_ms {ts} is more than a day ahead of the clock")
+        return ts
+
+    def _unknown(self, trade_id: str, what: str) -> str:
+        if trade_id in self.recent_cancels:
+            return f"trade_id {trade_id!r} was cancelled, it is not {what}"
+        return (f"unknown trade_id {trade_id!r}: not {what}, and not among the last {CLOSE_HISTORY} closes")
+
+    # --- operator actions (ENGINE.md section 6) ----------------------------------------------------
+
+    def adjust_balance(self, amount: Any, *, kind: str, reason: str, ts_ms: int, flow_id: str) -> FlowResult:
+        """A deposit (amount > 0) or withdrawal (< 0); `kind` "set" for a sync to the exchange's balance.
+        A flow_id already booked returns its recorded result. Raises InputError for a bad amount."""
+        done = self.recent_flows.get(flow_id)
+        if done is not None:
+            return done
+        value = as_number(amount)
+        if value is None or value == 0:
+            raise InputError(f"amount must be a finite number other than 0, got {short(amount)}")
+        if value < 0 and -value > self.balance:
+            raise InputError(f"a withdrawal of {money(-value)} is larger than the balance {money(self.balance)}")
+        after = self.balance + value
+        if not math.isfinite(after):
+            raise InputError(f"amount {short(amount)} takes the balance past the float range")
+        result = FlowResult(flow_id, kind, value, self.balance, after, self._action_ts(ts_ms), reason)
+        self.apply_flow(result)
+        return result
+
+    def cancel(self, trade_id: Any, *, reason: str) -> CancelResult:
+        """Drop an open entry that never filled. A cancel already done returns its recorded result."""
+        if type(trade_id) is not str or not trade_id:
+            raise InputError(f"trade_id must be a non-empty string, got {short(trade_id)}")
+        done = self.recent_cancels.get(trade_id)
+        if done is not None:
+            return done
+        pos = self.positions.get(trade_id)
+        if pos is None:
+            if trade_id in self.recent_closes:
+                raise InputError(f"trade {trade_id!r} is already closed; a closed trade cannot be cancelled")
+            raise UnknownTradeError(self._unknown(trade_id, "open"))
+        a = pos.alloc
+        result = CancelResult(trade_id, a.symbol, a.is_long, a.qty, a.entry_price, a.entry_ts_ms, a.risk_amount,
+                              reason)
+        self.apply_cancel(result)
+        return result
+
+    def fill(self, trade_id: Any, filled_qty: Any) -> tuple[FillResult, Position]:
+        """Scale an open allocation down to the quantity the exchange filled (0 < filled <= qty, a
+        whole number of steps): qty, risk_amount and notional, exactly as sizing computes them."""
+        if type(trade_id) is not str or not trade_id:
+            raise InputError(f"trade_id must be a non-empty string, got {short(trade_id)}")
+        pos = self.positions.get(trade_id)
+        if pos is None:
+            raise UnknownTradeError(self._unknown(trade_id, "open"))
+        a = pos.alloc
+        qty = as_number(filled_qty)
+        step = self.market(a.symbol).step_f
+        if qty is None or not 0 < qty <= a.qty:
+            raise InputError(f"filled_qty must be a number above 0 and at most the allocation "
+                             f"{qty_text(a.qty, step)}, got {short(filled_qty)}")
+        if not sizing.is_multiple(qty, step):
+            raise InputError(f"filled_qty {qty!r} is not a whole number of steps of {qty_text(step, step)}")
+        risk, notional = sizing.scaled(qty, a.entry_price, a.stop_price, pos.fee_bps, pos.fees_in_risk)
+        alloc = a._replace(qty=qty, risk_amount=risk, notional=notional)
+        position = pos._replace(alloc=alloc)
+        self.apply_fill(position)
+        return FillResult(trade_id, a.symbol, a.qty, qty, risk, notional), position
+
+    def pause(self, *, by: str, reason: str, ts_ms: int) -> bool:
+        """Skip every new entry with `paused` until resumed. False when already paused (nothing changes)."""
+        if self.paused is not None:
+            return False
+        self.apply_pause({"by": by, "reason": reason, "ts_ms": self._action_ts(ts_ms)})
+        return True
+
+    def resume(self) -> dict[str, Any] | None:
+        """Let new entries through again; the pause that ended, or None when there was none."""
+        paused = self.paused
+        if paused is not None:
+            self.apply_pause(None)
+        return paused
+
+    def reset(self, day_keys: list[str] | None, *, peak: bool = False, streak: bool = False) -> dict[str, Any]:
+        """Clear day buckets (`day_keys`, or all of them when None; [] for none), the peak (to the
+        balance now), the loss streak (and its block). Returns exactly what was cleared."""
+        cleared_days = {k: {"entries": b.entries, "pnl": b.pnl} for k, b in sorted(self.days.items())
+                        if day_keys is None or k in day_keys}
+        state = self.rail_state
+        cleared: dict[str, Any] = {"days": cleared_days}
+        if peak:
+            cleared["peak"] = {"from": state.peak, "to": self.balance}
+        if streak:
+            cleared["streak"] = {"count": state.streak, "until": state.streak_until}
+        self.apply_reset(day_keys, peak=self.balance if peak else None, streak=streak)
+        return cleared
+
+    def _action_ts(self, ts_ms: Any) -> int:
+        ts = as_ms(ts_ms)
+        if ts is None or ts >= self.ts_limit:
+            raise InputError(f"the time must be a millisecond epoch no more than a day ahead, got {short(ts_ms)}")
+        return ts
+
     # --- the one mutation path, shared with journal replay ---------------------------------------
+    # `book` applies what risk_state.json holds, `days` what risk_policy_state.json holds: a load
+    # applies each journal entry to whichever file had not seen it yet.
 
     def apply_open(self, pos: Position, *, book: bool = True, days: bool = True) -> None:
         a = pos.alloc
@@ -377,17 +511,57 @@ class RiskEngine:
             if self.positions.pop(tid, None) is not None:
                 del self._risks[tid], self._notionals[tid]
                 self._resum()
-            self.balance += pnl
-            self.equity_points.append((result.exit_ts_ms, self.balance))
+            before = self.balance
+            self.balance = after = before + pnl
+            self.equity_points.append((result.exit_ts_ms, after))
+            limit, cooldown = self._streak_rule
+            self.rail_state.on_close(before, after, pnl, result.symbol, result.exit_ts_ms, limit, cooldown)
             closes = self.recent_closes
-            closes[result.trade_id] = result
+            closes[tid] = result
             if len(closes) > CLOSE_HISTORY:
                 closes.popitem(last=False)
         if days:
             self._bucket(result.exit_ts_ms).pnl += pnl
+            if self._periods:
+                self._periods.clear()
 
-    def apply_reset(self, day_keys: Iterable[str] | None, *, book: bool = True, days: bool = True) -> None:
-        """Drop the named day buckets, or all of them when `day_keys` is None."""
+    def apply_flow(self, result: FlowResult, *, book: bool = True, days: bool = True) -> None:
+        if not book:
+            return  # a flow touches no day bucket
+        self.rail_state.on_flow(self.balance, result.amount)
+        self.balance += result.amount
+        self.net_flows += result.amount
+        self.equity_points.append((result.ts_ms, self.balance, FLOW))
+        _remember(self.recent_flows, result.flow_id, result)
+
+    def apply_cancel(self, result: CancelResult, *, book: bool = True, days: bool = True) -> None:
+        tid = result.trade_id
+        if book and self.positions.pop(tid, None) is not None:
+            del self._risks[tid], self._notionals[tid]
+            self._resum()
+            _remember(self.recent_cancels, tid, result)
+        if days:
+            bucket = self.days.get(day_key(result.entry_ts_ms))
+            if bucket is not None and bucket.entries > 0:
+                bucket.entries -= 1
+
+    def apply_fill(self, pos: Position, *, book: bool = True, days: bool = True) -> None:
+        if book:
+            self.apply_open(pos, days=False)
+
+    def apply_pause(self, paused: Mapping[str, Any] | None, *, book: bool = True, days: bool = True) -> None:
+        if book:
+            self.paused = None if paused is None else dict(paused)
+
+    def apply_reset(self, day_keys: Iterable[str] | None, *, peak: float | None = None, streak: bool = False,
+                    book: bool = True, days: bool = True) -> None:
+        """Drop the named day buckets (all when `day_keys` is None); set the peak to `peak` when
+        given; clear the loss streak and its block with `streak`."""
+        if book:
+            if peak is not None:
+                self.rail_state.peak = peak
+            if streak:
+                self.rail_state.streak, self.rail_state.streak_until = 0, None
         if not days:
             return
         if day_keys is None:
@@ -395,6 +569,11 @@ class RiskEngine:
         else:
             for key in day_keys:
                 self.days.pop(key, None)
+        self._periods.clear()
+
+    def set_recorded_config(self, overlay: OverlayConfig | None, policy: PolicyConfig | None) -> None:
+        """A config event replayed: later events are decided under it, as they were live."""
+        self.set_config(overlay or self.overlay, policy or self.policy)
 
     def _resum(self) -> None:
         # Exact sums (fsum: the correctly rounded sum, whatever the order) rather than running
@@ -420,6 +599,7 @@ class RiskEngine:
         newest = max(day_index(k) for k in self.days)
         for key in [k for k in self.days if day_index(k) <= newest - DAY_WINDOW]:
             del self.days[key]
+        self._periods.clear()
 
     # --- views -------------------------------------------------------------------------------------
 
@@ -427,49 +607,73 @@ class RiskEngine:
         """The bucket of the UTC day of `ts_ms` (empty if nothing happened that day)."""
         return self.days.get(day_key(ts_ms)) or DayBucket()
 
+    @property
+    def trading_pnl(self) -> float:
+        """Balance change since the start that trading made: balance - start - net cash flows."""
+        return self.balance - self.start_balance - self.net_flows
+
     # --- state documents (what runtime/ holds) ---------------------------------------------------
 
-    def book_state(self) -> dict[str, Any]:
-        """The book as plain JSON-able data: balance, open risk, positions, equity, recent closes."""
+    def book_head(self) -> dict[str, Any]:
+        """risk_state.json without its two windows (equity points and closes, appended at the end)."""
         return {
             "balance": self.balance,
             "total_open_risk": self.total_open_risk,
             "start_balance": self.start_balance,
+            "net_flows": self.net_flows,
             "open_positions": {tid: p.to_record() for tid, p in self.positions.items()},
-            "equity_points": [list(pt) for pt in self.equity_points],
-            "recent_closes": {tid: r._asdict() for tid, r in self.recent_closes.items()},
+            "rails": self.rail_state.to_record(),
+            "paused": self.paused,
+            "recent_flows": {k: r._asdict() for k, r in self.recent_flows.items()},
+            "recent_cancels": {k: r._asdict() for k, r in self.recent_cancels.items()},
         }
+
+    def book_state(self) -> dict[str, Any]:
+        """The book as plain JSON-able data: balance, open risk, positions, rails, equity, recent closes."""
+        return {**self.book_head(), "equity_points": [list(pt) for pt in self.equity_points],
+                "recent_closes": {tid: r._asdict() for tid, r in self.recent_closes.items()}}
 
     def days_state(self) -> dict[str, dict[str, Any]]:
         return {k: {"entries": b.entries, "pnl": b.pnl} for k, b in self.days.items()}
 
     def load_book(self, doc: Mapping[str, Any]) -> None:
-        """Replace the book with `doc` (see `book_state`). Raises ValueError naming the bad field."""
+        """Replace the book with `doc` (see `book_state`). Raises ValueError naming the bad field.
+
+        Every number is checked: a non-finite or negative value where it makes no sense (a price, a
+        quantity, a balance read as inf from 1e400) is refused, never carried into the next file.
+        """
         balance = _finite(doc, "balance")
         positions: dict[str, Position] = {}
         for tid, rec in _mapping(doc.get("open_positions", {}), "open_positions").items():
             try:
-                positions[tid] = Position.from_record(tid, rec)
+                positions[tid] = Position.from_record(tid, _mapping(rec, f"open_positions.{tid}"))
             except (KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"open_positions.{tid}: bad or missing field {exc}") from None
-        points: deque[tuple[int, float]] = deque(maxlen=EQUITY_WINDOW)
+        points: deque[tuple] = deque(maxlen=EQUITY_WINDOW)
         for i, pt in enumerate(_list(doc.get("equity_points", []), "equity_points")):
-            if not (isinstance(pt, (list, tuple)) and len(pt) == 2):
-                raise ValueError(f"equity_points[{i}] must be [ts_ms, balance], got {pt!r}")
-            points.append((int(pt[0]), float(pt[1])))
+            points.append(_equity_point(pt, i))
         closes: OrderedDict[str, CloseResult] = OrderedDict()
         for tid, rec in _mapping(doc.get("recent_closes", {}), "recent_closes").items():
-            try:
-                closes[tid] = CloseResult(**rec)
-            except TypeError as exc:
-                raise ValueError(f"recent_closes.{tid}: {exc}") from None
-        self.balance = balance
-        self.start_balance = float(doc.get("start_balance", balance))  # a hand-written state starts where it says
+            closes[tid] = _record(CloseResult, rec, f"recent_closes.{tid}")
+        flows: OrderedDict[str, FlowResult] = OrderedDict(
+            (k, _record(FlowResult, r, f"recent_flows.{k}"))
+            for k, r in _mapping(doc.get("recent_flows", {}), "recent_flows").items())
+        cancels: OrderedDict[str, CancelResult] = OrderedDict(
+            (k, _record(CancelResult, r, f"recent_cancels.{k}"))
+            for k, r in _mapping(doc.get("recent_cancels", {}), "recent_cancels").items())
+        rails = RailState.from_record(_mapping(doc.get("rails", {}), "rails"))
+        paused = doc.get("paused")
+        if paused is not None:
+            paused = dict(_mapping(paused, "paused"))
+        start = _finite(doc, "start_balance", default=balance)  # a hand-written state starts where it says
+        net_flows = _finite(doc, "net_flows", default=0.0)
+        self.balance, self.start_balance, self.net_flows = balance, start, net_flows
         self.positions = positions
         self._risks = {tid: p.alloc.risk_amount for tid, p in positions.items()}
         self._notionals = {tid: p.alloc.notional for tid, p in positions.items()}
         self.equity_points = points
-        self.recent_closes = closes
+        self.recent_closes, self.recent_flows, self.recent_cancels = closes, flows, cancels
+        self.rail_state, self.paused = rails, paused
         self._resum()
 
     def load_days(self, doc: Mapping[str, Any]) -> None:
@@ -478,7 +682,7 @@ class RiskEngine:
         for key, bucket in _mapping(doc, "days").items():
             try:
                 day_index(key)
-            except ValueError:
+            except (ValueError, TypeError):
                 raise ValueError(f"day key {key!r} is not a YYYY-MM-DD date") from None
             b = _mapping(bucket, key)
             entries = b.get("entries", 0)
@@ -486,17 +690,31 @@ class RiskEngine:
                 raise ValueError(f"{key}.entries must be a whole number >= 0, got {entries!r}")
             days[key] = DayBucket(entries, _finite(b, "pnl", key, default=0.0))
         self.days = days
+        self._periods.clear()
+
+
+def _pause_text(paused: Mapping[str, Any]) -> str:
+    ts = paused.get("ts_ms")
+    when = utc_time(ts) if isinstance(ts, int) and not isinstance(ts, bool) else "?"
+    reason = f": {paused.get('reason')}" if paused.get("reason") else ""
+    return f"new entries paused by {paused.get('by')} since {when}{reason}"
+
+
+def _remember(history: OrderedDict, key: str, value: Any) -> None:
+    history[key] = value
+    if len(history) > ACTION_HISTORY:
+        history.popitem(last=False)
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ValueError(f"{where} must be an object, got {type(value).__name__}")
+        raise ValueError(f"{where} must be an object, got {type_name(value)}")
     return value
 
 
 def _list(value: Any, where: str) -> list[Any]:
     if not isinstance(value, list):
-        raise ValueError(f"{where} must be a list, got {type(value).__name__}")
+        raise ValueError(f"{where} must be a list, got {type_name(value)}")
     return value
 
 
@@ -508,5 +726,45 @@ def _finite(doc: Mapping[str, Any], key: str, where: str = "", default: float | 
         return default
     value = doc[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number, got {short(value)}")
     return float(value)
+
+
+def _equity_point(pt: Any, i: int) -> tuple:
+    if not (isinstance(pt, (list, tuple)) and len(pt) in (2, 3) and (len(pt) == 2 or pt[2] == FLOW)):
+        raise ValueError(f"equity_points[{i}] must be [ts_ms, balance] or [ts_ms, balance, \"flow\"], "
+                         f"got {short(pt)}")
+    ts, balance = pt[0], pt[1]
+    if type(ts) is not int or as_ms(ts) is None:
+        raise ValueError(f"equity_points[{i}]: the time must be a whole number of ms since 1970, got {short(ts)}")
+    if isinstance(balance, bool) or not isinstance(balance, (int, float)) or not math.isfinite(balance):
+        raise ValueError(f"equity_points[{i}]: the balance must be a finite number, got {short(balance)}")
+    return (ts, float(balance)) if len(pt) == 2 else (ts, float(balance), FLOW)
+
+
+_JSON_TYPES = {float: (int, float), int: (int,), bool: (bool,), str: (str,)}  # what JSON gives for each
+
+
+@lru_cache(maxsize=None)
+def _field_types(kind: type) -> tuple[tuple[str, type, tuple[type, ...]], ...]:
+    hints = get_type_hints(kind)
+    return tuple((name, hints[name], _JSON_TYPES[hints[name]]) for name in kind._fields)
+
+
+def _record(kind: type, rec: Any, where: str) -> Any:
+    """A NamedTuple of `kind` (a result of plain float, int, bool and str fields) from its JSON
+    record, each field checked against its type. Raises ValueError naming the bad field."""
+    rec = _mapping(rec, where)
+    missing = [f for f in kind._fields if f not in rec]
+    extra = [k for k in rec if k not in kind._fields]
+    if missing or extra:
+        raise ValueError(f"{where}: missing {missing} / unknown {extra}")
+    values = []
+    for name, want, allowed in _field_types(kind):
+        value = rec[name]
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
+            raise ValueError(f"{where}.{name} must be a {want.__name__}, got {short(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{where}.{name} must be a finite number, got {short(value)}")
+        values.append(float(value) if allowed == (int, float) else value)
+    return kind(*values)

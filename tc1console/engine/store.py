@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import time
+import zlib
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,9 +28,12 @@ from typing import Any, Iterator, Mapping
 from filelock import FileLock, Timeout
 
 from . import config as cfg
-from .core import EQUITY_WINDOW, CloseResult, Position, RiskEngine
+from .core import EQUITY_WINDOW, RiskEngine
 from .durable import HeldSignals, append_durably, atomic_write, fsync_dir
 from .errors import ConfigError, NotRecordedError, StateError, Tc1Error
+from .events import apply as apply_event
+from .events import recorded_config
+from .numbers import short
 
 log = logging.getLogger("tc1console")
 
@@ -78,17 +82,34 @@ def _dumps(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
 
 
-def jsonable(value: Any) -> Any:
-    """`value` with anything JSON cannot hold (NaN, objects a caller passed) turned into its repr."""
+def seal(body: bytes) -> bytes:
+    """A state file's bytes with a digest of them as its last key: a load tells a file this writer
+    wrote from one edited by hand (ENGINE.md section 6), whose numbers the journal does not hold."""
+    return b'%s,"digest":"%08x"}' % (body[:-1], zlib.crc32(body))
+
+
+def unsealed(data: bytes) -> tuple[bytes, bool | None]:
+    """(the body `seal` was given, whether its digest matches); None when the file has no digest (a
+    seed written by hand, or a file from before digests)."""
+    end = data.rstrip()
+    if not end.endswith(b'"}') or end[-21:-10] != b',"digest":"':
+        return data, None
+    body = end[:-21] + b"}"
+    return body, end[-10:-2] == b"%08x" % zlib.crc32(body)
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """`value` with anything JSON cannot hold (NaN, objects a caller passed) turned into a short repr;
+    nesting past a few levels (a bot's odd trade id) is cut to a short repr too."""
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if value is None or isinstance(value, (str, int, bool)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return repr(value)
+        return value if not isinstance(value, int) or value.bit_length() < 64 else short(value)
+    if depth < 4 and isinstance(value, Mapping):
+        return {short(k) if not isinstance(k, str) else k: jsonable(v, depth + 1) for k, v in value.items()}
+    if depth < 4 and isinstance(value, (list, tuple)):
+        return [jsonable(v, depth + 1) for v in value]
+    return short(value)
 
 
 def _hash(values: Mapping[str, Any]) -> str:
@@ -132,6 +153,7 @@ class Loaded:
     config_record: dict[str, Any]  # {"overlay": {"hash", "values"}, "policy": {...}} last journaled
     needs_adopt: str = ""  # why the files must be adopted as a new journal base ("" = they need not)
     config_problem: str = ""  # a config file on disk is bad: the state was read with the last recorded one
+    edited: list[str] = field(default_factory=list)  # state files whose digest no longer matches
 
 
 class Store:
@@ -272,8 +294,8 @@ class Store:
         loaded.seq, loaded.offset = seq, loaded.offset + len(data)
         loaded.needs_adopt = ""
         try:
-            atomic_write(self.state_path, self._encoder.book(loaded))
-            atomic_write(self.policy_path, self._encoder.days(loaded))
+            atomic_write(self.state_path, seal(self._encoder.book(loaded)))
+            atomic_write(self.policy_path, seal(self._encoder.days(loaded)))
         except (OSError, ValueError) as exc:
             # Committed: the journal holds it. The files are rewritten from the journal by the next
             # transaction (its stamps no longer match, so it reloads) or by any load.
@@ -294,22 +316,6 @@ class Store:
         return {"seq": loaded.seq, "journal_offset": loaded.offset, "days": loaded.engine.days_state()}
 
     # --- operations the console and CLI share with the bot --------------------------------------------
-
-    def reset_days(self, scope: str, *, today_key: str | None = None, by: str = "cli") -> list[str]:
-        """Drop today's bucket (`scope="today"`, today = `today_key`, UTC) or all; journaled."""
-        with self.transaction(recorded_config_ok=True) as tx:
-            if scope == "all":
-                keys = sorted(tx.engine.days)
-                tx.engine.apply_reset(None)
-                tx.record({"type": "reset", "scope": "all", "days": None, "cleared": keys, "by": by})
-            elif scope == "today":
-                key = today_key or time.strftime("%Y-%m-%d", time.gmtime())
-                keys = [key] if key in tx.engine.days else []
-                tx.engine.apply_reset([key])
-                tx.record({"type": "reset", "scope": "today", "days": [key], "cleared": keys, "by": by})
-            else:
-                raise ValueError(f"scope must be 'today' or 'all', not {scope!r}")
-            return keys
 
     def save_config(self, kind: cfg.Kind, values: Mapping[str, Any], *, by: str = "console") -> dict[str, Any]:
         """Write a config file atomically in its own format and journal old -> new. Returns changes.
@@ -353,12 +359,44 @@ class Store:
                 diffs = _differences(before, after)
                 for path, doc in ((self.state_path, after["book"]), (self.policy_path, after["days"])):
                     try:
-                        atomic_write(path, _dumps(doc))
+                        atomic_write(path, seal(_dumps(doc)))
                     except OSError as exc:
                         raise io_error(exc, path, "write the rebuilt file") from None
                 self._loaded = None
                 return {"seq": rebuilt.seq, "differences": diffs, "balance": rebuilt.engine.balance,
                         "open_positions": len(rebuilt.engine.positions), "config_problem": configs.problem}
+            finally:
+                self._file_lock.release()
+
+    def adopt(self, *, by: str = "cli", reason: str = "") -> dict[str, Any]:
+        """Keep state files edited by hand: journal them, as they are, as the new base (an `adopt`
+        event). A balance that differs from the journal's account is booked as a cash flow (the peak
+        moves with it), so trading PnL stays what the journal says it is."""
+        with self._thread_lock, HeldSignals() as held:
+            self._acquire(held)
+            try:
+                configs = self._configs_or_recorded()
+                loaded = load(self.root, configs.overlay, configs.policy, repair=True, trust_edits=True)
+                if self.journal_path.exists():
+                    account = replay_journal(self.journal_path, configs.overlay, configs.policy)
+                    diffs = _differences(self._docs(account), self._docs(loaded))
+                    delta = loaded.engine.balance - account.engine.balance
+                else:
+                    diffs, delta = ["no journal yet"], 0.0
+                if not diffs and not loaded.needs_adopt:
+                    return {"differences": [], "adjustment": 0.0, "seq": loaded.seq}
+                engine = loaded.engine
+                if delta:
+                    engine.rail_state.on_flow(engine.balance - delta, delta)
+                    engine.net_flows += delta
+                doc = json.loads(_dumps(self._docs(loaded)))
+                record = {"type": "adopt", "reason": f"state files adopted by {by}" + (f": {reason}" if reason else ""),
+                          "differences": diffs, "adjustment": delta, "by": by, **doc}
+                self._commit(loaded, [record])
+                self._loaded = None
+                return {"differences": diffs, "adjustment": delta, "seq": loaded.seq}
+            except OSError as exc:
+                raise io_error(exc, self.runtime, "adopt the state files") from exc
             finally:
                 self._file_lock.release()
 
@@ -425,16 +463,15 @@ class _BookEncoder:
             self._engine, new = engine, list(reversed(window))
             self._points = deque(maxlen=window.maxlen)
         for pt in reversed(new):
-            self._points.append(b"[%d,%s]" % (pt[0], repr(pt[1]).encode()))
+            self._points.append(b"[%d,%s]" % (pt[0], repr(pt[1]).encode()) if len(pt) == 2
+                                else _dumps(list(pt)))
         self._last_point = window[-1] if window else None
 
     def book(self, loaded: Loaded) -> bytes:
         engine, old, fresh = loaded.engine, self._closes, {}
         self._sync_points(engine)
         head = {"seq": loaded.seq, "journal_offset": loaded.offset, "config": loaded.config_record,
-                "balance": engine.balance, "total_open_risk": engine.total_open_risk,
-                "start_balance": engine.start_balance,
-                "open_positions": {t: p.to_record() for t, p in engine.positions.items()}}
+                **engine.book_head()}
         closes = []
         for r in engine.recent_closes.values():
             hit = old.get(id(r))
@@ -465,7 +502,7 @@ class Transaction:
     """What a caller sees inside `Store.transaction()`: the current engine and a journal to add to."""
 
     def __init__(self, store: Store, loaded: Loaded, configs: _Configs) -> None:
-        self.store, self.loaded, self.engine = store, loaded, loaded.engine
+        self.store, self.loaded, self.engine, self.configs = store, loaded, loaded.engine, configs
         self.records: list[dict[str, Any]] = []
         if loaded.engine.overlay is not configs.overlay or loaded.engine.policy is not configs.policy:
             loaded.engine.set_config(configs.overlay, configs.policy)
@@ -499,16 +536,22 @@ class Transaction:
 
 def _read_json(path: Path) -> Any | None:
     """A state file's JSON, None when it does not exist; unreadable or unparsable is a StateError."""
+    return _read_state(path)[0]
+
+
+def _read_state(path: Path) -> tuple[Any | None, bool | None]:
+    """A state file's JSON (None when it does not exist) and whether its digest matches (see `seal`)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as exc:
         raise io_error(exc, path, "read") from None
     try:
-        return json.loads(data, parse_constant=_no_constant)
-    except ValueError as exc:
-        raise StateError(f"{path}: not valid JSON ({exc}); {RECOVER_HINT}") from None
+        doc = json.loads(data, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise StateError(f"{path}: not valid JSON ({str(exc)[:120]}); {RECOVER_HINT}") from None
+    return doc, unsealed(data)[1] if isinstance(doc, dict) and "digest" in doc else None
 
 
 def _no_constant(name: str) -> Any:
@@ -542,20 +585,28 @@ def _int_or_none(value: Any, key: str, path: Path) -> int | None:
     return value
 
 
-def load(root: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, *, repair: bool = False) -> Loaded:
+def load(root: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, *, repair: bool = False,
+         trust_edits: bool = False) -> Loaded:
     """Read runtime/ under `root` into an engine, applying the journal past each state file.
 
     With `repair` (under the lock), a torn last journal line is ignored (the next commit cuts it
     off) and files with no journal position (hand-written, or a lost journal) are marked to be
     adopted as a new journal base. Without it (a reader such as the console), the same is
     tolerated in memory and nothing is written. Every failure is a Tc1Error naming the file.
+
+    A state file edited by hand (its digest no longer matches) whose numbers differ from the
+    journal's account of them stops the load with a StateError naming each difference and both ways
+    out; `trust_edits` (`tc1 state adopt`) takes the files as they are.
     """
     runtime = Path(root) / "runtime"
     if runtime.exists() and not runtime.is_dir():
         raise StateError(f"{runtime}: exists but is not a folder; move it away (the state lives in a "
                          f"folder of that name)")
     try:
-        return _load(runtime, overlay, policy)
+        loaded = _load(runtime, overlay, policy)
+        if loaded.edited and not trust_edits:
+            _refuse_edits(runtime, overlay, policy, loaded)
+        return loaded
     except OSError as exc:
         raise io_error(exc, Path(exc.filename) if exc.filename else runtime, "read") from None
 
@@ -564,9 +615,10 @@ def _load(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -
     state_path, policy_path, journal_path = (runtime / STATE_FILE, runtime / POLICY_FILE,
                                              runtime / JOURNAL_FILE)
     engine = RiskEngine(overlay, policy)
-    book_doc = _read_json(state_path)
-    days_doc = _read_json(policy_path)
+    book_doc, book_sealed = _read_state(state_path)
+    days_doc, days_sealed = _read_state(policy_path)
     journal_size = _committed_size(journal_path)
+    edited = [path.name for path, ok in ((state_path, book_sealed), (policy_path, days_sealed)) if ok is False]
 
     if journal_size and days_doc is None and (book_doc is None or (
             isinstance(book_doc, dict) and book_doc.get("seq") is not None)) and _first_commit_only(journal_path):
@@ -602,8 +654,17 @@ def _load(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -
 
     config_record = book_doc.get("config") if isinstance(book_doc.get("config"), dict) else {}
     if book_seq is None or days_seq is None:
-        return Loaded(engine, 0, journal_size, dict(config_record),
+        # Adopted as a new base; the journal's numbering goes on from its last entry.
+        return Loaded(engine, _last_seq(journal_path, journal_size), journal_size, dict(config_record),
                       needs_adopt="hand-written state files (no journal position)")
+    if all(isinstance(config_record.get(k), dict) for k in cfg.STEMS):
+        # The journal tail replays under the configs in force when its events happened: first the
+        # ones the state file recorded, then each config entry in turn (a streak trips by its limit).
+        try:
+            engine.set_recorded_config(recorded_config("overlay", config_record["overlay"]),
+                                       recorded_config("policy", config_record["policy"]))
+        except (Tc1Error, KeyError, TypeError) as exc:
+            raise StateError(f"{state_path}: the recorded config is unusable ({exc}); {RECOVER_HINT}") from None
     start = min(book_off, days_off)
     if journal_size < max(book_off, days_off):
         return Loaded(engine, max(book_seq, days_seq), journal_size, dict(config_record),
@@ -613,11 +674,42 @@ def _load(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -
     for entry, end in _journal_entries(journal_path, start):
         with _entry_at(journal_path, offset, entry):
             s = entry["seq"]
-            _apply(engine, entry, book=s > book_seq, days=s > days_seq)
+            apply_event(engine, entry, book=s > book_seq, days=s > days_seq)
             if entry.get("type") == "config" and s > book_seq:
                 config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
             seq, offset = max(seq, s), end
-    return Loaded(engine, seq, max(offset, book_off, days_off), dict(config_record))
+    return Loaded(engine, seq, max(offset, book_off, days_off), dict(config_record), edited=edited)
+
+
+def _refuse_edits(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, loaded: Loaded) -> None:
+    """Files edited by hand: fine when their numbers are still the journal's (a reformat), else the
+    StateError that names each difference and both ways out."""
+    account = replay_journal(runtime / JOURNAL_FILE, overlay, policy)
+    diffs = _differences(Store._docs(account), Store._docs(loaded))
+    if not diffs:
+        loaded.edited = []
+        return
+    shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
+    raise StateError(f"{runtime / loaded.edited[0]} was edited by hand: it differs from the journal's account "
+                     f"(journal -> file: {shown}). Run `tc1 state rebuild` to keep the journal's numbers, or "
+                     f"`tc1 state adopt` to keep the file's, journaled as an adjustment")
+
+
+def _last_seq(path: Path, size: int) -> int:
+    """The seq of the journal's last complete entry (0 for none): a new base continues from it."""
+    if not size:
+        return 0
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 65536))
+        lines = f.read(size - f.tell()).split(b"\n")
+    for line in reversed(lines):
+        try:
+            seq = json.loads(line)["seq"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            return seq
+    return 0
 
 
 def _first_commit_only(path: Path) -> bool:
@@ -689,22 +781,6 @@ def _entry_at(path: Path, start: int, entry: Mapping[str, Any]) -> Iterator[None
                          f"journal is the audit trail, restore it from a backup") from None
 
 
-def _apply(engine: RiskEngine, entry: Mapping[str, Any], *, book: bool, days: bool) -> None:
-    kind = entry["type"]
-    if kind == "open":
-        rec = entry["position"]
-        engine.apply_open(Position.from_record(rec["trade_id"], rec), book=book, days=days)
-    elif kind == "close":
-        engine.apply_close(CloseResult(**entry["result"]), book=book, days=days)
-    elif kind == "reset":
-        engine.apply_reset(entry["days"], book=book, days=days)
-    elif kind in BASE_EVENTS:
-        if book:
-            engine.load_book(entry["book"])
-        if days:
-            engine.load_days(entry["days"]["days"])
-
-
 def replay_journal(journal_path: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -> Loaded:
     """The state the whole journal describes: from its newest base event (adopt), every event on."""
     if not journal_path.exists():
@@ -717,7 +793,7 @@ def replay_journal(journal_path: Path, overlay: cfg.OverlayConfig, policy: cfg.P
     loaded = Loaded(RiskEngine(overlay, policy), 0, base_start, {})
     for entry, end in _journal_entries(journal_path, base_start):
         with _entry_at(journal_path, loaded.offset, entry):
-            _apply(loaded.engine, entry, book=True, days=True)
+            apply_event(loaded.engine, entry, book=True, days=True)
             if entry["type"] in BASE_EVENTS:
                 loaded.config_record = dict(entry["book"].get("config") or {})
             elif entry["type"] == "config":
@@ -736,7 +812,7 @@ def _differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[st
         if name == "days":
             old = {"days": split_policy_doc(old, Path(POLICY_FILE))[0]} if "days" not in old else old
         for key in sorted(set(old) | set(new)):
-            if key in ("seq", "journal_offset", "config"):
+            if key in ("seq", "journal_offset", "config", "digest"):
                 continue
             if old.get(key) != new.get(key):
                 out.append(f"{name}.{key}: {_short(old.get(key))} -> {_short(new.get(key))}")

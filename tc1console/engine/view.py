@@ -1,7 +1,8 @@
 """What an operator sees of an account: balance, open risk, rails and headroom, as one plain dict.
 
-Pure: no I/O, no clock (the caller passes `now_ms`), no UI imports. `tc1 dashboard` prints it and
-the console renders it, so both always agree on what "today" and "headroom" mean.
+Pure: no I/O, no clock (the caller passes `now_ms`), no UI imports. `tc1 dashboard`, `tc1 policy
+show`, `risk_status()` and the console all read it, so they agree on "today", "blocked" and
+"headroom": each rail's numbers come from the rail itself (rails.py), the budget from sizing.py.
 
 "Today" here is the wall-clock UTC day of `now_ms` (an operator's question), while the engine's
 rails bucket each event by its own timestamp; with a bot stamping events with the current time the
@@ -12,15 +13,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import sizing
 from .config import OverlayConfig, PolicyConfig
-from .core import EQUITY_WINDOW, RiskEngine
-from .rails import MS_PER_DAY, day_key
+from .core import EQUITY_WINDOW, FLOW, MAX_CONCURRENT_TRADES, PAUSED, RiskEngine
+from .numbers import money
+from .rails import MS_PER_DAY, RAILS, Headroom, Rails, RailStatus, day_key, duration, utc_time
 
-RAIL_LABELS = {
-    "equity_floor": "equity floor",
-    "daily_loss_cap": "daily loss cap",
-    "max_trades_per_day": "trades per day",
+LABELS = {  # every reason a status can show, in words (the rails' own labels first)
+    PAUSED: "paused",
+    MAX_CONCURRENT_TRADES: "slots full",
+    sizing.TOTAL_OPEN_RISK_CAP: "open-risk cap",
+    sizing.MAX_LEVERAGE: "leverage cap",
 }
+
+
+def reason_label(name: str) -> str:
+    """A skip or block reason as an operator reads it: `daily_loss_cap` -> `daily loss cap`."""
+    for rail in RAILS:
+        if rail.name == name:
+            return rail.block_label
+    return LABELS.get(name, name.replace("_", " "))
 
 
 def _left(limit: float | int | None, used: float | int) -> float | int | None:
@@ -40,20 +52,20 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def _change_today(engine: RiskEngine, day_start_ms: int, pnl_today: float) -> float:
-    """Balance now minus the balance when the UTC day began, read from the equity window.
-
-    Not today's counter: an operator's counter reset clears that (so the rails count from zero
-    again) but does not undo the money made or lost today. When the window no longer reaches
-    back to the day's start, the counter is the best there is.
-    """
+def _day_start_balance(engine: RiskEngine, day_start_ms: int) -> float | None:
+    """The balance when the UTC day began, read from the equity window (None: the window does not
+    reach back that far)."""
     points = engine.equity_points
-    for ts, balance in reversed(points):
-        if ts < day_start_ms:
-            return engine.balance - balance
+    for pt in reversed(points):
+        if pt[0] < day_start_ms:
+            return pt[1]
     if len(points) < EQUITY_WINDOW:  # the window holds the whole history
-        return engine.balance - engine.start_balance
-    return pnl_today
+        return engine.start_balance
+    return None
+
+
+def _flows_since(engine: RiskEngine, since_ms: int) -> float:
+    return sum(f.amount for f in engine.recent_flows.values() if f.ts_ms >= since_ms)
 
 
 def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngine, now_ms: int, *,
@@ -64,9 +76,9 @@ def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngin
     today = engine.days.get(today_key)
     entries_today = today.entries if today else 0
     pnl_today = today.pnl if today else 0.0
-    loss_today = -pnl_today if pnl_today < 0 else 0.0
     open_risk = engine.total_open_risk
     n_open = len(engine.positions)
+    day_start = now_ms - now_ms % MS_PER_DAY
 
     positions = []
     for tid, pos in engine.positions.items():
@@ -82,65 +94,84 @@ def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngin
     positions.sort(key=lambda p: (p["entry_ts_ms"], p["trade_id"]))
 
     points = list(engine.equity_points)
-    values = [b for _, b in points]
+    values = [pt[1] for pt in points]
     equity = {
         "points": len(points),
-        "recent": [[ts, b] for ts, b in points[-equity_tail:]] if equity_tail > 0 else [],
+        "recent": [list(pt) for pt in points[-equity_tail:]] if equity_tail > 0 else [],
         "min": min(values) if values else None,
         "max": max(values) if values else None,
+        "flows": sum(1 for pt in points if len(pt) > 2 and pt[2] == FLOW),
     }
 
-    rails = [
-        _rail("equity_floor", policy.equity_floor, balance, balance <= policy.equity_floor
-              if policy.equity_floor is not None else False,
-              f"balance {balance:,.2f} <= floor {policy.equity_floor:,.2f}" if policy.equity_floor is not None
-              else ""),
-        _rail("daily_loss_cap", policy.daily_loss_cap, loss_today,
-              loss_today >= policy.daily_loss_cap if policy.daily_loss_cap is not None else False,
-              f"today's loss {loss_today:,.2f} >= cap {policy.daily_loss_cap:,.2f}"
-              if policy.daily_loss_cap is not None else ""),
-        _rail("max_trades_per_day", policy.max_trades_per_day, entries_today,
-              entries_today >= policy.max_trades_per_day if policy.max_trades_per_day is not None else False,
-              f"{entries_today} entries today, max {policy.max_trades_per_day}"
-              if policy.max_trades_per_day is not None else ""),
-    ]
-
+    rails = Rails(policy)
+    statuses = rails.statuses(engine, now_ms)
     o = overlay
     risk_left = _left(o.total_open_risk_cap, open_risk)
     slots_left = _left(o.max_concurrent_trades, n_open)
     leverage_room = None if o.max_leverage is None else balance * o.max_leverage - engine.open_notional
-    # The reasons a new entry would be refused right now, in the order the engine checks them
-    # (ENGINE.md §2 steps 3-7); input-dependent checks (min qty, notional) cannot be known here.
-    blocks = [(r["name"], r["detail"]) for r in rails if r["blocked"]]
-    if balance <= 0 and not blocks:
-        blocks.append(("equity_floor", f"balance {balance:,.2f} <= 0"))
-    if slots_left == 0:
-        blocks.append(("max_concurrent_trades", f"{n_open} open, max {o.max_concurrent_trades}"))
-    if risk_left == 0:
-        blocks.append(("total_open_risk_cap", f"open risk {open_risk:,.2f} at cap {o.total_open_risk_cap:,.2f}"))
-    if leverage_room is not None and leverage_room <= 0:
-        blocks.append(("max_leverage", f"open notional {engine.open_notional:,.2f} at balance * {o.max_leverage}"))
-    if blocks:
-        status, reason, detail = f"BLOCKED: {blocks[0][0]}", blocks[0][0], blocks[0][1]
-    else:
-        status, reason, detail = "ACTIVE", None, ""
+    caps = sizing.Caps(o.flat_risk_until, o.flat_risk_amount, o.percent_risk, o.per_trade_risk_cap,
+                       o.total_open_risk_cap, o.fees_in_risk, o.max_leverage)
+    daily = rails.daily
+    budget_skip = None
+    next_budget = 0.0
+    if balance > 0:
+        bn, bk, budget_f, _estimate, budget_skip = sizing.risk_budget(
+            balance, caps, open_risk, None if daily is None else (daily.limit, pnl_today))
+        next_budget = budget_f if budget_f is not None else bn / 10 ** bk
 
-    budget = o.flat_risk_amount if balance < o.flat_risk_until else balance * o.percent_risk
-    if o.per_trade_risk_cap is not None:
-        budget = min(budget, o.per_trade_risk_cap)
-    if risk_left is not None:
-        budget = min(budget, risk_left)
+    # Every reason a new entry would be refused right now, in the order the engine checks them
+    # (ENGINE.md section 2 items 3-7); input-dependent checks (min qty, notional) cannot be known here.
+    blocks: list[tuple[str, str]] = []
+    paused = engine.paused
+    if paused is not None:
+        blocks.append((PAUSED, f"paused by {paused.get('by')} since {_when(paused.get('ts_ms'))}"
+                               + (f": {paused.get('reason')}" if paused.get("reason") else "")))
+    if balance <= 0:
+        blocks.append(("equity_floor", f"balance {money(balance)} <= 0"))
+    blocks += [(s.name, s.detail) for s in statuses if s.blocked]
+    if slots_left == 0:
+        blocks.append((MAX_CONCURRENT_TRADES, f"{n_open} open, max {o.max_concurrent_trades}"))
+    if budget_skip is not None:
+        blocks.append((budget_skip.reason or "", budget_skip.detail))
+    if leverage_room is not None and leverage_room <= 0:
+        blocks.append((sizing.MAX_LEVERAGE, f"open notional {money(engine.open_notional)} at balance x "
+                                            f"{o.max_leverage:g}"))
+    if paused is not None:
+        word, status = "PAUSED", "PAUSED"
+    elif blocks:
+        word, status = "BLOCKED", f"BLOCKED: {blocks[0][0]}"
+    else:
+        word, status = "ACTIVE", "ACTIVE"
+    reason, detail = (blocks[0] if blocks else (None, ""))
+
+    headroom: list[Headroom] = [h for s in statuses for h in s.headroom]
+    headroom += [
+        Headroom("open_risk_left", "open-risk budget left", risk_left, money(risk_left) if risk_left is not None else "no cap", 20),
+        Headroom("slots_left", "position slots left", slots_left, f"{slots_left:,}" if slots_left is not None else "no limit", 70),
+        Headroom("next_trade_budget", "next trade's budget", 0.0 if blocks else max(next_budget, 0.0),
+                 money(0.0 if blocks else max(next_budget, 0.0)), 80),
+    ]
+    headroom.append(Headroom("leverage_room", "leverage room", None if leverage_room is None else max(leverage_room, 0.0),
+                             "no cap" if leverage_room is None else money(max(leverage_room, 0.0)), 90))
+    headroom.sort(key=lambda h: h.rank)
 
     start = engine.start_balance
+    day_start_balance = _day_start_balance(engine, day_start)
+    flows_today = _flows_since(engine, day_start)
+    change_today = (balance - day_start_balance - flows_today) if day_start_balance is not None else pnl_today
     return {
         "now_ms": now_ms,
         "today": today_key,
         "balance": {
             "balance": balance,
             "start_balance": start,
-            "change_today": _change_today(engine, now_ms - now_ms % MS_PER_DAY, pnl_today),
+            "net_flows": engine.net_flows,
+            "trading_pnl": engine.trading_pnl,
+            "trading_pnl_pct": engine.trading_pnl / start * 100 if start else None,
+            "change_today": change_today,
+            "flows_today": flows_today,
+            # kept for readers of the earlier JSON: the balance change since start is trading PnL + flows
             "change_since_start": balance - start,
-            "change_since_start_pct": (balance - start) / start * 100 if start else None,
         },
         "open_risk": {
             "total": open_risk,
@@ -151,38 +182,36 @@ def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngin
         "positions": {"count": n_open, "max": o.max_concurrent_trades, "rows": positions},
         "equity": equity,
         "rails": {
-            "status": status, "blocked_by": reason, "detail": detail,
-            "checks": rails,
-            "blocks": [{"name": n, "detail": d} for n, d in blocks],
+            "status": status, "status_word": word, "blocked_by": reason, "detail": detail,
+            "paused": dict(paused) if paused is not None else None,
+            "checks": [_status_dict(s) for s in statuses],
+            "blocks": [{"name": n, "label": reason_label(n), "detail": d} for n, d in blocks],
         },
-        "today_counters": {"day": today_key, "entries": entries_today, "pnl": pnl_today, "loss": loss_today},
+        "today_counters": {"day": today_key, "entries": entries_today, "pnl": pnl_today,
+                           "loss": -pnl_today if pnl_today < 0 else 0.0},
+        # Each line's number by its key (None: unset), then the lines in order for a screen.
         "headroom": {
-            "daily_loss_left": _left(policy.daily_loss_cap, loss_today),
-            "open_risk_left": risk_left,
-            "trades_left_today": _left(policy.max_trades_per_day, entries_today),
-            "slots_left": slots_left,
-            "distance_to_floor": None if policy.equity_floor is None else balance - policy.equity_floor,
-            "leverage_room": leverage_room,
-            "next_trade_budget": 0.0 if blocks else max(budget, 0.0),
+            **{h.key: h.value for h in headroom},
             "ms_to_rollover": MS_PER_DAY - now_ms % MS_PER_DAY,
+            "items": [_headroom_dict(h) for h in headroom],
         },
     }
 
 
-def _rail(name: str, limit: float | int | None, value: float | int, blocked: bool, detail: str) -> dict[str, Any]:
-    return {"name": name, "label": RAIL_LABELS[name], "configured": limit is not None, "limit": limit,
-            "value": value, "blocked": blocked, "detail": detail if blocked else ""}
+def _status_dict(s: RailStatus) -> dict[str, Any]:
+    return {"name": s.name, "label": s.label, "short": s.short, "configured": s.configured, "blocked": s.blocked,
+            "value": s.value, "limit": s.limit, "text": s.text, "fraction": s.fraction, "detail": s.detail,
+            "headroom": [_headroom_dict(h) for h in s.headroom]}
+
+
+def _headroom_dict(h: Headroom) -> dict[str, Any]:
+    return {"key": h.key, "label": h.label, "value": h.value, "text": h.text, "rank": h.rank, "left": h.left}
+
+
+def _when(ts: Any) -> str:
+    return utc_time(ts) if isinstance(ts, int) and not isinstance(ts, bool) else "?"
 
 
 def format_duration(ms: int) -> str:
-    """`3h05m12s`, `4m02s`, `9s`: a short human duration."""
-    s = max(0, int(ms) // 1000)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    if h >= 48:
-        return f"{h // 24}d{h % 24:02d}h"
-    if h:
-        return f"{h}h{m:02d}m{s:02d}s"
-    if m:
-        return f"{m}m{s:02d}s"
-    return f"{s}s"
+    """`3h05m12s`-style durations are rails.duration; kept under this name for the CLI."""
+    return duration(ms)

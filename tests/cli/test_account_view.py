@@ -31,10 +31,13 @@ def view(e: RiskEngine, now: int = NOON) -> dict:
 def test_fresh_account_is_active_with_full_headroom() -> None:
     v = view(engine())
     assert v["rails"]["status"] == "ACTIVE" and v["rails"]["blocked_by"] is None
-    assert v["headroom"] == {"daily_loss_left": 200.0, "open_risk_left": 300.0, "trades_left_today": 20,
-                             "slots_left": 5, "distance_to_floor": 2_000.0, "leverage_room": 30_000.0,
-                             "next_trade_budget": 50.0, "ms_to_rollover": MS_PER_DAY // 2}
-    assert v["today"] == "2025-11-25" and v["balance"]["change_since_start"] == 0.0
+    assert {k: x for k, x in v["headroom"].items() if k != "items"} == {
+        "daily_loss_left": 200.0, "open_risk_left": 300.0, "trades_left_today": 20, "slots_left": 5,
+        "distance_to_floor": 2_000.0, "leverage_room": 30_000.0, "next_trade_budget": 50.0,
+        "ms_to_rollover": MS_PER_DAY // 2}
+    # the lines a screen shows, in the order an operator asks: loss left, open risk left, trades left...
+    assert [h["key"] for h in v["headroom"]["items"]][:3] == ["daily_loss_left", "open_risk_left", "trades_left_today"]
+    assert v["today"] == "2025-11-25" and v["balance"]["trading_pnl"] == 0.0
     json.dumps(v)  # JSON-able as it is
 
 
@@ -50,7 +53,7 @@ def test_headroom_after_a_loss_and_an_open_position() -> None:
     assert v["headroom"]["open_risk_left"] == 300.0 - b.risk_amount
     assert v["headroom"]["trades_left_today"] == 18 and v["headroom"]["slots_left"] == 4
     # The window holds the whole history, all of it today: the change is from the start balance.
-    assert v["balance"]["change_today"] == v["balance"]["change_since_start"] == pytest.approx(-loss)
+    assert v["balance"]["change_today"] == v["balance"]["trading_pnl"] == pytest.approx(-loss)
     row = v["positions"]["rows"][0]
     assert row["trade_id"] == "b" and row["age_ms"] == 60_000 and row["side"] == "long"
     assert row["risk_pct"] == pytest.approx(b.risk_amount / e.balance * 100)
@@ -104,6 +107,31 @@ def test_status_names_what_blocks_the_next_entry(policy: dict, overlay: dict, pr
     assert e.try_open("z", entry_ts_ms=NOON, **OPEN).skipped_reason == reason
 
 
+def test_cash_flows_are_kept_apart_from_trading_pnl() -> None:
+    """ENGINE.md 6: trading PnL since start = balance - start - net flows; today's change leaves the
+    day's flows out; an equity point marks the flow."""
+    e = engine()
+    e.try_open("a", entry_ts_ms=NOON - 3_600_000, **OPEN)
+    e.close("a", NOON - 1_800_000, 2_980.0)
+    loss = -e.days["2025-11-25"].pnl
+    e.adjust_balance(500.0, kind="deposit", reason="top up", ts_ms=NOON - 60_000, flow_id="f1")
+    b = view(e)["balance"]
+    assert b["balance"] == 10_000.0 - loss + 500.0 and b["net_flows"] == 500.0
+    assert b["trading_pnl"] == pytest.approx(-loss) and b["change_today"] == pytest.approx(-loss)
+    assert view(e)["equity"]["recent"][-1] == [NOON - 60_000, e.balance, "flow"]
+
+
+def test_a_pause_is_the_status_with_who_when_and_why() -> None:
+    """ENGINE.md 6: PAUSED, who paused it, when and why; the next entry is skipped with `paused`."""
+    e = engine()
+    e.pause(by="cli", reason="exchange maintenance", ts_ms=NOON - 60_000)
+    r = view(e)["rails"]
+    assert r["status"] == "PAUSED" and r["paused"] == {"by": "cli", "reason": "exchange maintenance",
+                                                       "ts_ms": NOON - 60_000}
+    assert r["blocks"][0]["name"] == "paused" and "exchange maintenance" in r["blocks"][0]["detail"]
+    assert e.try_open("z", entry_ts_ms=NOON, **OPEN).skipped_reason == "paused"
+
+
 def test_unset_caps_show_as_none_not_zero() -> None:
     e = engine({"total_open_risk_cap": None, "max_concurrent_trades": None, "max_leverage": None},
                {"equity_floor": None, "daily_loss_cap": None, "max_trades_per_day": None})
@@ -114,7 +142,7 @@ def test_unset_caps_show_as_none_not_zero() -> None:
 
 def test_rendered_text_has_colour_only_when_asked() -> None:
     e = engine()
-    snap = {"root": "/r", "seq": 0, "fresh": False, "note": None, **view(e), "events": []}
+    snap = {"root": "/r", "seq": 0, "fresh": False, "note": None, "config_problem": None, **view(e), "events": []}
     plain = render_dashboard(snap, _Style(False))
     assert "\033[" not in plain and "ACTIVE" in plain and "UTC rollover in" in plain
     assert "\033[1;32mACTIVE" in render_dashboard(snap, _Style(True))

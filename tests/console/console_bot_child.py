@@ -19,7 +19,10 @@ PRICES = {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0, "SOLUSDT": 150.0}
 
 
 def ack(kind, trade_id, result):
-    print(json.dumps({"ack": kind, "trade_id": trade_id, "result": result}), flush=True)
+    """One line per call; `replayed` (a retried call) apart from the result the journal records."""
+    result = dict(result)
+    replayed = result.pop("replayed", False)
+    print(json.dumps({"ack": kind, "trade_id": trade_id, "result": result, "replayed": replayed}), flush=True)
 
 
 def main():

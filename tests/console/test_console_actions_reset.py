@@ -65,14 +65,15 @@ async def test_reset_today_names_the_day_and_its_counts_then_clears_only_that_bu
         assert f"Day {TODAY} (UTC, today)" in text
         assert f"{today['entries']:,}" in text and f"{today['pnl']:+,.2f}" in text
         await pilot.press("enter")
-        expected = f"cleared {TODAY}: {today['entries']} entries, {today['pnl']:+,.2f} pnl"
+        # ENGINE.md 6: the toast says exactly what the reset cleared
+        expected = f"cleared 1 day bucket: {TODAY} ({today['entries']} entries, {today['pnl']:+,.2f} pnl)"
         await wait_until(pilot, lambda: expected in toasts(app), "the reset's toast")
         await wait_until(pilot, lambda: app.snapshot.rails.entries_today == 0, "the dashboard to show it")
     after = days_on_disk(demo_root)
     assert TODAY not in after and set(after) == set(before) - {TODAY}
     last = journal(demo_root)[-1]
     assert last["type"] == "reset" and last["by"] == "console"
-    assert last["scope"] == "today" and last["days"] == [TODAY] and last["cleared"] == [TODAY]
+    assert last["scope"] == "today" and last["days"] == [TODAY] and last["cleared"] == {"days": {TODAY: today}}
 
 
 async def test_reset_all_lists_every_bucket_and_clears_them_all(demo_root):
@@ -92,7 +93,7 @@ async def test_reset_all_lists_every_bucket_and_clears_them_all(demo_root):
     assert days_on_disk(demo_root) == {}
     last = journal(demo_root)[-1]
     assert last["type"] == "reset" and last["by"] == "console" and last["scope"] == "all"
-    assert last["cleared"] == sorted(before)
+    assert last["cleared"] == {"days": {k: before[k] for k in sorted(before)}}  # each day's entries and pnl
 
 
 async def test_escape_or_n_cancels_and_writes_nothing(demo_root):

@@ -239,11 +239,11 @@ async def test_utc_rollover_starts_todays_counters_from_zero(fresh_root):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.loads >= 1, "the first read")
         balance = app.main.query_one(BalanceCard)
-        assert f"{lost:,.2f}" in shown(balance).split("since")[0]
+        assert f"{lost:,.2f}" in shown(balance).split("trading")[0]
         assert "1 / 20" in shown(app.main.query_one(RailsPanel))
         now["ms"] = midnight + 1_000  # the next tick sees a new UTC day and reads again
         await wait_until(pilot, lambda: app.snapshot.today != "2024-11-19", "the new day's read")
-        today_line = shown(balance).split("since")[0]
+        today_line = shown(balance).split("trading")[0]
         assert "0.00" in today_line and f"{lost:,.2f}" not in today_line
         assert "0 / 20" in shown(app.main.query_one(RailsPanel))
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from tc1console.console import format as fmt
 from tc1console.console.fixtures import FIXED_NOW_MS, MINUTE
-from tc1console.console.snapshot import GAIN, LOSS, describe_event, load_snapshot
+from tc1console.console.snapshot import GAIN, LOSS, load_snapshot
+from tc1console.engine.events import describe as describe_event
 from tc1console.console.watch import wanted, watch_plan
 from tc1console.console.widgets.equity_panel import downsample
 from tc1console.engine import config as cfg
@@ -56,7 +57,8 @@ def test_snapshot_of_a_fresh_root_is_the_initial_balance_not_an_error(fresh_root
     assert snap.fresh and snap.balance.balance == 10_000.0
     assert snap.positions == () and snap.events == () and snap.equity.values == ()
     assert snap.rails.status == "ACTIVE"
-    assert snap.headroom.daily_loss_left == 200.0 and snap.headroom.trades_left_today == 20
+    left = {h.key: h.value for h in snap.headroom.items}
+    assert left["daily_loss_left"] == 200.0 and left["trades_left_today"] == 20
 
 
 def test_today_is_the_clocks_utc_day(fresh_root):
@@ -67,7 +69,7 @@ def test_today_is_the_clocks_utc_day(fresh_root):
     lost = live.close(trade_id="y", exit_ts_ms=day - MINUTE, exit_price=2970.0)["pnl_after_fees"]
     today = load_snapshot(fresh_root, FIXED_NOW_MS)
     assert today.balance.change_today == 0.0 and today.rails.entries_today == 0
-    assert today.balance.change_since_start == lost
+    assert today.balance.trading_pnl == lost
     yesterday = load_snapshot(fresh_root, day - 1)
     assert yesterday.balance.change_today == lost and yesterday.rails.entries_today == 1
 
@@ -96,7 +98,7 @@ def test_odd_journal_entries_still_describe_themselves():
     overlay = cfg.validate("overlay", cfg.DEFAULTS["overlay"], "test")
     line = describe_event({"seq": 3, "type": "reset", "scope": "today", "days": ["2024-11-19"],
                            "cleared": ["2024-11-19"], "by": "console", "at_ms": FIXED_NOW_MS}, overlay, "2024-11-19")
-    assert "reset" in line.parts[0][0] and "today's counters (2024-11-19)" in line.parts[1][0]
+    assert "reset" in line.parts[0][0] and "day counters (2024-11-19) by console" in line.parts[1][0]
     odd = describe_event({"type": "open", "position": {"qty": "x", "symbol": None}}, overlay, "2024-11-19")
     assert odd.when == "--:--:--"
     unknown = describe_event({"type": "future_kind", "seq": 9}, overlay, "2024-11-19")
@@ -104,6 +106,19 @@ def test_odd_journal_entries_still_describe_themselves():
     edited = describe_event({"type": "open", "seq": 4, "position": [1, 2], "at_ms": FIXED_NOW_MS}, overlay,
                             "2024-11-19")  # a shape no writer makes: still a line, saying so
     assert edited.seq == 4 and "unreadable entry" in "".join(text for text, _ in edited.parts)
+
+
+def test_hostile_ids_are_shown_as_they_are_without_control_characters():
+    """Issue 19 item 5: an id with an unmatched `[` (markup), an ESC sequence (terminal control) or
+    a lone surrogate is a line of plain text, with the control characters dropped."""
+    overlay = cfg.validate("overlay", cfg.DEFAULTS["overlay"], "test")
+    for tid, shown in [("t[1", "t[1"), ("[bold]x[/]", "[bold]x[/]"), ("a\x1b[31mred", "a[31mred"),
+                       ("s\ud800x", "s?x"), ("bell\x07\nnext", "bellnext")]:
+        line = describe_event({"seq": 1, "type": "open", "at_ms": FIXED_NOW_MS,
+                               "position": {"trade_id": tid, "symbol": "BTCUSDT", "is_long": True, "qty": 0.1,
+                                            "entry_price": 1.0, "stop_price": 0.5, "risk_amount": 1.0}},
+                              overlay, "2024-11-19")
+        assert f" {shown} BTCUSDT" in " " + line.text, (tid, line.text)
 
 
 def test_watch_filter_passes_only_the_files_the_console_reads(tmp_path):

@@ -133,15 +133,25 @@ def test_repeated_close_returns_the_recorded_result_and_counts_nothing_twice() -
     assert snapshot(e) == after
 
 
-@pytest.mark.parametrize("trade_id", ["nope", "", None])
-def test_close_of_unknown_trade_id_raises_unknown_trade_error(trade_id: Any) -> None:
+def test_close_of_unknown_trade_id_raises_unknown_trade_error() -> None:
     """ENGINE.md §3: unknown trade_id -> a clear error (its own exception type), state untouched."""
     e = opened()
     before = snapshot(e)
     with pytest.raises(UnknownTradeError) as err:
-        e.close(trade_id, T0 + 1, 110.0)
-    assert repr(trade_id) in str(err.value)
+        e.close("nope", T0 + 1, 110.0)
+    assert "'nope'" in str(err.value)
     assert isinstance(err.value, KeyError)  # callers catching KeyError keep working
+    assert snapshot(e) == before
+
+
+@pytest.mark.parametrize("trade_id", ["", None, ["t1"], {"t": 1}, 7])
+def test_close_with_a_trade_id_that_is_not_a_string_is_a_clear_error(trade_id: Any) -> None:
+    """Issue 19 item 5: a list or dict as the trade id is a clear InvalidExitError, not a TypeError or
+    RecursionError; state untouched."""
+    e = opened()
+    before = snapshot(e)
+    with pytest.raises(InvalidExitError, match="trade_id must be a non-empty string"):
+        e.close(trade_id, T0 + 1, 110.0)
     assert snapshot(e) == before
 
 

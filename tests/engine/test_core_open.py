@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -43,9 +44,9 @@ def snapshot(e: RiskEngine) -> Any:
 def test_skip_reasons_are_listed_in_check_order() -> None:
     """ENGINE.md §2: checks run in this order; the first that fails gives skipped_reason."""
     assert core.SKIP_REASONS == (
-        "invalid_input", "duplicate_trade_id", "equity_floor", "daily_loss_cap", "max_trades_per_day",
-        "max_concurrent_trades", "total_open_risk_cap", "max_leverage", "below_min_qty",
-        "below_min_notional")
+        "invalid_input", "duplicate_trade_id", "paused", "equity_floor", "max_drawdown", "daily_loss_cap",
+        "weekly_loss_cap", "monthly_loss_cap", "max_trades_per_day", "loss_streak", "symbol_cooldown",
+        "max_concurrent_trades", "total_open_risk_cap", "max_leverage", "below_min_qty", "below_min_notional")
 
 
 # --- §2.1 input validation ---------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def test_equity_floor_blocks_entries_while_balance_is_at_or_below_it() -> None:
     e = make(policy={"equity_floor": 10_000.0})
     r = open_(e)
     assert (r.skipped_reason, r.qty) == ("equity_floor", 0.0)
-    assert r.detail == "balance 10000.0 <= equity floor 10000.0"
+    assert r.detail == "balance 10,000.00 <= equity floor 10,000.00"  # money, not a float repr (issue 12)
     assert open_(make(policy={"equity_floor": 9_999.99})).skipped_reason is None
 
 
@@ -174,7 +175,7 @@ def test_daily_loss_cap_blocks_entries_once_todays_realized_loss_reaches_it() ->
     e.close("t1", T0 + 1_000, 95.0)
     r = open_(e, trade_id="t2", entry_ts_ms=T0 + 2_000)
     assert r.skipped_reason == "daily_loss_cap"
-    assert r.detail == "today's loss 100.0 >= daily loss cap 100.0"
+    assert r.detail == "today's loss 100.00 >= daily loss cap 100.00"
     assert open_(e, trade_id="t3", entry_ts_ms=NOV_15).skipped_reason is None  # a new UTC day
 
 
@@ -239,7 +240,7 @@ def test_no_total_open_risk_headroom_is_total_open_risk_cap() -> None:
     before = snapshot(e)
     r = open_(e, trade_id="b")
     assert (r.skipped_reason, r.qty) == ("total_open_risk_cap", 0.0)
-    assert r.detail == "open risk 100.0 already at cap 100.0"
+    assert r.detail == "open risk 100.00 already at cap 100.00"
     assert snapshot(e) == before
 
 
@@ -303,15 +304,17 @@ def test_qty_rounds_down_to_step_never_up() -> None:
 
 
 
-def test_qty_never_risks_more_than_the_budget_when_the_float_quotient_rounds_up() -> None:
-    """ENGINE.md §2.6-2.7 and §1 fees_in_risk: qty * per-unit risk <= budget, even when budget / unit
-    rounds up in binary onto a step multiple (found by Hypothesis: 17562835.88511111 * unit exceeded
-    the budget by one ulp); the engine then takes one step less."""
+def test_qty_is_the_exact_decimal_floor_where_binary_floats_went_astray() -> None:
+    """ENGINE.md §2.6-2.7: qty * per-unit risk <= budget, exactly in decimal. Binary floats read
+    0.1250125 - 0.125 as 1.2500000000001e-05 and sized 17562835.8851111 (found by Hypothesis when the
+    engine floored a float quotient); the exact quotient is 17562835.88510917..."""
     e = make(initial_balance=62_227.0, percent_risk=0.003527977382227404, default_qty_step=1e-8)
     r = open_(e, is_long=False, entry_price=0.125, stop_price=0.1250125)
     assert r.budget == 219.53544856386466
-    assert r.qty == 17562835.8851111  # one 1e-8 step below the floor of the rounded-up quotient
-    assert r.risk_amount == r.qty * (0.1250125 - 0.125) <= r.budget
+    assert r.qty == 17562835.88510917
+    assert Fraction(repr(r.qty)) * (Fraction("0.1250125") - Fraction("0.125")) <= \
+        Fraction("62227") * Fraction("0.003527977382227404")
+
 
 def test_symbol_override_step_is_used_for_flooring() -> None:
     """ENGINE.md §1 / §2.7: the symbol's qty step (override) else default_qty_step."""
@@ -369,7 +372,7 @@ def test_notional_under_min_notional_is_below_min_notional() -> None:
              symbol_overrides={"BTCUSDT": {"min_notional": 50.01}, "ETHUSDT": {"min_notional": 50.0}})
     r = open_(e, stop_price=90.0)  # budget 5, unit 10: qty 0.5, notional 50
     assert r.skipped_reason == "below_min_notional"
-    assert r.detail == "notional 50.0 below min notional 50.01"
+    assert r.detail == "notional 50.00 below min notional 50.01"
     assert open_(e, symbol="ETHUSDT", stop_price=90.0).notional == 50.0
 
 
@@ -383,7 +386,7 @@ def test_accepted_entry_books_risk_day_entry_and_position() -> None:
     assert r.as_dict() == {
         "trade_id": "t1", "symbol": "BTCUSDT", "is_long": True, "entry_ts_ms": T0, "entry_price": 100.0,
         "stop_price": 95.0, "qty": 19.249, "risk_amount": 19.249 * (5.0 + 0.001 * 195.0),
-        "notional": 19.249 * 100.0, "budget": 100.0, "skipped_reason": None, "detail": ""}
+        "notional": 1924.9, "budget": 100.0, "skipped_reason": None, "detail": ""}  # exactly 19.249 * 100
     assert e.positions["t1"].alloc == r and e.positions["t1"].fee_rate == 0.001
     assert e.total_open_risk == r.risk_amount
     assert e.days_state() == {"2023-11-14": {"entries": 1, "pnl": 0.0}}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tc1console.engine import config
-from tc1console.engine.core import OpenResult, Position, RiskEngine
-from tc1console.engine.sizing import Step
+from tc1console.engine.core import RiskEngine
+from tests.engine.exact_reference import Case, reference
 
 T0 = 1_700_000_000_000
 STEPS = [0.001, 0.01, 0.1, 1.0, 0.5, 0.25, 0.05, 0.0001, 1e-8, 5.0, 0.3, 0.007]
@@ -45,30 +45,12 @@ def overlays(draw: st.DrawFn) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if v is not None}
 
 
-def _dec(x: float) -> Decimal:
-    return Decimal(repr(x))
-
-
-def _is_step_multiple(qty: float, step: float) -> bool:
-    with localcontext() as ctx:
-        ctx.prec = 700
-        return _dec(qty) % _dec(step) == 0
-
-
-def _decimal_floor(x: float, step: float) -> float:
-    with localcontext() as ctx:
-        ctx.prec = 700
-        return float((_dec(x) // _dec(step)) * _dec(step))
-
-
-def _expected_budget(e: RiskEngine) -> float:
-    o = e.overlay
-    budget = o.flat_risk_amount if e.balance < o.flat_risk_until else e.balance * o.percent_risk
-    if o.per_trade_risk_cap is not None:
-        budget = min(budget, o.per_trade_risk_cap)
-    if o.total_open_risk_cap is not None:
-        budget = min(budget, o.total_open_risk_cap - e.total_open_risk)
-    return budget
+def _case(e: RiskEngine, symbol: str, entry: float, stop: float) -> Case:
+    """The engine's state at an entry, as the exact reference's input."""
+    o, rules = e.overlay, e.overlay.rules_for(symbol)
+    return Case(e.balance, o.percent_risk, entry, stop, rules.qty_step, o.flat_risk_until, o.flat_risk_amount,
+                o.per_trade_risk_cap, o.total_open_risk_cap, e.total_open_risk, e.open_notional, o.max_leverage,
+                rules.fee_bps, o.fees_in_risk, rules.min_qty, rules.min_notional)
 
 
 @SETTINGS
@@ -76,12 +58,11 @@ def _expected_budget(e: RiskEngine) -> float:
 def test_random_trade_sequences_keep_every_sizing_and_booking_invariant(
         raw: dict[str, Any], data: st.DataObject) -> None:
     """ENGINE.md §2.5-2.9 and §3, over random trade sequences:
-    - qty is a whole multiple of the symbol's step (checked in decimal) and never above the decimal
-      floor of budget / per-unit risk (§2.7);
-    - allocated risk == qty * per-unit risk <= budget (§2.6, §2.9);
+    - every allocation (qty, risk_amount, notional, budget, or the skip reason) equals the exact
+      Fraction reference of §2.5-2.8 at the engine's state (exact_reference.py);
+    - qty is a whole multiple of the symbol's step and qty * per-unit risk <= budget, exactly;
     - with fees_in_risk a stop-out loses at most the budget including both fees (§1; the close
-      formulas of §3 evaluate in another order than qty * unit risk, hence a 1e-12 relative slack);
-    - open notional stays <= balance * max_leverage (§2.7, same slack);
+      formulas of §3 are float arithmetic, hence a 1e-12 relative slack);
     - total_open_risk == math.fsum of open positions' risk, always (engine choice);
     - balance == initial + the sequential sum of realized pnl_after_fees (§3)."""
     e = RiskEngine(config.validate("overlay", raw, "test"),  # type: ignore[arg-type]
@@ -106,19 +87,17 @@ def test_random_trade_sequences_keep_every_sizing_and_booking_invariant(
             entry = data.draw(st.floats(0.01, 1e5), label="entry")
             frac = data.draw(st.floats(1e-4, 0.5), label="stop distance")
             stop = entry * (1 - frac) if is_long else entry * (1 + frac)
-            budget = _expected_budget(e)
-            rules = e.overlay.rules_for(symbol)
+            case = _case(e, symbol, entry, stop)
+            limit = e.overlay.max_concurrent_trades
+            # sizing runs once the slots and the balance allow an entry (section 2 items 4-5)
+            want = reference(case) if (limit is None or len(e.positions) < limit) and e.balance > 0 else None
             r = e.try_open(f"t{i}", symbol, is_long, ts, entry, stop)
+            if want is not None:
+                assert (r.qty, r.risk_amount, r.notional, r.budget, r.skipped_reason) == tuple(want), (r, want)
             if r.skipped_reason is None:
-                unit = abs(entry - stop) + (rules.fee_rate * (entry + stop) if e.overlay.fees_in_risk else 0.0)
-                assert r.budget == budget
-                assert _is_step_multiple(r.qty, rules.qty_step), (r.qty, rules.qty_step)
-                assert 0 < r.qty <= _decimal_floor(budget / unit, rules.qty_step)
-                assert r.risk_amount == r.qty * unit
-                assert r.risk_amount <= budget, (r.risk_amount, budget)
-                budgets[r.trade_id] = budget
-                if e.overlay.max_leverage is not None:  # §2.7: exposure stays <= balance * lev
-                    assert e.open_notional <= e.balance * e.overlay.max_leverage * (1 + 1e-12)
+                step = Fraction(repr(case.step))
+                assert Fraction(repr(r.qty)) % step == 0
+                budgets[r.trade_id] = r.budget
             else:
                 assert (r.qty, r.risk_amount) == (0.0, 0.0)
         assert e.total_open_risk == math.fsum(p.alloc.risk_amount for p in e.positions.values())
@@ -126,62 +105,32 @@ def test_random_trade_sequences_keep_every_sizing_and_booking_invariant(
 
 
 @SETTINGS
-@given(x=st.floats(), step=st.floats(min_value=0.0, exclude_min=True, allow_infinity=False))
-def test_step_floor_fast_path_equals_the_decimal_reference(x: float, step: float) -> None:
-    """ENGINE.md §2.7: `Step.floor` (float fast path) == `Step.floor_decimal` for any float and step,
-    and the result is never above x (never rounds up)."""
-    s = Step(step)
-    got = s.floor(x)
-    assert got == s.floor_decimal(x) or (math.isnan(got) and math.isnan(s.floor_decimal(x)))
-    if x > 0:
-        assert got <= x
-
-
-@SETTINGS
-@given(x=st.floats(min_value=0.0, max_value=1e9), step=st.sampled_from(STEPS))
-def test_step_floor_is_the_largest_multiple_not_above_x_in_decimal(x: float, step: float) -> None:
-    """ENGINE.md §2.7: a whole multiple of the step, in decimal over shortest reprs, never up."""
-    got = Step(step).floor(x)
-    assert _is_step_multiple(got, step)
-    with localcontext() as ctx:
-        ctx.prec = 700
-        assert _dec(got) <= _dec(x) < _dec(got) + _dec(step)
-
-
-def _reference_floor(x: float, step: float, price: float, limit: float) -> float:
-    """ENGINE.md §2.7 taken literally: the decimal floor of x to the step, then one step down at a
-    time while qty * price (a float product, as booked) would exceed `limit`."""
-    s = Step(step)
-    qty = s.floor_decimal(x)
-    while qty > 0 and qty * price > limit:
-        qty = s.floor_decimal(math.nextafter(qty, 0.0))
-    return qty
-
-
-@SETTINGS
-@given(balance=st.floats(100.0, 1e6), lev=st.floats(0.01, 5.0), open_frac=st.floats(0.0, 0.99),
-       entry=st.floats(0.001, 1e5), fit=st.floats(0.999, 1.001) | st.floats(0.2, 5.0),
-       step=st.sampled_from(STEPS), risk=st.floats(0.001, 0.05))
-def test_leverage_caps_qty_at_exactly_the_floor_of_the_room(balance: float, lev: float, open_frac: float,
-                                                             entry: float, fit: float, step: float,
-                                                             risk: float) -> None:
-    """ENGINE.md §2.7: qty == min(floor(budget / unit risk), floor(room / entry)), each floored to
-    the step in decimal, exactly, whether leverage binds or not. The engine skips the second floor
-    when qty already fits the room; `fit` (the budget's qty over the room's) puts many cases right
-    at that edge, to pin the shortcut to the literal rule."""
-    raw = {"initial_balance": balance, "flat_risk_until": 0.0, "flat_risk_amount": 1.0, "percent_risk": risk,
-           "max_leverage": lev, "default_qty_step": step, "default_min_qty": 0.0,
-           "default_min_notional": 0.0, "fee_bps_per_side": 0.0}
-    e = RiskEngine(config.validate("overlay", raw, "test"),  # type: ignore[arg-type]
-                   config.validate("policy", {}, "test"))  # type: ignore[arg-type]
-    held = balance * lev * open_frac  # an open position's notional, booked as a journal replay would
-    if held > 0:
-        e.apply_open(Position(OpenResult("held", "A", True, T0, 1.0, 0.5, held, 0.0, held, 0.0, None, ""), 0.0))
-    budget, room = _expected_budget(e), e.balance * lev - e.open_notional
-    stop = entry - budget / (room / entry * fit)  # so that budget / unit risk ~ fit * room / entry
-    assume(0 < stop < entry)
-    r = e.try_open("new", "A", True, T0, entry, stop)
-    unit = entry - stop
-    want = min(_reference_floor(budget / unit, step, unit, budget),
-               _reference_floor(room / entry, step, entry, room))
-    assert r.qty == want or (want == 0.0 and r.skipped_reason is not None), (r, want)
+@given(data=st.data(), cap=st.floats(10.0, 500.0), risk=st.floats(0.002, 0.05),
+       fee=st.sampled_from([0.0, 4.0, 10.0]))
+def test_daily_loss_including_open_risk_keeps_every_days_worst_case_within_the_cap(
+        data: st.DataObject, cap: float, risk: float, fee: float) -> None:
+    """ENGINE.md 7 and 2.5: with daily_loss_includes_open_risk, after every entry taken, its day's
+    realized loss plus the risk of every open position (each stopped out, both fees included) stays
+    within daily_loss_cap; and so it stays while the day goes on (a close at its stop moves risk into
+    the loss, one at a profit lowers both). A day that began with yesterday's positions open can
+    carry more: the rule counts today's pnl, so a winning day leaves room for more."""
+    overlay = config.validate("overlay", {"initial_balance": 10_000.0, "flat_risk_amount": 1.0,
+                                          "percent_risk": risk, "default_qty_step": 0.001,
+                                          "fee_bps_per_side": fee}, "test")
+    policy = config.validate("policy", {"daily_loss_cap": cap, "daily_loss_includes_open_risk": True}, "test")
+    e = RiskEngine(overlay, policy)  # type: ignore[arg-type]
+    ts = T0
+    for i in range(data.draw(st.integers(1, 40), label="events")):
+        ts += data.draw(st.integers(0, 4 * 3_600_000), label="dt")
+        if e.positions and data.draw(st.booleans(), label="close?"):
+            tid = data.draw(st.sampled_from(sorted(e.positions)), label="close id")
+            a = e.positions[tid].alloc
+            exit_price = a.stop_price if data.draw(st.booleans(), label="stopped?") else a.entry_price * 1.01
+            e.close(tid, max(ts, a.entry_ts_ms), exit_price)
+        else:
+            entry = data.draw(st.floats(1.0, 1_000.0), label="entry")
+            e.try_open(f"t{i}", "A", True, ts, entry, entry * (1 - data.draw(st.floats(0.001, 0.2), label="stop")))
+        day = ts // 86_400_000
+        if all(p.alloc.entry_ts_ms // 86_400_000 == day for p in e.positions.values()):
+            worst = -e.today(ts).pnl + math.fsum(p.alloc.risk_amount for p in e.positions.values())
+            assert worst <= cap * (1 + 1e-9), (worst, cap)

@@ -11,19 +11,20 @@ import random
 import sys
 import time
 
-from tc1console.engine.store import Store
+from tc1console.engine.live import LiveRisk
 
 
 def main():
     root, n, seed, pause, days = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5:]
     rng = random.Random(seed)
-    s = Store(root)
+    live = LiveRisk(root, check=False)
+    s = live.store
     for i in range(n):
         op = rng.choice(("reset_today", "reset_all", "overlay", "policy"))
         if op == "reset_today":
-            out = s.reset_days("today", today_key=rng.choice(days), by="admin")
+            out = sorted(live.reset("today", today_key=rng.choice(days), by="admin")["days"])
         elif op == "reset_all":
-            out = s.reset_days("all", by="admin")
+            out = sorted(live.reset("all", by="admin")["days"])
         elif op == "overlay":
             out = s.save_config("overlay", {"total_open_risk_cap": float(rng.randrange(100, 600))}, by="admin")
         else:

@@ -132,7 +132,9 @@ def apply_event(target: Any, ev: dict[str, Any]) -> dict[str, Any]:
     args = {k: v for k, v in ev.items() if k != "op"}
     try:
         if isinstance(target, LiveRisk):
-            return target.try_open(**args) if ev["op"] == "open" else target.close(**args)
+            result = target.try_open(**args) if ev["op"] == "open" else target.close(**args)
+            result.pop("replayed")  # the live API's flag (ENGINE.md 6): what the engine's record lacks
+            return result
         if ev["op"] == "open":
             return target.try_open(**args)._asdict()
         return target.close(**args)._asdict()

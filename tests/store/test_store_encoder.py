@@ -8,7 +8,7 @@ from pathlib import Path
 from tc1console.engine import config
 from tc1console.engine.core import CLOSE_HISTORY, EQUITY_WINDOW
 from tc1console.engine.live import LiveRisk
-from tc1console.engine.store import _dumps
+from tc1console.engine.store import _dumps, seal
 
 T0 = 1_764_000_000_000
 
@@ -33,7 +33,7 @@ def test_state_file_bytes_equal_plain_json_of_the_book_after_windows_roll(tmp_pa
         if i % 97 == 0 or i == n - 1:
             store = live.store
             on_disk = store.state_path.read_bytes()
-            assert on_disk == _dumps(store._docs(store._loaded)["book"])
+            assert on_disk == seal(_dumps(store._docs(store._loaded)["book"]))
     doc = json.loads(store.state_path.read_bytes())
     assert len(doc["equity_points"]) == EQUITY_WINDOW
     assert len(doc["recent_closes"]) == CLOSE_HISTORY
@@ -50,4 +50,4 @@ def test_policy_state_bytes_equal_plain_json_of_the_days(tmp_path: Path) -> None
         live.close(trade_id=f"d{i}", exit_ts_ms=ts + (86_400_000 if i % 3 == 0 else 1000),
                    exit_price=2990.0 + i)
         store = live.store
-        assert store.policy_path.read_bytes() == _dumps(store._days_doc(store._loaded))
+        assert store.policy_path.read_bytes() == seal(_dumps(store._days_doc(store._loaded)))

@@ -25,7 +25,7 @@ from ...engine.store import Store
 from ..caps import SECTIONS, CapField, CapsForm, changed_values, check, same_value, shown_value
 from ..messages import CapsSaved, CapsSaveFailed
 from ..snapshot import MUTED, WARN
-from ..widgets.base import styled
+from ..widgets.base import lines, styled
 
 
 class FieldRule(Validator):
@@ -123,11 +123,11 @@ class CapsScreen(ModalScreen[dict | None]):
             box.border_title = "Edit caps"
             box.border_subtitle = "ctrl+s saves · esc cancels · empty = unset"
             warnings = self.form.warnings()
-            yield Static("\n".join(styled(f"⚠ {w}", WARN) for w in warnings), id="caps-warning",
+            yield Static(lines(styled(f"⚠ {w}", WARN) for w in warnings), id="caps-warning",
                          classes="-shown" if warnings else "")
             with VerticalScroll():
                 for kind in ("overlay", "policy"):
-                    yield Static(f"{SECTIONS[kind]}  {styled(self.form.files[kind].rel, MUTED)}",
+                    yield Static(SECTIONS[kind] + "  " + styled(self.form.files[kind].rel, MUTED),
                                  classes="caps-section")
                     for cap in self.form.fields:
                         if cap.kind == kind:

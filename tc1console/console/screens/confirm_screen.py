@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from textual.content import Content
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
-from ..widgets.base import styled
+from ..widgets.base import lines, styled
 
 TONES = {"bold": ("", True), "muted": ("muted", False), "warn": ("warn", False)}
 
 
-def body_markup(lines: Sequence[tuple[str, str]]) -> str:
-    """(text, tone) lines as markup; tone "pnl" colours a line by the sign of its last number."""
+def body_markup(rows: Sequence[tuple[str, str]]) -> Content:
+    """(text, tone) rows as Content; tone "pnl" colours a row by the sign of its last number."""
     out = []
-    for text, tone in lines:
+    for text, tone in rows:
         if tone == "pnl":  # the label plain, the amount in the colour of its sign
             head, _, amount = text.rpartition(" ")
             sign = "loss" if amount.startswith("-") else ("gain" if amount.startswith("+") else "")
@@ -30,7 +31,7 @@ def body_markup(lines: Sequence[tuple[str, str]]) -> str:
         else:
             colour, bold = TONES.get(tone, ("", False))
             out.append(styled(text, colour, bold=bold))
-    return "\n".join(out)
+    return lines(out)
 
 
 class ConfirmScreen(ModalScreen[bool]):

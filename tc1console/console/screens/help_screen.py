@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from textual.content import Content
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -11,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..snapshot import MUTED
-from ..widgets.base import styled
+from ..widgets.base import lines, styled
 
 PANELS: tuple[tuple[str, str], ...] = (
     ("Balance", "the account balance; today = realized PnL after fees of today's (UTC) closes; "
@@ -35,7 +36,7 @@ PANELS: tuple[tuple[str, str], ...] = (
 TABLE_KEYS = "↑ ↓ PgUp PgDn Home End: move in the positions table;  Tab: next panel"
 
 
-def help_text(keys: Sequence[tuple[str, str, str]]) -> str:
+def help_text(keys: Sequence[tuple[str, str, str]]) -> Content:
     """The help screen's body: keys (key, description, tooltip) then panels."""
     width = max((len(k) for k, _, _ in keys), default=3) + 2
     out = [styled("Keys", bold=True)]
@@ -51,7 +52,7 @@ def help_text(keys: Sequence[tuple[str, str, str]]) -> str:
     out.append("")
     out.append(styled("Everything updates by itself when runtime/ or configs/ change. A file that cannot "
                       "be read keeps the last good view under a red banner naming the file.", MUTED))
-    return "\n".join(out)
+    return lines(out)
 
 
 class HelpScreen(ModalScreen[None]):

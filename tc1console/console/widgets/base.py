@@ -10,29 +10,31 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from textual.content import Content
-from textual.markup import escape
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ...engine.events import clean
 from ..snapshot import GAIN, LOSS, MUTED, WARN
 
 TONE_STYLE = {LOSS: "$error", GAIN: "$success", MUTED: "$text-muted", WARN: "$warning"}
 
 
-def styled(text: str, tone: str = "", *, bold: bool = False) -> str:
-    """`text` as markup in the theme colour of `tone` (user data is escaped)."""
+def styled(text: str, tone: str = "", *, bold: bool = False) -> Content:
+    """`text` in the theme colour of `tone`. Content, not markup: an id like `t[1` is shown as it is
+    (markup would parse it), and control characters are dropped (events.clean)."""
     style = TONE_STYLE.get(tone, "")
     if bold:
         style = f"bold {style}".strip()
-    safe = escape(text)
-    return f"[{style}]{safe}[/]" if style else safe
+    text = clean(text, 10_000)
+    return Content.styled(text, style) if style else Content(text)
 
 
-def lines(rows: Iterable[str]) -> Content:
-    return Content.from_markup("\n".join(rows))
+def lines(rows: Iterable[Content | str]) -> Content:
+    """Rows (Content or plain text) as one Content, a row per line."""
+    return Content("\n").join([row if isinstance(row, Content) else Content(row) for row in rows])
 
 
-def two_columns(label: str, value: str, width: int, *, tone: str = "", label_tone: str = MUTED) -> str:
+def two_columns(label: str, value: str, width: int, *, tone: str = "", label_tone: str = MUTED) -> Content:
     """`label ........ value` padded to `width` cells: the value right-aligned."""
     gap = max(1, width - len(label) - len(value))
     return styled(label, label_tone) + " " * gap + styled(value, tone)
@@ -45,7 +47,7 @@ class InfoPanel(Widget):
 
     def render(self) -> Content:
         if self.info is None:
-            return Content.from_markup("[$text-muted]no data yet[/]")
+            return styled("no data yet", MUTED)
         return self.render_info(self.info, self.content_size.width, self.content_size.height)
 
     def render_info(self, info: Any, width: int, height: int) -> Content:  # pragma: no cover - abstract

@@ -9,14 +9,16 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..snapshot import MUTED, EventLine
-from .base import styled
+from textual.content import Content
+
+from .base import lines, styled
 
 
-def render_events(events: Sequence[EventLine]) -> str:
+def render_events(events: Sequence[EventLine]) -> Content:
     if not events:
         return styled("no events yet: runtime/journal.jsonl is empty or missing", MUTED)
-    return "\n".join(styled(e.when, MUTED) + "  " + "".join(styled(text, tone) for text, tone in e.parts)
-                     for e in events)
+    return lines(styled(e.when, MUTED) + "  " + Content("").join([styled(text, tone) for text, tone in e.parts])
+                 for e in events)
 
 
 class EventsPanel(VerticalScroll):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.content import Content
 
 from .. import format as fmt
-from ..snapshot import GAIN, LOSS, MUTED, BalanceInfo, OpenRiskInfo, RailsInfo, SlotsInfo, tone_of
+from ..snapshot import GAIN, LOSS, MUTED, WARN, BalanceInfo, OpenRiskInfo, RailsInfo, SlotsInfo, tone_of
 from .base import InfoPanel, lines, styled, two_columns
 
 
@@ -17,20 +19,23 @@ def _bar(fraction: float | None, width: int) -> str:
 
 
 class BalanceCard(InfoPanel):
-    """Balance, with the change today (today's realized PnL) and since start."""
+    """Balance, with trading PnL today and since start; cash flows apart (they are not PnL)."""
 
     DEFAULT_CSS = "BalanceCard { height: 5; }"
 
     def render_info(self, info: BalanceInfo, width: int, height: int) -> Content:
-        since = fmt.signed_money(info.change_since_start)
-        if info.change_since_start_pct is not None and width >= len(since) + 18:
-            since += f" ({fmt.pct(info.change_since_start_pct, signed=True)})"
+        since = fmt.signed_money(info.trading_pnl)
+        if info.trading_pnl_pct is not None and width >= len(since) + 18:
+            since += f" ({fmt.pct(info.trading_pnl_pct, signed=True)})"
+        top = styled(fmt.money(info.balance), bold=True)
+        if info.net_flows:
+            flows = f"flows {fmt.signed_money(info.net_flows)}"
+            if width >= len(fmt.money(info.balance)) + len(flows) + 2:
+                top = top + " " * (width - len(fmt.money(info.balance)) - len(flows)) + styled(flows, MUTED)
         return lines([
-            styled(fmt.money(info.balance), bold=True),
+            top,
             two_columns("today", fmt.signed_money(info.change_today), width, tone=tone_of(info.change_today)),
-            two_columns("since start", since, width, tone=tone_of(info.change_since_start))
-            if width >= len(since) + 12 else
-            two_columns("start", since, width, tone=tone_of(info.change_since_start)),
+            two_columns("trading" if width >= len(since) + 8 else "pnl", since, width, tone=tone_of(info.trading_pnl)),
         ])
 
 
@@ -69,24 +74,20 @@ class SlotsCard(InfoPanel):
         ])
 
 
-REASON_LABELS = {
-    "equity_floor": "equity floor",
-    "daily_loss_cap": "daily loss cap",
-    "max_trades_per_day": "trades per day",
-    "max_concurrent_trades": "slots full",
-    "total_open_risk_cap": "open-risk cap",
-    "max_leverage": "leverage cap",
-}
-
-
 class StatusCard(InfoPanel):
-    """May the bot open a new trade right now? ACTIVE, or BLOCKED and the first reason."""
+    """May the bot open a new trade right now? ACTIVE, PAUSED (by whom, since when), or BLOCKED and why."""
 
     DEFAULT_CSS = "StatusCard { height: 5; }"
 
     def render_info(self, info: RailsInfo, width: int, height: int) -> Content:
-        if info.blocked_by is None:
+        if info.word == "ACTIVE":
             return lines([styled("ACTIVE", GAIN, bold=True), styled("allowed", MUTED)])
-        return lines([styled("BLOCKED", LOSS, bold=True),
-                      styled(REASON_LABELS.get(info.blocked_by, info.blocked_by), LOSS),
-                      styled(info.detail, MUTED)])
+        if info.word == "PAUSED" and info.paused is not None:
+            by, reason, since = info.paused
+            return lines([styled("PAUSED", WARN, bold=True),
+                          styled(f"by {by} {time.strftime('%H:%M', time.gmtime(since / 1000))}", WARN),
+                          styled(reason or "no reason given", MUTED)])
+        label, detail = info.blocks[0] if info.blocks else (info.blocked_by or "", info.detail)
+        more = f" +{len(info.blocks) - 1}" if len(info.blocks) > 1 else ""
+        return lines([styled("BLOCKED", LOSS, bold=True) + styled(more, LOSS),
+                      styled(label, LOSS), styled(detail, MUTED)])

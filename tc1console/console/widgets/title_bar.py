@@ -24,11 +24,11 @@ class TitleBar(Widget):
     def render(self) -> Content:
         parts = [styled("TC1 console", bold=True), styled(self.root_label, MUTED)]
         if self.clock:
-            parts.append(self.clock)
+            parts.append(styled(self.clock))
         if self.seq is not None:
             parts.append(styled(f"journal seq {self.seq:,}", MUTED))
         if self.note:
             parts.append(styled(self.note, "warn"))
         if self.mode:
             parts.append(styled(self.mode, "warn"))
-        return Content.from_markup("  ".join(parts))
+        return Content("  ").join(parts)

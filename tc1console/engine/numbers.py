@@ -1,0 +1,214 @@
+"""Numbers at the engine's edges: what a bot may pass, each float's exact decimal, and money as text.
+
+- `as_number` / `as_ms`: the numbers a bot has (int, float, decimal.Decimal, numpy scalars) as a float
+  or an integer millisecond timestamp; bool and strings are refused (ENGINE.md section 6).
+- `dec`: the exact decimal a float stands for, its shortest repr, as an integer and a power of ten.
+  Sizing is computed on these (ENGINE.md section 2.7), so 1.25 - 1.24 is 0.01, not 0.010000000000000009.
+- `money`, `qty_text`: how skip details and every screen write amounts.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from numbers import Integral, Real
+from typing import Any
+
+import orjson
+
+MIN_TS_MS = 100_000_000_000  # 1973-03-03: anything smaller is a seconds timestamp by mistake
+MAX_TS_MS = 253_402_300_800_000  # 10000-01-01: past it no UTC day key exists (datetime stops at 9999)
+MAX_PRICE = 1e300  # finite, and far below where float(int) would overflow
+
+
+# --- what a bot passes -----------------------------------------------------------------------------
+
+def as_number(value: Any) -> float | None:
+    """`value` as a float when it is a number a bot may pass (int, float, Decimal, a numpy scalar or
+    another real number), else None. bool and str are not numbers here; neither are NaN or inf."""
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bool, str, bytes)) or not isinstance(value, (Real, Decimal)):
+        if not _is_numpy_number(value):
+            return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _is_numpy_number(value: Any) -> bool:
+    # numpy registers its scalars with `numbers`, but not bool_, which is no number here anyway.
+    kind = type(value)
+    return kind.__module__ == "numpy" and kind.__name__ != "bool_" and hasattr(value, "__float__")
+
+
+def as_ms(value: Any) -> int | None:
+    """`value` as an integer millisecond epoch (an int, a whole float or Decimal, a numpy integer),
+    or None when it is not one or lies outside 1973-03-03 .. 9999-12-31."""
+    if type(value) is not int:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, (float, Decimal)) or (isinstance(value, Real) and not isinstance(value, Integral)):
+            try:
+                if value != int(value):
+                    return None
+                value = int(value)
+            except (OverflowError, ValueError, TypeError):
+                return None
+        else:
+            try:
+                value = operator.index(value)
+            except TypeError:
+                return None
+    return value if MIN_TS_MS <= value < MAX_TS_MS else None
+
+
+def type_name(value: Any) -> str:
+    """What a bad argument is, for an error message (never its repr: a nested list may not have one)."""
+    return type(value).__name__
+
+
+def short(value: Any, limit: int = 40) -> str:
+    """A bad argument for an error message: its repr cut to `limit` characters, or its type."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that recurses forever or raises: name the type
+        return f"a {type_name(value)}"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+MS_THRESHOLD = 100_000_000_000  # an epoch number >= 1e11 is milliseconds, below it seconds
+
+
+def parse_time_ms(text: str) -> int:
+    """Integer ms epoch of an ISO 8601 time (naive = UTC) or an epoch number. Raises ValueError.
+
+    Epoch numbers >= 1e11 are ms, smaller ones seconds; fractions are truncated to whole ms
+    exactly (decimal, so 1700000000.123 gives ...123, not the float's ...122.99).
+    """
+    if text[4:5] == "-":  # YYYY-MM-..., the common shape: no number attempt first
+        ms = _iso_ms(text)
+    else:
+        try:
+            ms = _epoch_ms(text)
+        except ValueError:
+            ms = _iso_ms(text)
+    if not -MAX_TS_MS < ms < MAX_TS_MS:  # past year 9999 the engine has no day to book it on
+        raise ValueError(f"time out of range: {text!r}")
+    return ms
+
+
+def _iso_ms(text: str) -> int:
+    dt = datetime.fromisoformat(text)
+    # Exact integer arithmetic on timedeltas (floor to the ms), never the float .timestamp().
+    return (dt - _EPOCH) // _MS if dt.tzinfo is None else (dt - _EPOCH_UTC) // _MS
+
+
+def _epoch_ms(text: str) -> int:
+    if text.isdigit():
+        ms = int(text)
+        if ms < MS_THRESHOLD:
+            ms *= 1000
+    else:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"not a number: {text!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"not a finite number: {text!r}")
+        ms = math.floor(number if number >= MS_THRESHOLD else number * 1000)
+    return ms
+
+
+# --- exact decimals --------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1024)
+def p10(k: int) -> int:
+    return 10 ** k
+
+
+def dec(x: float) -> tuple[int, int]:
+    """(m, k) with m * 10**-k the shortest repr of the finite float x >= 0, k >= 0.
+
+    Fast path: x with at most 8 decimals below 1e7 (prices, most caps). Then m = round(x * 1e8)
+    is that decimal scaled (the float product is within 0.25 of it), m / 10**8 == x confirms it
+    rounds back to x, and a decimal of at most 15 significant digits that rounds to x is x's
+    shortest repr (no two such decimals round to one float). Anything else is read off the
+    shortest repr itself.
+    """
+    if 0.0 < x < 1e7:
+        m = round(x * 1e8)
+        if m / 100000000 == x:
+            return m, 8
+    return dec_of_text(orjson.dumps(x).decode())  # the same shortest digits as repr, 5x sooner
+
+
+def dec_plain(x: float) -> tuple[int, int]:
+    """The reference for `dec`: read off repr(x)."""
+    return dec_of_text(repr(x))
+
+
+def dec_of_text(text: str) -> tuple[int, int]:
+    """(m, k) of a decimal text such as `10234.56`, `5e-324` or `1.5e+20`."""
+    mantissa, _, exponent = text.lower().partition("e")
+    whole, _, frac = mantissa.partition(".")
+    m = int(whole + frac)
+    k = len(frac) - int(exponent or 0)
+    if k < 0:
+        return m * p10(-k), 0
+    return m, k
+
+
+def to_float(num: int, k: int) -> float:
+    """The float nearest num * 10**-k (int / int true division rounds correctly)."""
+    return num / p10(k)
+
+
+# --- numbers as text -------------------------------------------------------------------------------
+
+def money(value: float | None) -> str:
+    """`12,345.67`: thousands separators, two decimals; `-` for no value."""
+    if value is None:
+        return "-"
+    text = f"{value:,.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def signed_money(value: float | None) -> str:
+    """`+1,234.50` / `-87.10` / `0.00`: a change, with its sign."""
+    if value is None:
+        return "-"
+    text = f"{value:+,.2f}"
+    return "0.00" if text in ("+0.00", "-0.00") else text
+
+
+@lru_cache(maxsize=256)
+def step_decimals(step: float) -> int:
+    """Decimals a quantity needs to show a multiple of `step` exactly (0.001 -> 3, 0.5 -> 1, 1 -> 0)."""
+    exponent = Decimal(repr(step)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def qty_text(value: float, step: float) -> str:
+    """A quantity at the precision of its symbol's step: `0.015` for step 0.001, `12.5` for 0.1."""
+    return f"{value:,.{step_decimals(step)}f}"
+
+
+def price_text(value: float | None) -> str:
+    """A price as an exchange quotes it: 2 decimals from $10 up, 4 from $0.10, else 8 significant."""
+    if value is None:
+        return "-"
+    magnitude = abs(value)
+    if magnitude >= 10:
+        return f"{value:,.2f}"
+    if magnitude >= 0.1:
+        return f"{value:.4f}"
+    return f"{value:.8g}"
