@@ -304,6 +304,7 @@ class Store:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        cfg.check_root(self.root)  # a mistyped --root must not leave a runtime/ folder behind
         self.runtime.mkdir(parents=True, exist_ok=True)
         try:
             self._file_lock.acquire(poll_interval=LOCK_POLL_S)

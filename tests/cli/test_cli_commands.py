@@ -192,7 +192,7 @@ def _odd_journal_line(root: Path) -> Path:
 
 
 ERRORS = {
-    "dashboard-no-configs": (lambda r: r.parent, ["dashboard"], ["risk_overlay.toml", "not found"]),
+    "dashboard-no-configs": (lambda r: r.parent, ["dashboard"], ["configs not found", "tc1 init"]),
     "dashboard-corrupt-state": (_corrupt, ["dashboard"], [store.STATE_FILE, "tc1 state rebuild"]),
     "policy-show-corrupt-state": (_corrupt, ["policy", "show"], [store.STATE_FILE]),
     "policy-reset-corrupt-state": (_corrupt, ["policy", "reset"], [store.STATE_FILE]),
