@@ -514,9 +514,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise _usage("--count must be >= 0")
     if not args.interval >= 0:
         raise _usage("--interval must be >= 0")
-    run_demo(store.resolve_root(args.root), seed=args.seed, interval_s=args.interval, count=args.count,
-             echo=lambda line: print(line, flush=True))
-    return 0
+    stats = run_demo(store.resolve_root(args.root), seed=args.seed, interval_s=args.interval, count=args.count,
+                     echo=lambda line: print(line, flush=True))
+    return 130 if stats["interrupted"] else 0  # Ctrl-C: the shell's convention, as for every command
 
 
 def _usage(message: str) -> Tc1Error:

@@ -62,7 +62,8 @@ def test_a_missing_root_folder_is_named_as_missing_and_nothing_is_created(tmp_pa
     """`--root /nonexistent` says the folder itself is missing and what to run; no command (not even
     one that writes, nor the console) leaves a runtime/ folder behind."""
     missing = tmp_path / "nope"
-    for args in (["dashboard"], ["policy", "show"], ["policy", "reset"], ["state", "rebuild"], ["console"]):
+    for args in (["dashboard"], ["policy", "show"], ["policy", "reset"], ["state", "rebuild"],
+                 ["demo", "--count", "1"], ["console"]):
         proc = tc1(*args, root=missing)
         assert proc.returncode == 2
         assert_one_line_error(proc, f"{missing}: no such folder", f"tc1 init {missing}", "--root")
