@@ -82,6 +82,9 @@ async def show_caps_invalid(pilot: Pilot) -> None:
 
 async def show_harness(pilot: Pilot) -> None:
     await _press_until(pilot, "h", HarnessScreen, "#harness-runs", "the harness launcher")
+    screen = pilot.app.screen
+    assert isinstance(screen, HarnessScreen)
+    await until(pilot, lambda: screen.checks >= 1, "the check of the launcher's fields")
 
 
 async def show_run(pilot: Pilot) -> None:

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Sparkline, Static
 from ...engine.harness import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from .. import format as fmt
 from ..runs import RunResult, shown_path, skip_lines, summary_rows
-from ..snapshot import MUTED, tone_of
+from ..snapshot import GAIN, MUTED, tone_of
 from ..widgets.base import lines, styled, two_columns
 
 
@@ -92,14 +92,16 @@ class RunScreen(Screen[None]):
         Binding("escape", "back", "Back", id="run.back", tooltip="Back to the harness launcher"),
     ]
 
-    def __init__(self, result: RunResult, root: Path) -> None:
+    def __init__(self, result: RunResult, root: Path, *, just_finished: bool = False) -> None:
         super().__init__()
         self.result = result
         self.root = root
+        self.just_finished = just_finished  # opened by the run's end: the title says so, not a toast
 
     def compose(self) -> ComposeResult:
         r = self.result
         yield Static(styled("Harness run", bold=True) + "  " + shown_path(r.path, self.root)
+                     + (styled("  finished", GAIN, bold=True) if self.just_finished else "")
                      + styled(f"  replayed {Path(str(r.summary.get('trades_csv') or '?')).name}", MUTED),
                      id="run-title")
         with Horizontal(id="run-top"):
