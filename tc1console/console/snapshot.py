@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ..engine import store
-from ..engine.config import OverlayConfig, PolicyConfig
+from ..engine.config import FIELDS, OVERRIDES_KEY, OverlayConfig, PolicyConfig
 from ..engine.core import EQUITY_WINDOW
 from ..engine.store import Loaded
 from ..engine.view import account_view, value_text
@@ -282,12 +282,7 @@ def _event_parts(kind: str, seq: int, e: Mapping[str, Any], overlay: OverlayConf
         parts = [("reset ", WARN), (f"{what} by {e.get('by')}: cleared {len(cleared)} "
                                     f"bucket{'s' if len(cleared) != 1 else ''}", PLAIN)]
     elif kind == "config":
-        changes = e.get("changes") or {}
-        shown = [f"{k} {value_text(v[0])} -> {value_text(v[1])}" for k, v in changes.items()
-                 if isinstance(v, (list, tuple)) and len(v) == 2 and k != "symbol_overrides"]
-        more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
-        parts = [("config", MUTED), (f" {e.get('kind')} by {e.get('by')}: "
-                                     f"{', '.join(shown[:3]) or 'no value changed'}{more}", MUTED)]
+        parts = [("config", MUTED), (" " + _config_text(e), MUTED)]
     elif kind == "adopt":
         book = e.get("book") or {}
         parts = [("adopt ", MUTED), (f"{e.get('reason')} (balance {_num(book.get('balance'))})", MUTED)]
@@ -296,3 +291,19 @@ def _event_parts(kind: str, seq: int, e: Mapping[str, Any], overlay: OverlayConf
     return parts
 
 
+def _config_text(e: Mapping[str, Any]) -> str:
+    """A config event in words. The first one a state records (every key from nothing to its value)
+    reads as "loaded", not as a list of changes from "unset"; a change found on disk says so."""
+    changes = e.get("changes") or {}
+    pairs = {k: v for k, v in changes.items() if isinstance(v, (list, tuple)) and len(v) == 2}
+    values = e.get("values")
+    if isinstance(values, Mapping) and set(changes) == set(values) and all(v[0] is None for v in pairs.values()):
+        order = [f.key for f in FIELDS.get(e.get("kind"), ())]  # the file's own order, not the alphabet's
+        keys = [k for k in order if k in values] + sorted(k for k in values if k not in order and k != OVERRIDES_KEY)
+        shown = [f"{k} {value_text(values[k])}" for k in keys]
+        more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
+        return f"{e.get('file') or e.get('kind')} loaded: {', '.join(shown[:3]) or 'every key unset'}{more}"
+    shown = [f"{k} {value_text(v[0])} -> {value_text(v[1])}" for k, v in pairs.items() if k != OVERRIDES_KEY]
+    more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
+    who = "changed on disk" if e.get("by") == "detected" else f"by {e.get('by')}"
+    return f"{e.get('kind')} {who}: {', '.join(shown[:3]) or 'no value changed'}{more}"
