@@ -29,7 +29,7 @@ PANELS: tuple[tuple[str, str], ...] = (
     ("Open positions", "trade, symbol, side, qty (at the symbol's step), entry, stop, risk $, risk % "
                        "of balance, age; updated in place, so the cursor stays put"),
     ("Events", "the journal's tail: opens, skips with their reason, closes with R and PnL "
-               "(losses in red), resets and config changes"),
+               "(losses in red), resets and config changes; enter on it shows every line in full"),
 )
 
 TABLE_KEYS = "↑ ↓ PgUp PgDn Home End: move in the positions table;  Tab: next panel"
