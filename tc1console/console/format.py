@@ -19,6 +19,14 @@ def money(value: float | None) -> str:
     return "0.00" if text == "-0.00" else text
 
 
+def whole_money(value: float | None) -> str:
+    """`12,346`: money without its cents, where a narrow panel has no room for them."""
+    if value is None:
+        return DASH
+    text = f"{value:,.0f}"
+    return "0" if text == "-0" else text
+
+
 def signed_money(value: float | None) -> str:
     """`+1,234.50` / `-87.10` / `0.00`: a change, with its sign."""
     if value is None:

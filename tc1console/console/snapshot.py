@@ -74,6 +74,7 @@ class RailsInfo:
     entries_today: int
     pnl_today: float
     loss_today: float
+    blocks: tuple[str, ...] = ()  # every reason a new entry would be refused now, in the engine's order
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,7 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
                                        c["blocked"]) for c in rails["checks"]),
                         tuple(f"{x['name']}: {x['detail']}" for x in rails["blocks"]
                               if x["name"] not in rail_names),
-                        t["entries"], t["pnl"], t["loss"]),
+                        t["entries"], t["pnl"], t["loss"], tuple(x["name"] for x in rails["blocks"])),
         headroom=HeadroomInfo(h["daily_loss_left"], h["open_risk_left"], h["trades_left_today"],
                               h["slots_left"], h["distance_to_floor"], h["next_trade_budget"]),
         equity=equity,

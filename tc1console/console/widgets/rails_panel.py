@@ -7,10 +7,9 @@ from textual.content import Content
 from .. import format as fmt
 from ..snapshot import GAIN, LOSS, MUTED, RailLine, RailsInfo
 from .base import InfoPanel, lines, styled
+from .summary_cards import blocked_head
 
-
-
-LEVELS = 3  # wordings of a rail's line, longest first
+LEVELS = 5  # wordings of a rail's line, longest first (the last two fit 80 columns)
 
 
 def _fraction(c: RailLine) -> float | None:
@@ -41,7 +40,7 @@ class RailsPanel(InfoPanel):
             note = "  new entries allowed" if width >= 27 else ""
             rows.append(styled("ACTIVE", GAIN, bold=True) + styled(note, MUTED))
         else:
-            rows.append(styled(f"BLOCKED: {info.blocked_by}", LOSS, bold=True))
+            rows.append(styled(blocked_head(info, width, info.blocked_by), LOSS, bold=True))
         return lines(rows)
 
     @staticmethod
@@ -56,14 +55,20 @@ class RailsPanel(InfoPanel):
         """(label, value, mark) of a rail at wording `level` (0 = longest)."""
         if c.name == "equity_floor":
             both = f"{fmt.money(c.value)} / {fmt.money(c.limit)}"
-            options = [("balance vs floor", both), ("balance/floor", both), ("floor", fmt.money(c.limit))] \
-                if c.configured else [("balance vs floor", "no floor"), ("floor", "no floor"), ("floor", "no floor")]
+            options = [("balance vs floor", both), ("balance/floor", both), ("floor", fmt.money(c.limit)),
+                       ("floor", fmt.money(c.limit)), ("floor", fmt.whole_money(c.limit))] \
+                if c.configured else [("balance vs floor", "no floor")] + [("floor", "no floor")] * 4
         elif c.name == "daily_loss_cap":
             text = f"{fmt.money(c.value)} / {fmt.money(c.limit)}" if c.configured else "no cap"
-            options = [("today's loss", text), ("today's loss", text), ("loss", text)]
+            tight = f"{fmt.money(c.value)}/{fmt.money(c.limit)}" if c.configured else "no cap"
+            whole = f"{fmt.whole_money(c.value)}/{fmt.whole_money(c.limit)}" if c.configured else "no cap"
+            options = [("today's loss", text), ("today's loss", text), ("loss", text), ("loss", tight),
+                       ("loss", whole)]
         else:
             text = f"{c.value} / {c.limit}" if c.configured else "no limit"
-            options = [("today's trades", text), ("today's trades", text), ("trades", text)]
+            tight = f"{c.value}/{c.limit}" if c.configured else "no limit"
+            options = [("today's trades", text), ("today's trades", text), ("trades", text), ("trades", tight),
+                       ("trades", tight)]
         mark = "BLOCKED" if c.blocked else ("ok" if c.configured else "-")
         label, value = options[level]
         return label, value, mark

@@ -6,7 +6,7 @@ from textual.content import Content
 
 from .. import format as fmt
 from ..snapshot import GAIN, LOSS, MUTED, BalanceInfo, OpenRiskInfo, RailsInfo, SlotsInfo, tone_of
-from .base import InfoPanel, lines, styled, two_columns
+from .base import InfoPanel, first_fit, lines, styled, two_columns
 
 
 def _bar(fraction: float | None, width: int) -> str:
@@ -69,24 +69,60 @@ class SlotsCard(InfoPanel):
         ])
 
 
-REASON_LABELS = {
-    "equity_floor": "equity floor",
-    "daily_loss_cap": "daily loss cap",
-    "max_trades_per_day": "trades per day",
-    "max_concurrent_trades": "slots full",
-    "total_open_risk_cap": "open-risk cap",
-    "max_leverage": "leverage cap",
+# Each reason's name, longest first: the Status card and the rails panel use the longest that fits.
+REASON_LABELS: dict[str, tuple[str, ...]] = {
+    "equity_floor": ("equity floor", "floor"),
+    "daily_loss_cap": ("daily loss cap", "loss cap"),
+    "max_trades_per_day": ("trades per day", "trades/day"),
+    "max_concurrent_trades": ("slots full",),
+    "total_open_risk_cap": ("open-risk cap", "risk cap"),
+    "max_leverage": ("leverage cap", "leverage"),
 }
 
 
+def reason_labels(name: str) -> tuple[str, ...]:
+    return REASON_LABELS.get(name, (name.replace("_", " "),))
+
+
+def why_blocked(info: RailsInfo) -> list[str]:
+    """Ways to say why the first reason blocks, longest first: the engine's words, then a rail's
+    numbers in less and less room (a cap that is not a rail has only the engine's words)."""
+    options = [info.detail]
+    c = next((c for c in info.checks if c.name == info.blocked_by and c.configured), None)
+    if c is None:
+        return options
+    if c.name == "max_trades_per_day":
+        return options + [f"{c.value} of {c.limit} today", f"{c.value}/{c.limit} today", f"{c.value}/{c.limit}"]
+    op = "<=" if c.name == "equity_floor" else ">="
+    for money in (fmt.money, fmt.whole_money):
+        value, limit = money(c.value), money(c.limit)
+        options += [f"{value} {op} {limit}", f"{value}{op}{limit}"]
+    if c.name == "daily_loss_cap":
+        options.insert(1, f"loss {fmt.money(c.value)} {op} {fmt.money(c.limit)}")
+    return options
+
+
+def blocked_head(info: RailsInfo, width: int, name: str = "") -> str:
+    """`BLOCKED`, with the first reason's name when `name` is given and the number of other reasons,
+    worded to fit `width` (falling back to plain BLOCKED)."""
+    more = len(info.blocks) - 1
+    plus = [f" +{more} more", f" +{more}"] if more > 0 else [""]
+    names = [f": {label}" for label in (name, *reason_labels(name))] if name else []
+    options = [f"BLOCKED{n}{p}" for n in names for p in plus] + [f"BLOCKED{p}" for p in plus]
+    return first_fit(options, width) or "BLOCKED"
+
+
 class StatusCard(InfoPanel):
-    """May the bot open a new trade right now? ACTIVE, or BLOCKED and the first reason."""
+    """May the bot open a new trade right now? ACTIVE, or BLOCKED, the first reason and why, and how
+    many other reasons there are; each worded to fit the card, so 80 columns cut nothing."""
 
     DEFAULT_CSS = "StatusCard { height: 5; }"
 
     def render_info(self, info: RailsInfo, width: int, height: int) -> Content:
         if info.blocked_by is None:
             return lines([styled("ACTIVE", GAIN, bold=True), styled("allowed", MUTED)])
-        return lines([styled("BLOCKED", LOSS, bold=True),
-                      styled(REASON_LABELS.get(info.blocked_by, info.blocked_by), LOSS),
-                      styled(info.detail, MUTED)])
+        labels = reason_labels(info.blocked_by)
+        detail = first_fit(why_blocked(info), width)
+        return lines([styled(blocked_head(info, width), LOSS, bold=True),
+                      styled(first_fit(labels, width) or labels[-1], LOSS)]
+                     + ([styled(detail, MUTED)] if detail else []))
