@@ -22,16 +22,21 @@ class EventRow(Horizontal):
 
     DEFAULT_CSS = """
     EventRow { height: auto; }
-    EventRow > .event-when { width: 16; color: $text-muted; }
+    EventRow > .event-when { color: $text-muted; }
     EventRow > .event-text { width: 1fr; text-wrap: wrap; }
     """
 
-    def __init__(self, event: EventLine) -> None:
+    def __init__(self, event: EventLine, widths: tuple[int, int]) -> None:
         super().__init__()
         self.event = event
+        self.widths = widths  # (time, seq) column widths, the same for every row so the texts line up
 
     def compose(self) -> ComposeResult:
-        yield Static(styled(f"{self.event.when}  #{self.event.seq}", MUTED), classes="event-when")
+        when_w, seq_w = self.widths
+        when = Static(styled(f"{self.event.when:<{when_w}} {'#' + str(self.event.seq):<{seq_w}}", MUTED),
+                      classes="event-when")
+        when.styles.width = when_w + 1 + seq_w + 2
+        yield when
         yield Static(event_markup(self.event), classes="event-text")
 
 
@@ -62,8 +67,10 @@ class EventsScreen(ModalScreen[None]):
             with VerticalScroll(id="events-full"):
                 if not self.events:
                     yield Static(styled(NO_EVENTS, MUTED))
+                widths = (max((len(e.when) for e in self.events), default=0),
+                          max((len(f"#{e.seq}") for e in self.events), default=0))
                 for event in self.events:
-                    yield EventRow(event)
+                    yield EventRow(event, widths)
         yield Footer()
 
     def on_mount(self) -> None:
