@@ -1,8 +1,9 @@
 """A simulated bot for `tc1 demo`: random-walk prices, real trades through the live API into runtime/.
 
 It exists so a new user can watch the console move: balance, open risk, positions, equity, rails
-and events all change, stamped with the current wall-clock time. Positions it leaves open when it
-stops are picked up again by the next run (their trade ids start with `demo-`).
+and events all change, stamped with the current wall-clock time, at a pace the shipped configs let
+it keep up for about ten minutes (its first line says which rail stops it, and when). Positions it
+leaves open when it stops are picked up again by the next run (their trade ids start with `demo-`).
 """
 
 from __future__ import annotations
