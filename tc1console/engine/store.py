@@ -304,7 +304,8 @@ class Store:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        cfg.check_root(self.root)  # a mistyped --root must not leave a runtime/ folder behind
+        if not self.runtime.is_dir():  # make runtime/ only in a root: a mistyped --root is refused, not filled
+            cfg.check_root(self.root)
         self.runtime.mkdir(parents=True, exist_ok=True)
         try:
             self._file_lock.acquire(poll_interval=LOCK_POLL_S)

@@ -72,12 +72,12 @@ def test_a_missing_root_folder_is_named_as_missing_and_nothing_is_created(tmp_pa
 
 def test_a_folder_without_configs_says_what_it_holds_and_suggests_init(tmp_path: Path) -> None:
     (tmp_path / "trades.csv").write_text("")
-    (tmp_path / "runtime").mkdir()
+    (tmp_path / "notes").mkdir()
     for args in (["dashboard"], ["policy", "reset"], ["console"]):
         proc = tc1(*args, root=tmp_path)
-        assert_one_line_error(proc, f"{tmp_path / 'configs'} not found", "holds runtime/, trades.csv",
+        assert_one_line_error(proc, f"{tmp_path / 'configs'} not found", "holds notes/, trades.csv",
                               "tc1 init", "--root")
-    assert not list((tmp_path / "runtime").iterdir())
+    assert not (tmp_path / "runtime").exists()  # not a root: nothing is made in it
 
 
 def test_a_missing_config_file_names_its_folder_and_what_is_there(tmp_path: Path) -> None:
