@@ -33,7 +33,7 @@ def render_events(events: Sequence[EventLine]) -> str:
 
 class EventsPanel(VerticalScroll):
     BINDINGS = [
-        Binding("enter", "read_in_full", "Read in full", id="events.read",
+        Binding("enter", "read_in_full", "In full", id="events.read",
                 tooltip="Every event line in full, wrapped (the panel cuts long lines at its width)"),
     ]
 
