@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     _root_arg(p)
     p.add_argument("--demo", action="store_true", help="run the simulated bot alongside the console")
     p.set_defaults(func=cmd_console)
+
+    p = sub.add_parser("init", help="make a new root: the default configs and an empty runtime/")
+    p.add_argument("dir", metavar="DIR", help="the new root's folder (created if missing; an existing root is refused)")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("dashboard", help="a one-shot plain-text snapshot of the account")
     _root_arg(p)
@@ -139,7 +144,29 @@ def cmd_console(args: argparse.Namespace) -> int:
     except ImportError as exc:
         _fail(f"the console is not available ({exc})")
         return 2
-    return int(run_console(store.resolve_root(args.root), demo=args.demo) or 0)
+    root = store.resolve_root(args.root)
+    cfg.check_root(root)  # a mistyped root is one line here, not a full screen of "no data yet"
+    return int(run_console(root, demo=args.demo) or 0)
+
+
+# --- init -------------------------------------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .engine.root import init_root
+
+    written = init_root(args.dir)
+    root = written[-1].parent
+    there = shlex.quote(str(root))
+    print(f"tc1 init: a new root in {root}")
+    for path in written:
+        name = f"{path.relative_to(root)}{'/' if path.is_dir() else ''}"
+        print(f"  {name:<28}{'empty: the state goes here' if path.is_dir() else 'the defaults: read them, edit them'}")
+    print("next:")
+    for command, what in ((f"tc1 console --root {there}", "the live console (e edits the caps)"),
+                          (f"export TC1_ROOT={there}", "so tc1 and the bot's init_risk() use it without --root"),
+                          (f"tc1 dashboard --root {there}", "a one-shot view, for scripts and ssh")):
+        print(f"  {command:<{max(40, len(command) + 2)}}{what}")
+    return 0
 
 
 # --- dashboard --------------------------------------------------------------------------------------
@@ -523,9 +550,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise _usage("--count must be >= 0")
     if not args.interval >= 0:
         raise _usage("--interval must be >= 0")
-    run_demo(store.resolve_root(args.root), seed=args.seed, interval_s=args.interval, count=args.count,
-             echo=lambda line: print(line, flush=True))
-    return 0
+    stats = run_demo(store.resolve_root(args.root), seed=args.seed, interval_s=args.interval, count=args.count,
+                     echo=lambda line: print(line, flush=True))
+    return 130 if stats["interrupted"] else 0  # Ctrl-C: the shell's convention, as for every command
 
 
 def _usage(message: str) -> Tc1Error:

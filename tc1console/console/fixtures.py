@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 from ..engine import config as cfg
+from ..engine import root as root_defaults
 from ..engine.live import LiveRisk
 
 FIXED_NOW_MS = 1_732_026_600_000  # 2024-11-19 14:30:00 UTC
@@ -25,11 +26,8 @@ def fixed_clock() -> int:
 
 
 def write_default_configs(root: Path) -> None:
-    """The shipped configs, as `tc1` writes them."""
-    folder = Path(root) / "configs"
-    folder.mkdir(parents=True, exist_ok=True)
-    for kind, stem in cfg.STEMS.items():
-        (folder / f"{stem}.toml").write_text(cfg.default_text(kind), encoding="utf-8")
+    """The shipped configs, as `tc1 init` writes them."""
+    root_defaults.write_default_configs(root)
 
 
 def _round(price: float) -> float:

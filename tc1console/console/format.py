@@ -9,7 +9,16 @@ from __future__ import annotations
 from ..engine.numbers import money, price_text as price, qty_text as qty, signed_money, step_decimals
 
 DASH = "-"
-__all__ = ["money", "signed_money", "pct", "qty", "price", "step_decimals", "age", "countdown", "bar"]
+__all__ = ["money", "whole_money", "signed_money", "pct", "qty", "price", "step_decimals", "age", "countdown",
+           "bar"]
+
+
+def whole_money(value: float | None) -> str:
+    """`12,346`: money without its cents, where a narrow panel has no room for them."""
+    if value is None:
+        return DASH
+    text = f"{value:,.0f}"
+    return "0" if text == "-0" else text
 
 
 def pct(value: float | None, *, signed: bool = False) -> str:

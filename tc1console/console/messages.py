@@ -82,6 +82,15 @@ class CapsSaveFailed(Message):
         self.saved = saved
 
 
+class FormChecked(Message):
+    """The harness form's fields were checked off the UI thread: what is wrong, by input id ({} = ready)."""
+
+    def __init__(self, values: dict[str, str], problems: dict[str, str]) -> None:
+        super().__init__()
+        self.values = values
+        self.problems = problems
+
+
 class HarnessProgress(Message):
     """The harness child reported progress (row-steps done of total)."""
 

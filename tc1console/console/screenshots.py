@@ -4,9 +4,10 @@
 
 Builds the demo root (and one finished harness run of the fixed demo trades) in a temporary folder,
 runs the app headless at a fixed clock with no watcher, and saves the main screen at 120x40 and
-80x24, the help screen, the banner a corrupt file shows, and each operator action: the reset
-confirmations, the cap editor (valid, and refusing an invalid field), the harness launcher and a
-run's result view. The snapshot tests drive the app with the same steps (SHOW_* below).
+80x24, the help screen, the banner a corrupt file shows, every event line in full, and each
+operator action: the reset confirmations, the cap editor (valid, and refusing an invalid field), the
+harness launcher and a run's result view; at 80x24 also a blocked dashboard, the events in full and
+a run's result view. The snapshot tests drive the app with the same steps (SHOW_* below).
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
+from ..engine import config as cfg  # noqa: E402
 from .app import Tc1ConsoleApp  # noqa: E402 - after the environment is set
 from .fixtures import DEMO_RUN, build_demo_root, build_demo_run, fixed_clock  # noqa: E402
 from .runs import runs_dir  # noqa: E402
 from .screens.caps_screen import CapsScreen  # noqa: E402
 from .screens.confirm_screen import ConfirmScreen  # noqa: E402
+from .screens.events_screen import EventsScreen  # noqa: E402
 from .screens.harness_screen import HarnessScreen  # noqa: E402
 from .screens.run_screen import RunScreen  # noqa: E402
+from .widgets.events_panel import EventsPanel  # noqa: E402
 
 DEMO_LABEL = "~/tc1-demo"
 WAIT_S = 10.0
@@ -82,6 +86,9 @@ async def show_caps_invalid(pilot: Pilot) -> None:
 
 async def show_harness(pilot: Pilot) -> None:
     await _press_until(pilot, "h", HarnessScreen, "#harness-runs", "the harness launcher")
+    screen = pilot.app.screen
+    assert isinstance(screen, HarnessScreen)
+    await until(pilot, lambda: screen.checks >= 1, "the check of the launcher's fields")
 
 
 async def show_run(pilot: Pilot) -> None:
@@ -91,6 +98,30 @@ async def show_run(pilot: Pilot) -> None:
     assert isinstance(screen, HarnessScreen)
     screen.open_run(runs_dir(screen.root) / DEMO_RUN)
     await until(pilot, lambda: showing(pilot, RunScreen, "#run-range"), "the run's result view")
+
+
+async def show_blocked(pilot: Pilot) -> None:
+    """The dashboard with two rails blocking: today's loss (74.67) over a 50.00 cap, and 10 entries
+    of 10 (the policy file rewritten, as an operator's edit would)."""
+    await pilot.pause()  # the first read
+    app = pilot.app
+    assert isinstance(app, Tc1ConsoleApp)
+    policy = {**cfg.DEFAULTS["policy"], "daily_loss_cap": 50.0, "max_trades_per_day": 10}
+    (app.root / "configs" / "risk_policy.toml").write_text(cfg.dump_toml("policy", policy), encoding="utf-8")
+    app.action_reload()
+    await until(pilot, lambda: app.snapshot is not None and app.snapshot.rails.blocked_by is not None,
+                "the blocked view")
+
+
+async def show_events(pilot: Pilot) -> None:
+    """Every event line in full: Enter on the Events panel."""
+    await pilot.pause()  # the first read
+    pilot.app.screen.query_one(EventsPanel).focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: showing(pilot, EventsScreen, "EventRow"), "the events in full")
+    scroll = pilot.app.screen.query_one("#events-full")
+    await until(pilot, lambda: scroll.max_scroll_y > 0 and scroll.scroll_y == scroll.max_scroll_y,
+                "the newest event at the bottom")
 
 
 SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], ...] = (
@@ -105,6 +136,10 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], .
     ("console-caps-invalid-120x40.svg", (120, 40), (), False, show_caps_invalid),
     ("console-harness-120x40.svg", (120, 40), (), False, show_harness),
     ("console-harness-run-120x40.svg", (120, 40), (), False, show_run),
+    ("console-events-120x40.svg", (120, 40), (), False, show_events),
+    ("console-blocked-80x24.svg", (80, 24), (), False, show_blocked),
+    ("console-events-80x24.svg", (80, 24), (), False, show_events),
+    ("console-harness-run-80x24.svg", (80, 24), (), False, show_run),
 )
 
 

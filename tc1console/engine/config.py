@@ -179,8 +179,37 @@ def _validate_overrides(raw: Any, source: str) -> dict[str, dict[str, float]]:
     return out
 
 
+ROOT_HINT = "pass --root DIR or set TC1_ROOT to the folder that holds configs/"
+
+
+def _contents(folder: Path, shown: int = 6) -> str:
+    """What a folder holds, for an error message: `holds a, b/ and 3 more`, or `is empty`."""
+    try:
+        names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
+    except OSError as exc:
+        return f"cannot be listed ({exc.strerror or exc})"
+    if not names:
+        return "is empty"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"holds {', '.join(names[:shown])}{more}"
+
+
+def check_root(root: Path) -> None:
+    """Raise ConfigError unless `root` is a folder with a configs/ folder: the message says what is
+    there instead and what to run (`tc1 init`, or --root / TC1_ROOT)."""
+    root = Path(root)
+    if not root.exists():
+        raise ConfigError(f"{root}: no such folder; make a new root there with `tc1 init {root}`, or {ROOT_HINT}")
+    if not root.is_dir():
+        raise ConfigError(f"{root}: not a folder; a root is a folder holding configs/ and runtime/ ({ROOT_HINT})")
+    if not (root / "configs").is_dir():
+        raise ConfigError(f"{root / 'configs'} not found ({root} {_contents(root)}); make a new root with "
+                          f"`tc1 init DIR`, or {ROOT_HINT}")
+
+
 def find_config(root: Path, kind: Kind) -> Path:
     """The config file of `kind` under root/configs: .toml, else .json; both present is an error."""
+    check_root(root)
     folder = Path(root) / "configs"
     toml_path, json_path = folder / f"{STEMS[kind]}.toml", folder / f"{STEMS[kind]}.json"
     if toml_path.exists() and json_path.exists():
@@ -189,8 +218,8 @@ def find_config(root: Path, kind: Kind) -> Path:
         return toml_path
     if json_path.exists():
         return json_path
-    raise ConfigError(f"{toml_path} not found (nor {json_path.name}); "
-                      f"copy the shipped configs/ folder into {Path(root).resolve()}")
+    raise ConfigError(f"{toml_path} not found (nor {json_path.name}; configs/ {_contents(folder)}); "
+                      f"`tc1 init NEW_DIR` writes the default {toml_path.name} there to copy, or {ROOT_HINT}")
 
 
 def read_raw(path: Path) -> dict[str, Any]:

@@ -238,19 +238,28 @@ def _reset_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
 
 
 def _config_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
-    changes = e.get("changes") or {}
-    pairs = [(k, v) for k, v in changes.items() if isinstance(v, (list, tuple)) and len(v) == 2]
-    if pairs and all(v[0] is None for _, v in pairs) and e.get("by") == "detected":
-        # The first start: every key is new, nothing changed. Say so, not "unset -> 5.00" for each.
-        return [("config", MUTED), (f" {clean(e.get('kind'), 20)} loaded from {clean(e.get('file'), 80)} "
-                                    f"({len(pairs)} keys)", MUTED)]
+    """A config event in words. The first one a state records (every key from nothing to its value)
+    reads as "loaded", not as a list of changes from "unset"; a change found on disk says so."""
     from .view import value_text  # view imports core, as this module does; no cycle at call time
-    shown = [f"{k} {value_text(v[0])} -> {value_text(v[1])}" for k, v in pairs if k != cfg.OVERRIDES_KEY]
-    if any(k == cfg.OVERRIDES_KEY for k, _ in pairs):
+
+    changes = e.get("changes") or {}
+    pairs = {k: v for k, v in changes.items() if isinstance(v, (list, tuple)) and len(v) == 2}
+    values = e.get("values")
+    if isinstance(values, Mapping) and set(changes) == set(values) and all(v[0] is None for v in pairs.values()):
+        order = [f.key for f in cfg.FIELDS.get(e.get("kind"), ())]  # the file's own order, not the alphabet's
+        keys = [k for k in order if k in values and values[k] is not False]  # a switch left off is no news
+        keys += sorted(k for k in values if k not in order and k != cfg.OVERRIDES_KEY)
+        shown = [f"{k} {value_text(values[k])}" for k in keys]
+        more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
+        text = f"{clean(e.get('file') or e.get('kind'), 80)} loaded: {', '.join(shown[:3]) or 'every key unset'}{more}"
+        return [("config", MUTED), (" " + text, MUTED)]
+    shown = [f"{k} {value_text(v[0])} -> {value_text(v[1])}" for k, v in pairs.items() if k != cfg.OVERRIDES_KEY]
+    if cfg.OVERRIDES_KEY in pairs:
         shown.append("symbol_overrides changed")
     more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
-    return [("config", MUTED), (f" {clean(e.get('kind'), 20)}{_by(e)}: "
-                                f"{', '.join(shown[:3]) or 'no value changed'}{more}", MUTED)]
+    who = "changed on disk" if e.get("by") == "detected" else f"by {clean(e.get('by'), 40)}"
+    return [("config", MUTED), (f" {clean(e.get('kind'), 20)} {who}: {', '.join(shown[:3]) or 'no value changed'}"
+                                f"{more}", MUTED)]
 
 
 def _adopt_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:

@@ -227,6 +227,8 @@ class Rail:
     label: ClassVar[str]  # what its row measures ("today's loss")
     short: ClassVar[str]  # the same, where a panel is narrow
     block_label: ClassVar[str]  # what blocks, when it does ("daily loss cap")
+    block_short: ClassVar[str]  # the same, where a panel is narrow ("loss cap")
+    op: ClassVar[str] = ">="  # how its value meets its limit when it blocks
     fields: ClassVar[tuple[Field, ...]]
 
     def __init__(self, policy: Any) -> None:
@@ -257,6 +259,7 @@ class Rail:
 
 class EquityFloor(Rail):
     name, label, short, block_label = "equity_floor", "equity floor", "floor", "equity floor"
+    block_short, op = "floor", "<="
     fields = (Field("equity_floor", float, None, "nonneg",
                     "Block new entries while balance <= this $ floor; leave out for none.", "Equity floor $"),)
 
@@ -277,6 +280,7 @@ class EquityFloor(Rail):
 
 class MaxDrawdown(Rail):
     name, label, short, block_label = "max_drawdown", "drawdown from peak", "drawdown", "max drawdown"
+    block_short = "drawdown"
     fields = (Field("max_drawdown_pct", float, None, "fraction",
                     "Block new entries while balance <= peak * (1 - this): 0.1 = 10% below the highest "
                     "balance after a close; leave out for none.", "Max drawdown (fraction)"),)
@@ -307,6 +311,7 @@ class MaxDrawdown(Rail):
 
 class DailyLossCap(Rail):
     name, label, short, block_label = "daily_loss_cap", "today's loss", "loss", "daily loss cap"
+    block_short = "loss cap"
     fields = (
         Field("daily_loss_cap", float, None, "nonneg",
               "Block new entries once today's (UTC) realized loss reaches this $ amount; leave out for none.",
@@ -368,6 +373,7 @@ class _PeriodLossCap(Rail):
 
 class WeeklyLossCap(_PeriodLossCap):
     name, label, short, period, rank = "weekly_loss_cap", "this week's loss", "week", "week", 54
+    block_short = "week cap"
     block_label = "weekly loss cap"
     fields = (Field("weekly_loss_cap", float, None, "nonneg",
                     "Block new entries once the realized loss of the UTC ISO week (from Monday 00:00) "
@@ -377,6 +383,7 @@ class WeeklyLossCap(_PeriodLossCap):
 
 class MonthlyLossCap(_PeriodLossCap):
     name, label, short, period, rank = "monthly_loss_cap", "this month's loss", "month", "month", 56
+    block_short = "month cap"
     block_label = "monthly loss cap"
     fields = (Field("monthly_loss_cap", float, None, "nonneg",
                     "Block new entries once the realized loss of the UTC calendar month reaches this $ "
@@ -386,6 +393,7 @@ class MonthlyLossCap(_PeriodLossCap):
 
 class MaxTradesPerDay(Rail):
     name, label, short, block_label = "max_trades_per_day", "today's trades", "trades", "trades per day"
+    block_short = "trades/day"
     fields = (Field("max_trades_per_day", int, None, "nonneg",
                     "Block new entries after this many opens in one UTC day; leave out for no limit.",
                     "Max trades per day"),)
@@ -409,6 +417,7 @@ class MaxTradesPerDay(Rail):
 
 class LossStreak(Rail):
     name, label, short, block_label = "loss_streak", "loss streak", "streak", "loss streak"
+    block_short = "streak"
     fields = (
         Field("loss_streak_limit", int, None, "positive",
               "After this many losing closes in a row, block new entries for loss_streak_cooldown_minutes; "
@@ -455,6 +464,7 @@ class LossStreak(Rail):
 
 class SymbolCooldown(Rail):
     name, label, short, block_label = "symbol_cooldown", "symbol cooldown", "cooldown", "symbol cooldown"
+    block_short = "cooldown"
     fields = (Field("symbol_cooldown_minutes", float, None, "positive",
                     "After a losing close on a symbol, block entries on that symbol for this many minutes "
                     "(event time); leave out for none.", "Symbol cooldown min"),)

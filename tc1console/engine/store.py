@@ -404,6 +404,8 @@ class Store:
         """Take the inter-process lock, waiting up to LOCK_TIMEOUT_S. The wait lets the caller's
         signal handlers run (a watchdog may end it: nothing is held then); from the moment the lock
         is taken they are held back, so nothing can interrupt between taking and releasing it."""
+        if not self.runtime.is_dir():  # make runtime/ only in a root: a mistyped --root is refused, not filled
+            cfg.check_root(self.root)
         ensure_folder(self.runtime)
         deadline = time.monotonic() + LOCK_TIMEOUT_S
         while True:

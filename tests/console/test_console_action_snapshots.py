@@ -36,3 +36,8 @@ def test_harness_launcher_with_an_earlier_run(snap_compare, demo_run_root):
 
 def test_harness_result_view(snap_compare, demo_run_root):
     assert snap_compare(demo_app(demo_run_root), terminal_size=SIZE, run_before=show_run)
+
+
+def test_harness_result_view_80x24(snap_compare, demo_run_root):
+    """The run's summary at 80x24: asides on their own line, nothing cut."""
+    assert snap_compare(demo_app(demo_run_root), terminal_size=(80, 24), run_before=show_run)

@@ -63,6 +63,13 @@ def status(screen: HarnessScreen) -> str:
     return str(screen.query_one("#harness-status").render())
 
 
+async def checked(pilot, screen: HarnessScreen) -> str:
+    """The status once the fields as they are now have been checked (the check runs in a thread)."""
+    await wait_until(pilot, lambda: screen.ready is not None and screen.values() == screen.checked_values,
+                     "the check of the fields")
+    return status(screen)
+
+
 async def run_and_wait(pilot, screen: HarnessScreen, timeout: float = 30.0) -> None:
     runs = screen.run_count
     await pilot.press("ctrl+r")
@@ -98,7 +105,9 @@ async def test_a_run_shows_progress_then_its_summary_and_equity_and_writes_all_f
         assert view.result.curve[0] == summary["initial_balance"]
         assert view.result.curve[-1] == summary["final_balance"]
         assert "range" in str(view.query_one("#run-range").render())
-        assert any(DEFAULT_OUT in t for t in toasts(app))
+        # The view says the run finished; no toast sits on its summary or its chart.
+        assert "finished" in str(view.query_one("#run-title").render())
+        assert toasts(app) == []
 
         await pilot.press("escape")  # back to the launcher: the run is listed, the CSV remembered
         assert app.screen is screen
@@ -196,6 +205,58 @@ async def test_dashboard_keys_are_off_on_the_launcher_and_escape_goes_back(demo_
         assert app.screen is screen and not isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_the_launcher_says_ready_only_when_every_field_is_valid(demo_run_root):
+    """Found by a new user: with the Trades CSV empty the form said "ready". It says what is missing
+    until the fields are valid, checking them as they are typed."""
+    app = demo_app(demo_run_root)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_launcher(pilot)
+        set_value(screen, "h-trades", "")
+        assert (await checked(pilot, screen)).startswith("not ready: Trades CSV: a trades CSV is required")
+        assert not screen.ready
+        set_value(screen, "h-trades", "trades/demo-trades.csv")
+        assert (await checked(pilot, screen)).startswith("ready: ctrl+r")
+        set_value(screen, "h-out", f"runtime/runs/{DEMO_RUN}")
+        assert "not ready: Output folder:" in await checked(pilot, screen) and "already holds a finished run" \
+            in status(screen)
+        set_value(screen, "h-out", "runtime/runs/next")
+        set_value(screen, "h-risk", "configs/nope.toml")
+        assert (await checked(pilot, screen)).startswith("not ready: Risk config: configs/nope.toml: not found")
+        # Only a run attempt marks fields in red: typing is not an error.
+        assert not screen.query_one("#row-h-risk").has_class("-invalid")
+
+
+async def test_enter_moves_to_the_next_field_and_only_the_last_field_starts_a_run(demo_run_root):
+    """Found by a new user: Enter in any field started a run (two 600k-row runs by accident). Enter
+    moves to the next field; in the last one (Output folder) it starts the run."""
+    app = demo_app(demo_run_root)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_launcher(pilot)
+        assert value(screen, "h-trades") == "trades/demo-trades.csv"  # the last used CSV: a valid form
+        assert screen.focused.id == "h-trades"
+        for next_id in ("h-risk", "h-policy", "h-out"):
+            await pilot.press("enter")
+            assert screen.focused.id == next_id and not screen.running and screen.run_count == 0
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.run_count == 1, "the run started from the last field")
+        assert screen.last_outcome.status == "done"
+    assert (demo_run_root / DEFAULT_OUT / SUMMARY).exists()
+
+
+async def test_a_red_field_message_clears_as_soon_as_the_field_is_edited(demo_run_root):
+    app = demo_app(demo_run_root)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_launcher(pilot)
+        set_value(screen, "h-trades", "nope.csv")
+        await pilot.press("ctrl+r")
+        row = screen.query_one("#row-h-trades")
+        assert row.has_class("-invalid") and "nope.csv: not found" in str(row.query_one(".form-error").render())
+        screen.query_one("#h-trades", Input).focus()
+        await pilot.press("end", "x")
+        assert value(screen, "h-trades") == "nope.csvx"
+        assert not row.has_class("-invalid") and str(row.query_one(".form-error").render()) == ""
 
 
 def test_the_runner_reports_json_lines_and_imports_no_textual(demo_root):

@@ -257,7 +257,7 @@ async def test_a_root_without_configs_says_so_until_they_appear(tmp_path):
         banner = app.main.query_one(ProblemBanner)
         await wait_until(pilot, lambda: banner.display, "the banner")
         text = str(banner.render())
-        assert "configs/risk_overlay.toml not found" in text and "nothing could be read yet" in text
+        assert "no such folder" in text and "tc1 init" in text and "nothing could be read yet" in text
         write_default_configs(root)  # the root and its configs/ appear: the watch follows them
         await wait_until(pilot, lambda: app.loads >= 1 and not banner.display, "the first good read")
         assert "10,000.00" in shown(app.main.query_one(BalanceCard))

@@ -121,6 +121,35 @@ def test_hostile_ids_are_shown_as_they_are_without_control_characters():
         assert f" {shown} BTCUSDT" in " " + line.text, (tid, line.text)
 
 
+def test_the_first_config_events_read_as_loaded_and_later_ones_as_changes(tmp_path):
+    """Found by a new user: the first start journaled "config overlay by detected: ... unset -> 5.00",
+    which read like a bug. The console's Events line and `tc1 dashboard` (the same words) say the
+    file was loaded, with its first values in the file's order; a later edit found on disk reads as
+    a change, old -> new."""
+    from tc1console.cli import snapshot as dashboard
+    from tc1console.engine.root import init_root
+    from tc1console.engine.store import Store, read_state, tail_events
+
+    root = tmp_path / "root"
+    init_root(root)
+    LiveRisk(root)  # the first start journals both configs
+    path = root / "configs" / "risk_overlay.toml"
+    path.write_text(path.read_text().replace("percent_risk = 0.005", "percent_risk = 0.01"))
+    Store(root).save_config("policy", {"daily_loss_cap": 150.0}, by="console")
+    overlay, _policy, _loaded = read_state(root)
+    lines = ["".join(t for t, _ in describe_event(e, overlay, "2024-11-19").parts)
+             for e in tail_events(root, 10) if e["type"] == "config"]
+    assert lines == [
+        "config configs/risk_overlay.toml loaded: initial_balance 10,000.00, flat_risk_until 5,000.00, "
+        "flat_risk_amount 25.00 (+10 more)",
+        "config configs/risk_policy.toml loaded: equity_floor 8,000.00, daily_loss_cap 200.00, max_trades_per_day 20",
+        "config overlay changed on disk: percent_risk 0.005 -> 0.01",
+        "config policy by console: daily_loss_cap 200.00 -> 150.00",
+    ]
+    assert [e["text"] for e in dashboard(root)["events"] if e["type"] == "config"] == lines
+    assert not any("unset ->" in line for line in lines)
+
+
 def test_watch_filter_passes_only_the_files_the_console_reads(tmp_path):
     root = tmp_path
     ok = ["runtime/risk_state.json", "runtime/risk_policy_state.json", "runtime/journal.jsonl",

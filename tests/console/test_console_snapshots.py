@@ -5,7 +5,7 @@ Update with `pytest tests/console --snapshot-update` only after looking at the r
 
 from __future__ import annotations
 
-from tc1console.console.screenshots import corrupt_state, demo_app
+from tc1console.console.screenshots import corrupt_state, demo_app, show_blocked, show_events
 
 
 def test_main_screen_120x40(snap_compare, demo_root):
@@ -31,3 +31,16 @@ def test_corrupt_state_file_banner(snap_compare, demo_root):
 
 def test_fresh_root_main_screen(snap_compare, fresh_root):
     assert snap_compare(demo_app(fresh_root), terminal_size=(120, 40))
+
+
+def test_main_screen_blocked_80x24(snap_compare, demo_root):
+    """Two rails blocking at 80x24: the Status card and the rails say why without cutting a word."""
+    assert snap_compare(demo_app(demo_root), terminal_size=(80, 24), run_before=show_blocked)
+
+
+def test_events_in_full_120x40(snap_compare, demo_root):
+    assert snap_compare(demo_app(demo_root), terminal_size=(120, 40), run_before=show_events)
+
+
+def test_events_in_full_80x24(snap_compare, demo_root):
+    assert snap_compare(demo_app(demo_root), terminal_size=(80, 24), run_before=show_events)

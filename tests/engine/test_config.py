@@ -77,9 +77,16 @@ def test_both_toml_and_json_present_is_an_error_naming_both(tmp_path: Path) -> N
 
 
 def test_missing_config_is_an_error_naming_the_file(tmp_path: Path) -> None:
-    """ENGINE.md §1: the engine never starts on a config it could not validate (or find)."""
-    with pytest.raises(ConfigError, match="risk_overlay.toml"):
+    """ENGINE.md §1: the engine never starts on a config it could not validate (or find); the error
+    names the file, what its folder holds instead, and what to run."""
+    write(tmp_path, "risk_policy.toml", "")
+    with pytest.raises(ConfigError, match=r"risk_overlay.toml not found .*configs/ holds risk_policy.toml.*tc1 init"):
         config.find_config(tmp_path, "overlay")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"configs not found .* is empty.*tc1 init"):
+        config.find_config(tmp_path / "empty", "overlay")
+    with pytest.raises(ConfigError, match=r"nope: no such folder.*tc1 init"):
+        config.find_config(tmp_path / "nope", "overlay")
 
 
 # --- defaults and accepted values --------------------------------------------------------------------

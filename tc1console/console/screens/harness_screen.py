@@ -24,10 +24,10 @@ from ...engine.harness import SUMMARY
 from ...engine.harness_io import REQUIRED, TRADE_ID
 from .. import format as fmt
 from ..harness_job import HarnessJob, HarnessRequest, Outcome
-from ..messages import HarnessFinished, HarnessProgress, RunLoaded
+from ..messages import FormChecked, HarnessFinished, HarnessProgress, RunLoaded
 from ..runs import (list_runs, load_run, new_run_dir, read_console_state, remember, resolve,
                     run_label, shown_path)
-from ..snapshot import MUTED, WARN
+from ..snapshot import GAIN, MUTED, WARN
 from ..widgets.base import styled
 from .run_screen import RunScreen
 
@@ -40,6 +40,35 @@ FORM = (
     ("h-policy", "Policy config", "safety rails; empty = no rails"),
     ("h-out", "Output folder", "a new folder for the four outputs (a folder holding a finished run is refused)"),
 )
+LAST_FIELD = FORM[-1][0]  # enter here starts the run
+READY = "ready: ctrl+r (or enter in the last field) starts the run"
+
+
+def form_problems(values: dict[str, str], root: Path) -> dict[str, str]:
+    """What is wrong with each field of the form (by input id); {} when a run can start.
+
+    Stats the paths typed, so the screen calls it off the UI thread as the operator types and once
+    more when the run starts."""
+    errors: dict[str, str] = {}
+    for input_id, what, required in (("h-trades", "trades CSV", True), ("h-risk", "risk config", True),
+                                     ("h-policy", "policy config", False)):
+        text = values.get(input_id, "").strip()
+        if not text:
+            if required:
+                errors[input_id] = f"a {what} is required"
+            continue
+        path = resolve(text, root)
+        if not path.is_file():
+            errors[input_id] = f"{shown_path(path, root)}: {'not a file' if path.exists() else 'not found'}"
+    out_text = values.get("h-out", "").strip()
+    out = resolve(out_text, root) if out_text else None
+    if out is None:
+        errors["h-out"] = "an output folder is required"
+    elif out.exists() and not out.is_dir():
+        errors["h-out"] = f"{shown_path(out, root)}: exists and is not a folder"
+    elif (out / SUMMARY).exists():
+        errors["h-out"] = f"{shown_path(out, root)} already holds a finished run; pick a new folder"
+    return errors
 
 
 class FormRow(Vertical):
@@ -103,6 +132,9 @@ class HarnessScreen(Screen[None]):
         self.run_count = 0  # finished runs of this screen (tests wait on it)
         self.progress_seen = 0  # progress reports of the current run
         self.last_outcome: Outcome | None = None
+        self.ready: bool | None = None  # the last check of the fields as typed (None: not checked yet)
+        self.checked_values: dict[str, str] = {}  # the field values that check was of
+        self.checks = 0  # checks of the fields shown (tests and screenshots wait on it)
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -129,7 +161,7 @@ class HarnessScreen(Screen[None]):
                 yield FormRow(input_id, label, hint, values.get(input_id, ""))
             with Horizontal(id="harness-run-row"):
                 yield Button("Run (ctrl+r)", id="harness-run", variant="primary", compact=True)
-                yield Static(styled("ready: enter or ctrl+r starts the run", MUTED), id="harness-status")
+                yield Static(styled("checking the fields...", MUTED), id="harness-status")
             yield ProgressBar(id="harness-progress", show_eta=True)
         runs = DataTable(id="harness-runs", classes="panel", cursor_type="row", zebra_stripes=False)
         runs.border_title = "Earlier runs"
@@ -149,6 +181,7 @@ class HarnessScreen(Screen[None]):
             for field in self.query(Input):
                 field.cursor_blink = False
         self.query_one("#h-trades", Input).focus()
+        self._check_form(self.values())
 
     def refresh_runs(self) -> None:
         table = self.query_one(DataTable)
@@ -186,8 +219,37 @@ class HarnessScreen(Screen[None]):
             self._status(styled("cancelling: the harness stops and deletes its partial outputs...", WARN))
 
     @on(Input.Submitted)
-    def _submitted(self, _event: Input.Submitted) -> None:
-        self.action_run()
+    def _submitted(self, event: Input.Submitted) -> None:
+        # Enter in the last field runs; in another it moves on, so a half-filled form never starts
+        # a long run by accident.
+        if event.input.id == LAST_FIELD:
+            self.action_run()
+        else:
+            self.focus_next(Input)
+
+    @on(Input.Changed)
+    def _edited(self, event: Input.Changed) -> None:
+        row = next((r for r in event.input.ancestors if isinstance(r, FormRow)), None)
+        if row is not None:
+            row.show_error(None)  # the red reason was about the old text
+        if not self.running:
+            self._check_form(self.values())
+
+    @work(thread=True, exclusive=True, group="harness-check", exit_on_error=False)
+    def _check_form(self, values: dict[str, str]) -> None:
+        self.post_message(FormChecked(values, form_problems(values, self.root)))
+
+    def on_form_checked(self, message: FormChecked) -> None:
+        if self.running or message.values != self.values():
+            return  # a run started, or the operator typed on: a newer check is on its way
+        self.ready, self.checked_values = not message.problems, message.values
+        if self.ready:
+            self._status(styled(READY, GAIN))
+        else:
+            input_id, problem = next(iter(message.problems.items()))
+            label = next(label for i, label, _hint in FORM if i == input_id)
+            self._status(styled(f"not ready: {label}: {problem}", MUTED))
+        self.checks += 1
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -204,36 +266,20 @@ class HarnessScreen(Screen[None]):
     def _value(self, input_id: str) -> str:
         return self.query_one(f"#{input_id}", Input).value.strip()
 
+    def values(self) -> dict[str, str]:
+        return {input_id: self._value(input_id) for input_id, _label, _hint in FORM}
+
     def request(self) -> HarnessRequest | None:
         """The request the form describes, or None after marking every field that is wrong."""
-        errors: dict[str, str] = {}
-        paths: dict[str, Path | None] = {}
-        for input_id, what, required in (("h-trades", "trades CSV", True), ("h-risk", "risk config", True),
-                                         ("h-policy", "policy config", False)):
-            text = self._value(input_id)
-            if not text:
-                paths[input_id] = None
-                if required:
-                    errors[input_id] = f"a {what} is required"
-                continue
-            path = resolve(text, self.root)
-            paths[input_id] = path
-            if not path.is_file():
-                errors[input_id] = f"{shown_path(path, self.root)}: {'not a file' if path.exists() else 'not found'}"
-        out_text = self._value("h-out")
-        out = resolve(out_text, self.root) if out_text else None
-        if out is None:
-            errors["h-out"] = "an output folder is required"
-        elif out.exists() and not out.is_dir():
-            errors["h-out"] = f"{shown_path(out, self.root)}: exists and is not a folder"
-        elif (out / SUMMARY).exists():
-            errors["h-out"] = f"{shown_path(out, self.root)} already holds a finished run; pick a new folder"
+        values = self.values()
+        errors = form_problems(values, self.root)
         for row in self.query(FormRow):
             row.show_error(errors.get(row.input_id))
         if errors:
             return None
-        assert paths["h-trades"] is not None and paths["h-risk"] is not None and out is not None
-        return HarnessRequest(paths["h-trades"], paths["h-risk"], paths["h-policy"], out)
+        policy = values["h-policy"]
+        return HarnessRequest(resolve(values["h-trades"], self.root), resolve(values["h-risk"], self.root),
+                              resolve(policy, self.root) if policy else None, resolve(values["h-out"], self.root))
 
     def action_run(self) -> None:
         if self.running:
@@ -311,10 +357,11 @@ class HarnessScreen(Screen[None]):
         if outcome.status == "done" and message.result is not None:
             path = shown_path(message.result.path, self.root)
             self._status(styled(f"finished: {path}", "gain"))
-            out.value = shown_path(new_run_dir(self.root, self.clock()), self.root)
+            with out.prevent(Input.Changed):  # a default for the next run, not an edit: keep "finished"
+                out.value = shown_path(new_run_dir(self.root, self.clock()), self.root)
             self.refresh_runs()
-            self.app.notify(f"finished: {path}", title="Harness run")
-            self.app.push_screen(RunScreen(message.result, self.root))
+            # No toast: the result view says "finished" itself, and a toast would sit on its summary.
+            self.app.push_screen(RunScreen(message.result, self.root, just_finished=True))
         elif outcome.status == "cancelled":
             self._status(styled("cancelled: no outputs were kept (no summary.json)", WARN))
             self.app.notify("harness run cancelled; no outputs were kept", title="Harness run",

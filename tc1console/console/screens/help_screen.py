@@ -19,8 +19,8 @@ PANELS: tuple[tuple[str, str], ...] = (
                 "since start = balance - starting balance"),
     ("Open risk", "summed risk of the open positions against total_open_risk_cap, and as % of balance"),
     ("Positions", "open positions against max_concurrent_trades, and the slots left"),
-    ("Status", "ACTIVE when a new entry may open now; else BLOCKED and the first reason, in the "
-               "engine's order"),
+    ("Status", "ACTIVE when a new entry may open now; else BLOCKED, the first reason in the "
+               "engine's order and why, and how many other reasons there are"),
     ("Safety rails", "balance vs equity_floor, today's realized loss vs daily_loss_cap, today's "
                      "entries vs max_trades_per_day"),
     ("Headroom", "what is left today: loss, open-risk budget, trades, distance to the floor, "
@@ -30,7 +30,7 @@ PANELS: tuple[tuple[str, str], ...] = (
     ("Open positions", "trade, symbol, side, qty (at the symbol's step), entry, stop, risk $, risk % "
                        "of balance, age; updated in place, so the cursor stays put"),
     ("Events", "the journal's tail: opens, skips with their reason, closes with R and PnL "
-               "(losses in red), resets and config changes"),
+               "(losses in red), resets and config changes; enter on it shows every line in full"),
 )
 
 TABLE_KEYS = "↑ ↓ PgUp PgDn Home End: move in the positions table;  Tab: next panel"

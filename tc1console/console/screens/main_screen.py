@@ -23,6 +23,7 @@ from ..widgets.problem_banner import ProblemBanner
 from ..widgets.rails_panel import RailsPanel
 from ..widgets.summary_cards import BalanceCard, OpenRiskCard, SlotsCard, StatusCard
 from ..widgets.title_bar import TitleBar
+from .events_screen import EventsScreen
 
 SHORT_BELOW = 34  # rows: below this the panels shrink to their most important lines
 NARROW_BELOW = 100  # columns
@@ -59,6 +60,9 @@ class MainScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         # Back from a dialog or another screen: events that came meanwhile were laid out only now.
         self.query_one(EventsPanel).follow()
+
+    def on_events_panel_read_requested(self, message: EventsPanel.ReadRequested) -> None:
+        self.app.push_screen(EventsScreen(message.events))
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < SHORT_BELOW, "-short")

@@ -20,8 +20,8 @@ from textual.widgets import Footer, Sparkline, Static
 from ...engine.harness import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from .. import format as fmt
 from ..runs import RunResult, shown_path, skip_lines, summary_rows
-from ..snapshot import MUTED, tone_of
-from ..widgets.base import lines, styled, two_columns
+from ..snapshot import GAIN, MUTED, tone_of
+from ..widgets.base import first_fit, lines, styled, two_columns
 
 
 def _date(ms: int | None) -> str:
@@ -39,8 +39,16 @@ class SummaryPanel(Widget):
 
     def render(self) -> Content:
         width = self.content_size.width
-        return lines(two_columns(label, value, width, tone=tone_of(sign))
-                     for label, value, sign in summary_rows(self.result.summary))
+        rows = []
+        for label, value, sign in summary_rows(self.result.summary):
+            main, paren, extra = value.partition("  (")
+            if len(label) + 1 + len(value) > width and paren:
+                # Too narrow (80 columns): the aside in brackets goes on a line of its own.
+                rows.append(two_columns(label, main, width, tone=tone_of(sign)))
+                rows.append(two_columns("", "(" + extra, width, tone=tone_of(sign)))
+            else:
+                rows.append(two_columns(label, value, width, tone=tone_of(sign)))
+        return lines(rows)
 
 
 class DetailPanel(Widget):
@@ -56,22 +64,53 @@ class DetailPanel(Widget):
     def render(self) -> Content:
         width = self.content_size.width
         s = self.result.summary
+        inputs = [(label, shown_path(s[key], self.root) if s.get(key) else "none (no rails)")
+                  for label, key in (("trades", "trades_csv"), ("risk config", "risk_config"),
+                                     ("policy config", "policy_config"))]
+        folder = f"{shown_path(self.result.path, self.root)}/"
+        # Wide: blank lines between the parts, long labels. Narrow (80 columns): the same lines
+        # without the blank ones, so the output folder and file names can each have a line.
+        wide = (all(len(label) + 1 + len(value) <= width for label, value in inputs)
+                and len(f"Outputs  {folder}") <= width and len(f"{OPEN_ALLOCATIONS}  {REALIZED_PNL}") <= width)
         rows = [styled("Skips by reason", bold=True)]
         skips = skip_lines(s)
         rows += [two_columns(reason, f"{count:,}", width, tone="warn") for reason, count in skips] or \
             [styled("none", MUTED)]
-        rows.append("")
-        rows.append(styled("Inputs", bold=True))
-        for label, key in (("trades", "trades_csv"), ("risk config", "risk_config"),
-                           ("policy config", "policy_config")):
-            value = s.get(key)
-            rows.append(two_columns(label, shown_path(value, self.root) if value else "none (no rails)", width))
+        rows += ["", styled("Inputs", bold=True)] if wide else [styled("Inputs", bold=True)]
+        for label, value in inputs:
+            rows.append(two_columns(label if wide else label.split()[0], value, width))
         rows.append(two_columns("first entry", _date(s.get("first_ts_ms")), width))
-        rows.append("")
-        rows.append(styled("Outputs", bold=True) + styled(f"  {shown_path(self.result.path, self.root)}/", MUTED))
-        rows.append(styled(f"{SUMMARY}  {EQUITY_CURVE}", MUTED))
-        rows.append(styled(f"{OPEN_ALLOCATIONS}  {REALIZED_PNL}", MUTED))
+        if wide:
+            rows += ["", styled("Outputs", bold=True) + styled(f"  {folder}", MUTED),
+                     styled(f"{SUMMARY}  {EQUITY_CURVE}", MUTED), styled(f"{OPEN_ALLOCATIONS}  {REALIZED_PNL}", MUTED)]
+        else:
+            rows += [styled("Outputs", bold=True), styled(folder, MUTED), styled(f"{SUMMARY}  {EQUITY_CURVE}", MUTED),
+                     styled(OPEN_ALLOCATIONS, MUTED), styled(REALIZED_PNL, MUTED)]
         return lines(rows)
+
+
+class RangeLine(Widget):
+    """Under the curve: its range, start and end, and the dates it spans (days only, or none, when
+    the line is too narrow for the times)."""
+
+    DEFAULT_CSS = "RangeLine { height: 1; }"
+
+    def __init__(self, result: RunResult, **kw) -> None:
+        super().__init__(**kw)
+        self.result = result
+
+    def render(self) -> Content:
+        r = self.result
+        if not r.closes:
+            return lines([styled("no closed trades: the balance never moved", MUTED)])
+        figures = [("range ", f"{fmt.money(r.low)} – {fmt.money(r.high)}"), ("   start ", fmt.money(r.curve[0])),
+                   ("   end ", fmt.money(r.curve[-1]))]
+        text = "".join(label + value for label, value in figures)
+        spans = [f"   {_date(r.first_ts_ms)} to {_date(r.last_ts_ms)} UTC",
+                 f"   {_date(r.first_ts_ms)[:10]} to {_date(r.last_ts_ms)[:10]}", ""]
+        span = first_fit((text + s for s in spans), self.content_size.width)
+        tail = spans[-1] if span is None else span[len(text):]
+        return lines([Content("").join([styled(label, MUTED) + value for label, value in figures]) + styled(tail, MUTED)])
 
 
 class RunScreen(Screen[None]):
@@ -85,21 +124,23 @@ class RunScreen(Screen[None]):
     RunScreen #run-equity > Sparkline { height: 1fr; }
     RunScreen #run-equity > Sparkline > .sparkline--max-color { color: $success; }
     RunScreen #run-equity > Sparkline > .sparkline--min-color { color: $error 70%; }
-    RunScreen #run-range { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    RunScreen #run-range { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="run.back", tooltip="Back to the harness launcher"),
     ]
 
-    def __init__(self, result: RunResult, root: Path) -> None:
+    def __init__(self, result: RunResult, root: Path, *, just_finished: bool = False) -> None:
         super().__init__()
         self.result = result
         self.root = root
+        self.just_finished = just_finished  # opened by the run's end: the title says so, not a toast
 
     def compose(self) -> ComposeResult:
         r = self.result
         yield Static(styled("Harness run", bold=True) + "  " + shown_path(r.path, self.root)
+                     + (styled("  finished", GAIN, bold=True) if self.just_finished else "")
                      + styled(f"  replayed {Path(str(r.summary.get('trades_csv') or '?')).name}", MUTED),
                      id="run-title")
         with Horizontal(id="run-top"):
@@ -113,17 +154,8 @@ class RunScreen(Screen[None]):
             equity.border_title = "Equity"
             equity.border_subtitle = f"{r.closes:,} close{'s' if r.closes != 1 else ''}"
             yield Sparkline(list(r.curve), id="run-spark")
-            yield Static(self.range_text(), id="run-range")
+            yield RangeLine(r, id="run-range")
         yield Footer()
-
-    def range_text(self) -> str:
-        r = self.result
-        if not r.closes:
-            return styled("no closed trades: the balance never moved", MUTED)
-        span = f"{_date(r.first_ts_ms)} to {_date(r.last_ts_ms)} UTC"
-        return (styled("range ", MUTED) + f"{fmt.money(r.low)} – {fmt.money(r.high)}"
-                + styled("   start ", MUTED) + fmt.money(r.curve[0])
-                + styled("   end ", MUTED) + fmt.money(r.curve[-1]) + styled(f"   {span}", MUTED))
 
     def action_back(self) -> None:
         self.dismiss(None)

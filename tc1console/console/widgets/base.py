@@ -40,6 +40,11 @@ def two_columns(label: str, value: str, width: int, *, tone: str = "", label_ton
     return styled(label, label_tone) + " " * gap + styled(value, tone)
 
 
+def first_fit(options: Iterable[str], width: int) -> str | None:
+    """The first (longest, most telling) wording that fits in `width` cells, or None."""
+    return next((text for text in options if len(text) <= width), None)
+
+
 class InfoPanel(Widget):
     """A panel that renders one piece of the snapshot; `None` until the first load."""
 

@@ -1,27 +1,51 @@
-"""The tail of the journal: opens, skips with their reasons, closes with R and PnL (newest at the bottom)."""
+"""The tail of the journal: opens, skips with their reasons, closes with R and PnL (newest at the bottom).
+
+Its lines are cut at the panel's width; Enter on the panel asks for them in full (EventsScreen).
+"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from ..snapshot import MUTED, EventLine
-from textual.content import Content
 
 from .base import lines, styled
 
 
+NO_EVENTS = "no events yet: runtime/journal.jsonl is empty or missing"
+
+
+def event_markup(e: EventLine) -> Content:
+    """What happened, in colour, without the time (Content: an id is shown as it is, never parsed)."""
+    return Content("").join([styled(text, tone) for text, tone in e.parts])
+
+
 def render_events(events: Sequence[EventLine]) -> Content:
     if not events:
-        return styled("no events yet: runtime/journal.jsonl is empty or missing", MUTED)
-    return lines(styled(e.when, MUTED) + "  " + Content("").join([styled(text, tone) for text, tone in e.parts])
-                 for e in events)
+        return styled(NO_EVENTS, MUTED)
+    return lines(styled(e.when, MUTED) + "  " + event_markup(e) for e in events)
 
 
 class EventsPanel(VerticalScroll):
+    BINDINGS = [
+        Binding("enter", "read_in_full", "In full", id="events.read",
+                tooltip="Every event line in full, wrapped (the panel cuts long lines at its width)"),
+    ]
+
+    class ReadRequested(Message):
+        """The operator asked to read the events shown, in full."""
+
+        def __init__(self, events: tuple[EventLine, ...]) -> None:
+            super().__init__()
+            self.events = events
+
     DEFAULT_CSS = """
     EventsPanel { height: 10; }
     EventsPanel > Static { width: auto; min-width: 100%; text-wrap: nowrap; }
@@ -57,3 +81,6 @@ class EventsPanel(VerticalScroll):
 
     def on_resize(self) -> None:
         self.follow()
+
+    def action_read_in_full(self) -> None:
+        self.post_message(self.ReadRequested(self._shown or ()))

@@ -6,9 +6,11 @@ import time
 
 from textual.content import Content
 
+from ...engine.rails import RAILS
+from ...engine.view import reason_label
 from .. import format as fmt
 from ..snapshot import GAIN, LOSS, MUTED, WARN, BalanceInfo, OpenRiskInfo, RailsInfo, SlotsInfo, tone_of
-from .base import InfoPanel, lines, styled, two_columns
+from .base import InfoPanel, first_fit, lines, styled, two_columns
 
 
 def _bar(fraction: float | None, width: int) -> str:
@@ -74,8 +76,47 @@ class SlotsCard(InfoPanel):
         ])
 
 
+def reason_labels(name: str) -> tuple[str, ...]:
+    """A block reason's names, longest first (the rail's own, then its short one)."""
+    for rail in RAILS:
+        if rail.name == name:
+            return (rail.block_label, rail.block_short)
+    return SHORT_CAPS.get(name, (reason_label(name),))
+
+
+SHORT_CAPS = {"max_concurrent_trades": ("slots full",), "total_open_risk_cap": ("open-risk cap", "risk cap"),
+              "max_leverage": ("leverage cap", "leverage"), "paused": ("paused",)}
+
+
+def why_blocked(info: RailsInfo) -> list[str]:
+    """Ways to say why the first reason blocks, longest first: the engine's words, then the rail's
+    numbers in less and less room (a cap that is not a rail has only the engine's words)."""
+    options = [info.detail]
+    c = next((c for c in info.checks if c.name == info.blocked_by and c.configured), None)
+    if c is None or " / " not in c.text:
+        return options
+    op = next(rail.op for rail in RAILS if rail.name == c.name)
+    value, limit = c.text.split(" / ", 1)
+    options += [f"{c.short} {value} {op} {limit}", f"{value} {op} {limit}", f"{value}{op}{limit}"]
+    if isinstance(c.value, float) and isinstance(c.limit, float):
+        options.append(f"{fmt.whole_money(c.value)}{op}{fmt.whole_money(c.limit)}")
+    return options
+
+
+def blocked_head(info: RailsInfo, width: int, name: str = "") -> str:
+    """`BLOCKED`, with the first reason's name when `name` is given and the number of other reasons,
+    worded to fit `width` (falling back to plain BLOCKED)."""
+    more = len(info.blocks) - 1
+    plus = [f" +{more} more", f" +{more}"] if more > 0 else [""]
+    names = [f": {label}" for label in (name, *reason_labels(name))] if name else []
+    options = [f"BLOCKED{n}{p}" for n in names for p in plus] + [f"BLOCKED{p}" for p in plus]
+    return first_fit(options, width) or "BLOCKED"
+
+
 class StatusCard(InfoPanel):
-    """May the bot open a new trade right now? ACTIVE, PAUSED (by whom, since when), or BLOCKED and why."""
+    """May the bot open a new trade right now? ACTIVE; PAUSED, by whom, since when and why; or
+    BLOCKED, the first reason and why, and how many other reasons there are: each worded to fit the
+    card, so 80 columns cut nothing."""
 
     DEFAULT_CSS = "StatusCard { height: 5; }"
 
@@ -87,7 +128,8 @@ class StatusCard(InfoPanel):
             return lines([styled("PAUSED", WARN, bold=True),
                           styled(f"by {by} {time.strftime('%H:%M', time.gmtime(since / 1000))}", WARN),
                           styled(reason or "no reason given", MUTED)])
-        label, detail = info.blocks[0] if info.blocks else (info.blocked_by or "", info.detail)
-        more = f" +{len(info.blocks) - 1}" if len(info.blocks) > 1 else ""
-        return lines([styled("BLOCKED", LOSS, bold=True) + styled(more, LOSS),
-                      styled(label, LOSS), styled(detail, MUTED)])
+        labels = reason_labels(info.blocked_by or "")
+        detail = first_fit(why_blocked(info), width)
+        return lines([styled(blocked_head(info, width), LOSS, bold=True),
+                      styled(first_fit(labels, width) or labels[-1], LOSS)]
+                     + ([styled(detail, MUTED)] if detail else []))
