@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 from ..engine.errors import Tc1Error
-from ..engine.harness import HarnessCancelled, run_harness
+from ..backtest.harness import HarnessCancelled, run_harness
 
 EXIT_OK, EXIT_CANCELLED, EXIT_ERROR = 0, 1, 2
 

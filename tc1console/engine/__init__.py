@@ -1,7 +1,7 @@
 """The headless risk engine a bot imports: sizing, caps, market rules, safety rails and runtime state.
 
-Standard library plus filelock, tomli-w and (for the harness's prices in and rows out) orjson; never
-textual, rich or watchfiles.
+Standard library plus filelock and tomli-w; never textual, rich, watchfiles or the backtest harness
+(`tc1console.backtest`, which drives this engine).
 """
 
 from .config import OverlayConfig, PolicyConfig

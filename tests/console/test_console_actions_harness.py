@@ -23,7 +23,7 @@ from tc1console.console.screens.main_screen import MainScreen
 from tc1console.console.screens.run_screen import RunScreen
 from tc1console.console.screenshots import demo_app
 from tc1console.engine import config
-from tc1console.engine.harness import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
+from tc1console.backtest.harness import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from tc1console.engine.live import LiveRisk
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ it. What csv.writer (the default QUOTE_MINIMAL dialect) writes, and so what they
     is left to csv.writer itself: `cell` answers None for any non-printable text, and that row
     is rendered with `CsvLine`.
 The rows come from the engine fed by the harness's typed columns: trade_id and symbol are str,
-is_long bool, timestamps int, prices and amounts float. tests/harness/test_harness_rows.py checks
+is_long bool, timestamps int, prices and amounts float. tests/backtest/test_harness_rows.py checks
 the bytes against csv.writer on those rows, odd strings included.
 """
 
@@ -25,7 +25,7 @@ from typing import Sequence
 
 import orjson
 
-from .core import SKIP_REASONS
+from ..engine.core import SKIP_REASONS
 
 
 def cell(text: str) -> str | None:

@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness_tools import HEADER
-from tc1console.engine import harness_io as hio
+from tc1console.backtest import harness_io as hio
 from tc1console.engine.errors import InputError
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z

@@ -11,8 +11,7 @@ Each column of a chunk of rows is then converted with C-level `map` calls; a chu
 problem goes row by row instead, so the careful checks cost nothing on clean input. The rows
 added so far can be sent to another process (`rows_message`, `add_rows`): the harness's forked
 reader streams them to the replay that way.
-Standard library and orjson (a column of prices parsed at once): this module sits in the
-headless engine.
+Standard library and orjson (a column of prices parsed at once).
 """
 
 from __future__ import annotations
@@ -35,8 +34,8 @@ from typing import Any, BinaryIO, Callable, Sequence, TextIO
 
 import orjson
 
-from .core import INVALID_INPUT, MAX_PRICE, MAX_TS_MS, OpenResult
-from .errors import InputError
+from ..engine.core import INVALID_INPUT, MAX_PRICE, MAX_TS_MS, OpenResult
+from ..engine.errors import InputError
 
 REQUIRED = ("symbol", "side", "timestamp", "entry_price", "sl_price", "exit_time", "exit_price")
 TRADE_ID = "trade_id"

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from harness_tools import HEADER, write_configs
-from tc1console.engine import harness, harness_io
+from tc1console.backtest import harness, harness_io
 from tc1console.engine.errors import InputError
-from tc1console.engine.harness import PARALLEL_MIN_BYTES, HarnessCancelled, run_harness
+from tc1console.backtest.harness import PARALLEL_MIN_BYTES, HarnessCancelled, run_harness
 
 FILES = ("open_allocations.csv", "realized_pnl.csv", "equity_curve.csv", "summary.json")
 T0 = 1_704_067_200_000
@@ -215,7 +215,7 @@ def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monk
 KILLED_MID_RUN = """
 import os, signal, sys
 from pathlib import Path
-from tc1console.engine import harness
+from tc1console.backtest import harness
 trades, risk, out, at, pid_file = sys.argv[1:]
 harness.STREAM_ROWS = 200
 fork = os.fork
@@ -269,7 +269,7 @@ def test_a_failing_writer_is_one_clear_error_and_keeps_nothing(tmp_path, rows_in
     out = tmp_path / "out"
     limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)); "
     proc = subprocess.run(
-        [sys.executable, "-c", limit + "import sys; from tc1console.engine.harness import main; "
+        [sys.executable, "-c", limit + "import sys; from tc1console.backtest.harness import main; "
          "sys.exit(main())", "--trades_csv", str(path), "--risk_config", str(risk), "--out_dir", str(out)],
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness_rows import (Cells, CsvLine, all_plain, cell, close_lines, float_texts, number_groups,
+from tc1console.backtest.harness_rows import (Cells, CsvLine, all_plain, cell, close_lines, float_texts, number_groups,
                                             open_lines, point_line)
 
 ODD = ["", "a", "BTC_1704067200000", "a,b", 'q"uote', '"', '""', ",", "line\nbreak", "cr\ronly", "x\r\ny",

@@ -11,9 +11,10 @@ import random
 import pytest
 
 from harness_tools import HEADER, read_csv, write_configs
-from tc1console.engine import config, harness_io
+from tc1console.engine import config
+from tc1console.backtest import harness_io
 from tc1console.engine.core import RiskEngine
-from tc1console.engine.harness import run_harness
+from tc1console.backtest.harness import run_harness
 
 T0 = 1_704_067_200_000
 OVERLAY = {"max_concurrent_trades": 3, "fee_bps_per_side": 4.0, "default_qty_step": 0.01,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tc1console.engine import config
-from tc1console.engine.harness import run_harness
+from tc1console.backtest.harness import run_harness
 
 HEADER = "symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price"
 

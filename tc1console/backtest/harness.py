@@ -1,14 +1,14 @@
 """Backtest harness: a trades CSV replayed through RiskEngine.try_open / close (ENGINE.md §5).
 
-    python -m tc1console.engine.harness --trades_csv trades.csv --risk_config risk_overlay.toml \\
+    python -m tc1console.backtest.harness --trades_csv trades.csv --risk_config risk_overlay.toml \\
         [--policy_config risk_policy.toml] --out_dir out/
 
 Each event is exactly the call the live API makes (`RiskEngine.try_open` for an entry,
 `RiskEngine.close` for an exit), in event-time order, so a backtest and a live run of the same
 events agree to the last bit. Writes open_allocations.csv, realized_pnl.csv, equity_curve.csv and,
 last, summary.json: a folder holds a finished run exactly when it holds summary.json.
-No textual, rich or watchfiles: this module sits in the headless engine (orjson parses the prices
-and writes the rows, see harness_io and harness_rows).
+No textual, rich or watchfiles: it runs headless, beside the engine (orjson parses the prices and
+writes the rows, see harness_io and harness_rows).
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ try:
 except ImportError:  # Windows: no fork either, so no forked reader (workers=1)
     fcntl = None  # type: ignore[assignment]
 
-from . import config
-from .config import PolicyConfig
-from .core import INVALID_INPUT, SKIP_REASONS, CloseResult, OpenResult, RiskEngine
-from .errors import InputError, Tc1Error
+from ..engine import config
+from ..engine.config import PolicyConfig
+from ..engine.core import INVALID_INPUT, SKIP_REASONS, CloseResult, OpenResult, RiskEngine
+from ..engine.errors import InputError, Tc1Error
 from .harness_io import (END, Trades, add_rows, check_header, item_bytes, read_trades, receive_item,
                          rows_message, send_item, take_items)
 from .harness_rows import Cells, CsvLine, all_plain, close_lines, open_lines, point_line
@@ -884,7 +884,7 @@ def run_harness(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLi
 # --- command line -------------------------------------------------------------------------------
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The harness's flags, shared by `python -m tc1console.engine.harness` and `tc1 harness`."""
+    """The harness's flags, shared by `python -m tc1console.backtest.harness` and `tc1 harness`."""
     parser.add_argument("--trades_csv", "--trades-csv", dest="trades_csv", required=True, metavar="FILE",
                         help="trades CSV: symbol, side, timestamp, entry_price, sl_price, exit_time, "
                              "exit_price[, trade_id]")
@@ -979,7 +979,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m tc1console.engine.harness",
+    parser = _Parser(prog="python -m tc1console.backtest.harness",
                      description="Replay a trades CSV through the risk engine (ENGINE.md §5).")
     add_arguments(parser)
     return main_from_args(parser.parse_args(argv))
