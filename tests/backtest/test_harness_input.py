@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness_tools import HEADER, Run, read_csv, write_configs, write_trades
+from tc1console.backtest import run_harness
+from tc1console.backtest.reader import parse_side, parse_time_ms
 from tc1console.engine.errors import InputError
-from tc1console.backtest.harness import run_harness
-from tc1console.backtest.harness_io import parse_side, parse_time_ms
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 HOUR = 3_600_000

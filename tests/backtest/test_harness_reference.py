@@ -11,10 +11,10 @@ import random
 import pytest
 
 from harness_tools import HEADER, read_csv, write_configs
+from tc1console.backtest import reader, run_harness
+from tc1console.backtest.trades import Trades
 from tc1console.engine import config
-from tc1console.backtest import harness_io
 from tc1console.engine.core import RiskEngine
-from tc1console.backtest.harness import run_harness
 
 T0 = 1_704_067_200_000
 OVERLAY = {"max_concurrent_trades": 3, "fee_bps_per_side": 4.0, "default_qty_step": 0.01,
@@ -87,8 +87,8 @@ def test_harness_matches_the_reference_replay(tmp_path, seed):
     assert 0 < summary["trades_taken"] < 400  # the caps bit: the order mattered
 
 
-def test_columnar_and_row_by_row_reading_agree(tmp_path, monkeypatch):
-    """The fast chunk path is only an optimisation: forcing every chunk row by row gives the same table."""
+def test_fast_and_plain_reading_agree(tmp_path):
+    """The fast reader is only an optimisation: the plain one (csv.reader, row by row) gives the same table."""
     rng = random.Random(7)
     rows = random_rows(3000, 7)
     rows[1500] = rows[1500].replace("long", "sideways", 1).replace("short", "sideways", 1)
@@ -99,13 +99,12 @@ def test_columnar_and_row_by_row_reading_agree(tmp_path, monkeypatch):
     path = tmp_path / "t.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n")
 
-    def table(t: harness_io.Trades) -> tuple:
+    def table(t: Trades) -> tuple:
         return (t.trade_ids, t.symbols, t.is_long, t.entry_ts.tolist(), t.entry_price.tolist(),
                 t.stop_price.tolist(), t.exit_ts.tolist(), t.exit_price.tolist(), t.lines.tolist(),
                 t.invalid, t.in_order)
 
-    fast = table(harness_io.read_trades(path))
-    monkeypatch.setattr(harness_io._RowReader, "_columnar", lambda self, rows, lines: False)
-    slow = table(harness_io.read_trades(path))
+    fast = table(reader.read_trades(path, fast=True))
+    slow = table(reader.read_trades(path, fast=False))
     assert fast == slow
     assert len(fast[-2]) == 1  # the 'sideways' row; the +01:00 row is valid
