@@ -18,8 +18,8 @@ from .runner import run_harness
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The harness's flags, on `tc1 harness`'s parser."""
     parser.add_argument("--trades_csv", "--trades-csv", dest="trades_csv", required=True, metavar="FILE",
-                        help="trades CSV: symbol, side, timestamp, entry_price, sl_price, exit_time, "
-                             "exit_price[, trade_id]")
+                        help="trades CSV: symbol, side, timestamp, entry_price, sl_price (or stop_price), "
+                             "exit_time, exit_price[, trade_id]; both exits blank: still open at the end")
     parser.add_argument("--risk_config", "--risk-config", dest="risk_config", required=True,
                         metavar="FILE", help="overlay config (.toml or .json)")
     parser.add_argument("--policy_config", "--policy-config", dest="policy_config", metavar="FILE",

@@ -2,8 +2,9 @@
 
 A row that cannot be used (a blank or unparsable field, an exit before its entry, a wrong field
 count) becomes a ready-made `invalid_input` OpenResult whose detail names the field and the line
-the row starts on; it never aborts the run. Only a file that cannot be read, is empty, lacks a
-required column or that the csv module gives up on raises InputError.
+the row starts on; it never aborts the run. A row whose exit_time and exit_price are both blank is
+a trade still open at the end of the data (exit_ts STILL_OPEN). Only a file that cannot be read,
+is empty, lacks required columns or that the csv module gives up on raises InputError.
 
 This module is the plain reader: one csv.reader over the file, each row checked on its own
 (`RowReader`). fast_reader.py reads the same files into the same table several times faster
@@ -24,11 +25,13 @@ from typing import Any, Callable, TextIO
 
 from ..engine.core import INVALID_INPUT, MAX_PRICE, MAX_TS_MS, OpenResult
 from ..engine.errors import InputError
-from .trades import Trades
+from .trades import STILL_OPEN, Trades
 
 REQUIRED = ("symbol", "side", "timestamp", "entry_price", "sl_price", "exit_time", "exit_price")
 TRADE_ID = "trade_id"
+ALIASES = {"stop_price": "sl_price"}  # the engine's and the outputs' name for the stop (ENGINE.md §5)
 TIME_FIELDS = ("timestamp", "exit_time")
+EXITS = {"exit_time": "exit_price", "exit_price": "exit_time"}  # both blank: a trade still open
 _WHAT = {"side": "long/short/buy/sell or 1/-1", "timestamp": "an ISO 8601 time or an epoch number",
          "exit_time": "an ISO 8601 time or an epoch number"}
 MS_THRESHOLD = 100_000_000_000  # an epoch number >= 1e11 is milliseconds, below it seconds
@@ -185,18 +188,26 @@ def _header(f: TextIO, path: Path) -> tuple[dict[str, int], int]:
 
 
 def header_columns(header: list[str], path: Path) -> dict[str, int]:
-    """Each column's position by name (names compared stripped and lowercased); "_width" is the
-    header's field count. Raises InputError for a missing or repeated required column."""
+    """Each column's position by name (names compared stripped and lowercased; a column under an
+    ALIASES name also answers to the name it stands for); "_width" is the header's field count.
+    Raises InputError for a repeated required column, or naming every required column missing."""
     names = [h.strip().lower() for h in header]
     cols: dict[str, int] = {}
     for i, name in enumerate(names):
-        if name in cols and name in REQUIRED + (TRADE_ID,):
+        if name in cols and name in REQUIRED + (TRADE_ID, *ALIASES):
             raise InputError(f"{path}: column {name!r} appears twice in the header")
         cols.setdefault(name, i)
-    for name in REQUIRED:
-        if name not in cols:
-            raise InputError(f"{path}: missing required column {name!r} (header has: "
-                             f"{', '.join(h for h in names if h) or 'nothing'})")
+    for alias, name in ALIASES.items():
+        if alias in cols:
+            if name in cols:
+                raise InputError(f"{path}: columns {name!r} and {alias!r} both give the same value; keep one")
+            cols[name] = cols[alias]
+    missing = [name for name in REQUIRED if name not in cols]
+    if missing:
+        also = {name: alias for alias, name in ALIASES.items()}
+        listed = ", ".join(repr(name) + (f" (or {also[name]!r})" if name in also else "") for name in missing)
+        raise InputError(f"{path}: missing required column{'s' if len(missing) > 1 else ''} {listed}; "
+                         f"the header has: {', '.join(h for h in names if h) or 'nothing'}")
     cols["_width"] = len(header)
     return cols
 
@@ -319,15 +330,22 @@ class RowReader:
 
 
 def _check_row(row: list[str], line: int, cols: dict[str, int]):
-    """The row's parsed values, or the invalid_input OpenResult naming its first bad field."""
+    """The row's parsed values, or the invalid_input OpenResult naming its first bad field (by the
+    header's own name for it). Both exits blank: a trade still open (exit STILL_OPEN, NaN)."""
     width = cols["_width"]
     if len(row) != width:
         return _invalid(row, cols, f"line {line}: expected {width} fields, got {len(row)}")
+    still_open = not row[cols["exit_time"]].strip() and not row[cols["exit_price"]].strip()
     values: list = []
     for name in REQUIRED:  # in column order, so the first problem is the one reported
         text = row[cols[name]]
+        if still_open and name in EXITS:
+            values.append(STILL_OPEN if name == "exit_time" else math.nan)
+            continue
+        label = _label(cols, name)
         if not text.strip():
-            return _invalid(row, cols, f"line {line}: {name} is blank")
+            hint = f" (leave {_label(cols, EXITS[name])} blank too for a trade still open)" if name in EXITS else ""
+            return _invalid(row, cols, f"line {line}: {label} is blank{hint}")
         try:
             if name == "symbol":
                 values.append(parse_symbol(text))
@@ -338,7 +356,9 @@ def _check_row(row: list[str], line: int, cols: dict[str, int]):
             else:
                 values.append(float(text))
         except (ValueError, OverflowError):
-            return _invalid(row, cols, f"line {line}: {name} {text!r} is not {_WHAT.get(name, 'a number')}")
+            return _invalid(row, cols, f"line {line}: {label} {text!r} is not {_WHAT.get(name, 'a number')}")
+    if still_open:
+        return tuple(values)
     ts, xts, xpx = values[2], values[5], values[6]
     if not 0 < xpx < MAX_PRICE:
         return _invalid(row, cols, f"line {line}: exit_price {row[cols['exit_price']]!r} must be a "
@@ -347,6 +367,11 @@ def _check_row(row: list[str], line: int, cols: dict[str, int]):
         return _invalid(row, cols, f"line {line}: exit_time {row[cols['exit_time']]!r} is before "
                                    f"timestamp {row[cols['timestamp']]!r}")
     return tuple(values)
+
+
+def _label(cols: dict[str, int], name: str) -> str:
+    """The header's name for a required column: an alias where the file used one."""
+    return next((alias for alias, of in ALIASES.items() if of == name and alias in cols), name)
 
 
 def _invalid(row: list[str], cols: dict[str, int], detail: str) -> OpenResult:

@@ -20,7 +20,7 @@ from heapq import heappop, heappush
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from ..engine.core import SKIP_REASONS, RiskEngine
-from .trades import Trades
+from .trades import STILL_OPEN, Trades
 
 CHUNK = 4096  # events between two calls of `tick` and of `sink.feed` (a few ms of work)
 
@@ -97,7 +97,8 @@ def replay(engine: RiskEngine, t: Trades, sink: Sink, order: Iterable[Sequence[i
     `chunks(t.replay_order())`; the forked reader hands them out as they arrive). Before an entry
     at time T, every pending exit with exit time <= T is closed, by (exit time, input position):
     so exits come first at an equal timestamp, and an exit stamped at its own entry time closes
-    right after that entry. Only a taken entry schedules its exit. Each event is the very call the
+    right after that entry. Only a taken entry schedules its exit, and a trade whose exit_ts is
+    STILL_OPEN has none: it stays in `engine.positions` at the end. Each event is the very call the
     live API makes: `engine.try_open(trade_id, symbol, is_long, entry_ts_ms, entry_price,
     stop_price)` and `engine.close(trade_id, exit_ts_ms, exit_price)`. `tick(entries so far)` runs
     between chunks (it may raise, to cancel). The exits still pending after the last entry close
@@ -153,9 +154,10 @@ def replay(engine: RiskEngine, t: Trades, sink: Sink, order: Iterable[Sequence[i
             else:
                 taken += 1
                 x_ts = xts[i]
-                heappush(heap, (x_ts, i))
-                if x_ts < next_exit:
-                    next_exit = x_ts
+                if x_ts != STILL_OPEN:
+                    heappush(heap, (x_ts, i))
+                    if x_ts < next_exit:
+                        next_exit = x_ts
                 if len(positions) > peak_open:
                     peak_open = len(positions)
                 if engine.total_open_risk > peak_risk:

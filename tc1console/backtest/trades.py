@@ -13,13 +13,17 @@ from pathlib import Path
 
 from ..engine.core import OpenResult
 
+# exit_ts of a trade with no exit in the data (ENGINE.md §5: exit_time and exit_price both blank):
+# it is sized and counted like any other, never closed, and still open at the end of the replay.
+# Its exit_price is NaN. Later than any time a row can hold (those end with year 9999).
+STILL_OPEN = (1 << 63) - 1
 
 @dataclass(slots=True)
 class Trades:
     """The rows as parallel columns indexed by input position (0 = the first row).
 
-    Per row: trade_id, symbol, is_long, entry_ts (ms), entry_price, stop_price, exit_ts (ms),
-    exit_price, and the input line it starts on. Rows listed in `invalid` (the source
+    Per row: trade_id, symbol, is_long, entry_ts (ms), entry_price, stop_price, exit_ts (ms, or
+    STILL_OPEN), exit_price, and the input line it starts on. Rows listed in `invalid` (the source
     could not use them; each holds its ready-made `invalid_input` OpenResult) hold placeholder
     values in the columns and never reach the engine. `path` names the source.
     """

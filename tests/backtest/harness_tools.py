@@ -83,7 +83,8 @@ T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 
 def awkward_rows(n: int, seed: int) -> list[str]:
     """Out of time order, explicit trade_ids (some repeated: retries and duplicates), ids that
-    need quoting, bad rows, exits at their own entry time: every path the row writer has."""
+    need quoting, bad rows, exits at their own entry time, trades still open at the end: every
+    path the row writer has."""
     rng = random.Random(seed)
     rows = []
     for k in range(n):
@@ -101,6 +102,8 @@ def awkward_rows(n: int, seed: int) -> list[str]:
         row = f"{tid},{rng.choice('ABCD')},{'long' if long else 'short'},{ts},{entry},{stop},{xt},{exit_}"
         if k % 97 == 0:
             row = row.replace(f",{entry},", ",not-a-price,", 1)
+        elif k % 997 == 0:  # still open at the end of the data, entered a day after every other exit
+            row = row.replace(f",{ts},", f",{T0 + 5_000 * 60_000 + k},", 1).rsplit(",", 2)[0] + ",,"
         rows.append(row)
         if k % 131 == 0:
             rows.append(row)  # the very same row again: a harmless retry while it is open

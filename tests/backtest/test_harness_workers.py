@@ -69,6 +69,7 @@ def test_forked_writer_writes_the_same_bytes_as_the_in_process_one(tmp_path, see
                    "below_min_qty"):
         assert f'"{reason}": 0' not in summary, reason
     assert '"retried_opens": 0' not in summary
+    assert '"still_open": []' not in summary
 
 
 @pytest.mark.parametrize("block_chars, stream_rows, jitter", [(600, 1, 3), (5_000, 97, 20), (1 << 15, 4096, 30)])

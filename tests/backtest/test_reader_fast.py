@@ -115,7 +115,7 @@ def clean_row(rng: random.Random, ts: int, symbols: list[str]) -> list[str]:
 
 def spoil(rng: random.Random, row: list[str]) -> list[str]:
     """One of the ways a row goes wrong, or a quirk csv.reader must see (quotes, breaks, NUL)."""
-    kind = rng.randrange(12)
+    kind = rng.randrange(13)
     row = list(row)
     if kind == 0:
         row[rng.randrange(7)] = ""
@@ -139,8 +139,10 @@ def spoil(rng: random.Random, row: list[str]) -> list[str]:
         row[0] = '"' + row[0] + '""q"""'  # doubled quotes
     elif kind == 10:
         row[0] += "\0"
-    else:
+    elif kind == 11:
         row[1] = "sideways"
+    else:
+        row[5] = row[6] = rng.choice(["", " "])  # both exits blank: a trade still open
     return row
 
 
