@@ -113,7 +113,7 @@ def read_trades(path: Path | str, tick: Tick | None = None, *, table: Trades | N
     (a row, once added, never changes: the harness's forked reader sends them on from there).
     `fast`: the block reader of fast_reader.py (True), this module's csv.reader (False), or the
     block reader when orjson is installed (None); the table is the same either way.
-    Raises InputError when the file cannot be read, is empty, lacks a required column, or is
+    Raises InputError when the file cannot be read, is empty, lacks required columns, or is
     broken beyond one row (the csv module gives up, e.g. a stray quote swallowing the file).
     """
     path = Path(path)
