@@ -1,7 +1,7 @@
 """Benchmark the backtest harness against a bare csv.reader pass over the same trades file.
 
 Generates 100,000 and 1,000,000 deterministic trades (a handful of symbols, ISO timestamps, mostly
-in time order with some jitter), runs `python -m tc1console.engine.harness` on each as a subprocess,
+in time order with some jitter), runs `tc1 harness` (as `python -m tc1console harness`) on each as a subprocess,
 and a second subprocess that only iterates csv.reader over the file. Prints trades/second, peak RSS
 of the harness process, the harness / bare-reader time ratio and the 1M / 100k per-trade cost ratio.
 
@@ -102,17 +102,16 @@ BARE = "import csv,sys\nwith open(sys.argv[1], newline='', encoding='utf-8') as 
 # rows, taking the rows in, handing results over, the last rows' rendering.
 BREAKDOWN = """
 import sys, time
-from tc1console.engine import config, harness, harness_io
-from tc1console.engine.core import RiskEngine
+from tc1console.backtest import read_trades, replay
+from tc1console.engine import RiskEngine, config
 class NullSink:
     def start(self, ts, balance): pass
     def feed(self, batch): pass
-    def finish(self): pass
 t0 = time.perf_counter()
-trades = harness_io.read_trades(sys.argv[1])
+trades = read_trades(sys.argv[1])
 t1 = time.perf_counter()
 engine = RiskEngine(config.load_overlay(sys.argv[2]), config.load_policy(sys.argv[3]))
-harness._replay(engine, trades, NullSink(), lambda done: None, harness._chunks(trades.replay_order()))
+replay(engine, trades, NullSink())
 print(t1 - t0, time.perf_counter() - t1)
 """
 
@@ -126,11 +125,11 @@ def bench(workdir: Path, n: int, profile: bool, repeat: int) -> dict[str, float]
     risk.write_text(config.dump_toml("overlay", OVERLAY), encoding="utf-8")
     policy.write_text(config.dump_toml("policy", POLICY), encoding="utf-8")
     out = workdir / f"out_{n}"
-    cmd = [sys.executable, "-m", "tc1console.engine.harness", "--trades_csv", str(trades),
+    cmd = [sys.executable, "-m", "tc1console", "harness", "--trades_csv", str(trades),
            "--risk_config", str(risk), "--policy_config", str(policy), "--out_dir", str(out)]
     if profile:
         prof = workdir / f"harness_{n}.prof"
-        cmd[1:3] = ["-m", "cProfile", "-o", str(prof), "-m", "tc1console.engine.harness"]
+        cmd[1:3] = ["-m", "cProfile", "-o", str(prof), "-m", "tc1console"]
     runs = [_run_child(cmd) for _ in range(1 if profile else repeat)]
     h_wall, h_rss, stdout = min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
     bare = min(_run_child([sys.executable, "-c", BARE, str(trades)])[0] for _ in range(3))

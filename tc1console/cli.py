@@ -394,11 +394,11 @@ def cmd_policy_reset(args: argparse.Namespace) -> int:
 
 def cmd_harness(args: argparse.Namespace) -> int:
     try:
-        from .engine import harness
+        from .backtest import cli as harness
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.engine.harness":
+        if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
             raise
-        _fail("the backtest harness (tc1console.engine.harness) is not installed in this build")
+        _fail("the backtest harness (tc1console.backtest) is not installed in this build")
         return 2
     hp = _Parser(prog=f"{PROG} harness", description="Replay a trades CSV through the risk engine.")
     harness.add_arguments(hp)

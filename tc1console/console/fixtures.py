@@ -128,7 +128,7 @@ def write_demo_trades(path: Path, *, n: int = 160, seed: int = 11) -> Path:
 def build_demo_run(root: str | os.PathLike[str]) -> Path:
     """A finished harness run of the demo trades under root/runtime/runs/DEMO_RUN, with the root's
     configs; the trades CSV is remembered as the last used one. Returns the run folder."""
-    from ..engine.harness import run_harness
+    from ..backtest import run_harness
     from .runs import remember, runs_dir
 
     root = Path(root)

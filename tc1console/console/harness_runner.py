@@ -6,7 +6,7 @@ Prints `{"done": n, "total": m}` lines while it runs, then one last line: `{"sum
 `{"error": "one line"}` or `{"cancelled": "..."}`. SIGTERM (what the console's cancel key sends)
 sets the harness's cancel event: it stops within a few thousand rows, deletes its partial files and
 writes no summary.json. A CPU-heavy run in its own process leaves the console's GIL alone.
-Imports only the engine (no Textual): it starts in a fraction of a second.
+Imports only the engine and the backtest (no Textual): it starts in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 from ..engine.errors import Tc1Error
-from ..engine.harness import HarnessCancelled, run_harness
+from ..backtest import HarnessCancelled, run_harness
 
 EXIT_OK, EXIT_CANCELLED, EXIT_ERROR = 0, 1, 2
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..engine.harness import EQUITY_CURVE, SUMMARY
+from ..backtest import EQUITY_CURVE, SUMMARY
 from ..engine.store import atomic_write
 from . import format as fmt
 

@@ -9,7 +9,6 @@ receives the snapshot in a message and only ever compares and renders it.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 

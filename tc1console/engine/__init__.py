@@ -1,6 +1,8 @@
 """The headless risk engine a bot imports: sizing, caps, market rules, safety rails and runtime state.
 
-Standard library plus filelock, tomli-w and orjson; never textual, rich, watchfiles or the backtest.
+Standard library plus filelock and tomli-w (orjson, when installed, only speeds up reading a float's
+shortest digits); never textual, rich, watchfiles or the backtest harness (`tc1console.backtest`,
+which drives this engine).
 """
 
 from .config import OverlayConfig, PolicyConfig

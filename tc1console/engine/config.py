@@ -7,8 +7,6 @@ TOML writer's one-line comments, so a file saved by the console looks exactly li
 from __future__ import annotations
 
 import json
-import math
-import reprlib
 import tomllib
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ import tomli_w
 
 from .errors import ConfigError
 from .rails import POLICY_FIELDS, RAILS
-from .schema import REQUIRED, Field, check_value, parse_text, show as _show
+from .schema import REQUIRED, Field, check_value, parse_text, show as _show  # noqa: F401 - parse_text: the forms'
 
 Kind = Literal["overlay", "policy"]
 STEMS: dict[Kind, str] = {"overlay": "risk_overlay", "policy": "risk_policy"}

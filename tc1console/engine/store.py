@@ -29,7 +29,7 @@ from filelock import FileLock, Timeout
 
 from . import config as cfg
 from .core import EQUITY_WINDOW, RiskEngine
-from .durable import HeldSignals, append_durably, atomic_write, fsync_dir
+from .durable import HeldSignals, append_durably, atomic_write
 from .errors import ConfigError, NotRecordedError, StateError, Tc1Error
 from .events import apply as apply_event
 from .events import recorded_config

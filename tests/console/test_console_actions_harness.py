@@ -15,6 +15,7 @@ import pytest
 from console_tools import showing, toasts, wait_until
 from textual.widgets import DataTable, Input
 
+from tc1console.backtest import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from tc1console.console.fixtures import DEMO_RUN, write_demo_trades
 from tc1console.console.runs import STATE_FILE, remember
 from tc1console.console.screens.confirm_screen import ConfirmScreen
@@ -23,7 +24,6 @@ from tc1console.console.screens.main_screen import MainScreen
 from tc1console.console.screens.run_screen import RunScreen
 from tc1console.console.screenshots import demo_app
 from tc1console.engine import config
-from tc1console.engine.harness import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from tc1console.engine.live import LiveRisk
 
 pytestmark = pytest.mark.anyio

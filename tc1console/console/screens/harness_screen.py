@@ -20,8 +20,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from ...engine import config as cfg
 from ...engine.errors import ConfigError
-from ...engine.harness import SUMMARY
-from ...engine.harness_io import REQUIRED, TRADE_ID
+from ...backtest import SUMMARY
+from ...backtest.reader import REQUIRED, TRADE_ID
 from .. import format as fmt
 from ..harness_job import HarnessJob, HarnessRequest, Outcome
 from ..messages import FormChecked, HarnessFinished, HarnessProgress, RunLoaded

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Sparkline, Static
 
-from ...engine.harness import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
+from ...backtest import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from .. import format as fmt
 from ..runs import RunResult, shown_path, skip_lines, summary_rows
 from ..snapshot import GAIN, MUTED, tone_of

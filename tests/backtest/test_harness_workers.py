@@ -10,7 +10,6 @@ or a failing child must leave nothing behind, not even the child.
 from __future__ import annotations
 
 import os
-import random
 import select
 import subprocess
 import sys
@@ -19,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from harness_tools import HEADER, write_configs
-from tc1console.engine import harness, harness_io
+from harness_tools import HEADER, awkward_rows, in_time_order, write_configs
+from tc1console.backtest import HarnessCancelled, fast_reader, forked, run_harness
+from tc1console.backtest.runner import PARALLEL_MIN_BYTES
 from tc1console.engine.errors import InputError
-from tc1console.engine.harness import PARALLEL_MIN_BYTES, HarnessCancelled, run_harness
 
 FILES = ("open_allocations.csv", "realized_pnl.csv", "equity_curve.csv", "summary.json")
 T0 = 1_704_067_200_000
@@ -32,55 +31,20 @@ OVERLAY = {"max_concurrent_trades": 6, "fee_bps_per_side": 4.0, "default_qty_ste
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the forked writer needs os.fork")
 
 
-def awkward_rows(n: int, seed: int) -> list[str]:
-    """Out of time order, explicit trade_ids (some repeated: retries and duplicates), ids that
-    need quoting, bad rows, exits at their own entry time: every path the row writer has."""
-    rng = random.Random(seed)
-    rows = []
-    for k in range(n):
-        ts = T0 + rng.randrange(0, 3_000) * 60_000
-        xt = ts + rng.choice([0, 60_000, rng.randrange(0, 90) * 60_000])
-        long = rng.random() < 0.5
-        entry = round(rng.uniform(90, 110), 2)
-        stop = round(entry - rng.uniform(0.2, 3), 2) if long else round(entry + rng.uniform(0.2, 3), 2)
-        exit_ = round(entry + rng.uniform(-3, 4) * (1 if long else -1), 2)
-        tid = f"t{k}"
-        if k % 53 == 0:
-            tid = f'"id ""{k}"", with a comma"'
-        elif k % 41 == 0 and rows:
-            tid = rows[-1].split(",", 1)[0]  # the previous row's id again
-        row = f"{tid},{rng.choice('ABCD')},{'long' if long else 'short'},{ts},{entry},{stop},{xt},{exit_}"
-        if k % 97 == 0:
-            row = row.replace(f",{entry},", ",not-a-price,", 1)
-        rows.append(row)
-        if k % 131 == 0:
-            rows.append(row)  # the very same row again: a harmless retry while it is open
-    return rows
-
-
-def in_time_order(rows: list[str], jitter: int, seed: int) -> list[str]:
-    """`rows` sorted by entry time, then each moved up to `jitter` places: a log written as
-    trades happen, give or take a few."""
-    rng = random.Random(seed)
-    rows = sorted(rows, key=lambda r: int(r.rsplit(",", 5)[1]) if r.count(",") >= 7 else 0)
-    keyed = sorted(range(len(rows)), key=lambda k: k + rng.uniform(0, jitter))
-    return [rows[k] for k in keyed]
-
-
 def spy_disorder(monkeypatch) -> list[bool]:
     """Records, per forked run, whether the replay that went ahead on the stream had to start
     again (True) because a later row came before one it had replayed. Behaviour is unchanged."""
     seen: list[bool] = []
-    real = harness._ForkedReader.replay_order
+    real = forked.ForkedReader.replay_order
 
     def replay_order(self, tick):
         try:
             yield from real(self, tick)
-        except harness._Disorder:
+        except forked.Disorder:
             seen.append(True)
             raise
         seen.append(False)
-    monkeypatch.setattr(harness._ForkedReader, "replay_order", replay_order)
+    monkeypatch.setattr(forked.ForkedReader, "replay_order", replay_order)
     return seen
 
 
@@ -105,6 +69,7 @@ def test_forked_writer_writes_the_same_bytes_as_the_in_process_one(tmp_path, see
                    "below_min_qty"):
         assert f'"{reason}": 0' not in summary, reason
     assert '"retried_opens": 0' not in summary
+    assert '"still_open": []' not in summary
 
 
 @pytest.mark.parametrize("block_chars, stream_rows, jitter", [(600, 1, 3), (5_000, 97, 20), (1 << 15, 4096, 30)])
@@ -113,8 +78,8 @@ def test_replay_goes_ahead_on_a_stream_in_time_order_and_writes_the_same_bytes(
     """A file in time order give or take a few rows: the replay runs on each message of rows as
     it arrives (waiting rows re-sorted with the next message's), never has to start again, and
     every file equals the in-process run's. Messages of ~10 rows (a block) to 4,096."""
-    monkeypatch.setattr(harness_io, "BLOCK_CHARS", block_chars)
-    monkeypatch.setattr(harness, "STREAM_ROWS", stream_rows)
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", block_chars)
+    monkeypatch.setattr(forked, "STREAM_ROWS", stream_rows)
     restarted = spy_disorder(monkeypatch)
     one, two = run_both(tmp_path, in_time_order(awkward_rows(9_000, 5), jitter=jitter, seed=5))
     assert restarted == [False]
@@ -125,7 +90,7 @@ def test_replay_goes_ahead_on_a_stream_in_time_order_and_writes_the_same_bytes(
 def test_a_later_row_before_a_replayed_one_starts_the_replay_again(tmp_path, monkeypatch):
     """Rows out of time order beyond one message: the replay that went ahead is dropped before
     any of it reaches the child, and the whole table is replayed afresh: the same bytes again."""
-    monkeypatch.setattr(harness, "STREAM_ROWS", 500)
+    monkeypatch.setattr(forked, "STREAM_ROWS", 500)
     restarted = spy_disorder(monkeypatch)
     one, two = run_both(tmp_path, awkward_rows(9_000, 6))
     assert restarted == [True]
@@ -137,7 +102,7 @@ def test_a_later_row_before_a_replayed_one_starts_the_replay_again(tmp_path, mon
 def test_a_file_the_forked_reader_cannot_read_is_the_same_one_error(tmp_path, monkeypatch, at):
     """Bad UTF-8 on some row: the child says why, the run raises the very InputError one process
     raises (naming the line), and keeps no file and no child."""
-    monkeypatch.setattr(harness, "STREAM_ROWS", 500)
+    monkeypatch.setattr(forked, "STREAM_ROWS", 500)
     rows = in_time_order(awkward_rows(9_000, 7), jitter=0, seed=7)
     path = tmp_path / "t.csv"
     path.write_bytes(("\n".join(["trade_id," + HEADER, *rows[:at]]) + "\n").encode() + b"\xff" +
@@ -193,7 +158,7 @@ def children() -> set[int]:
 def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monkeypatch, when):
     """A cancel while the child still reads, or mid-replay, stops the child too: nothing is
     claimed, nothing keeps running."""
-    monkeypatch.setattr(harness, "STREAM_ROWS", 200)
+    monkeypatch.setattr(forked, "STREAM_ROWS", 200)
     rows = in_time_order(awkward_rows(9_000, 3), jitter=5, seed=3)
     path = tmp_path / "t.csv"
     path.write_text("\n".join(["trade_id," + HEADER, *rows]) + "\n", encoding="utf-8")
@@ -215,9 +180,9 @@ def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monk
 KILLED_MID_RUN = """
 import os, signal, sys
 from pathlib import Path
-from tc1console.engine import harness
+from tc1console.backtest import forked, run_harness
 trades, risk, out, at, pid_file = sys.argv[1:]
-harness.STREAM_ROWS = 200
+forked.STREAM_ROWS = 200
 fork = os.fork
 def recording_fork():  # the helper's pid, for the test to watch it
     pid = fork()
@@ -228,7 +193,7 @@ os.fork = recording_fork
 def progress(done, total):
     if done >= total * float(at):
         os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of its own: the helper must notice
-harness.run_harness(trades, risk, out, progress=progress, workers=2)
+run_harness(trades, risk, out, progress=progress, workers=2)
 """
 
 
@@ -269,8 +234,8 @@ def test_a_failing_writer_is_one_clear_error_and_keeps_nothing(tmp_path, rows_in
     out = tmp_path / "out"
     limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)); "
     proc = subprocess.run(
-        [sys.executable, "-c", limit + "import sys; from tc1console.engine.harness import main; "
-         "sys.exit(main())", "--trades_csv", str(path), "--risk_config", str(risk), "--out_dir", str(out)],
+        [sys.executable, "-c", limit + "import sys; from tc1console.cli import main; sys.exit(main())",
+         "harness", "--trades_csv", str(path), "--risk_config", str(risk), "--out_dir", str(out)],
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("tc1: error:")]

@@ -1,11 +1,12 @@
-"""The block reader gives exactly the table, and the errors, of one csv.reader over the whole file.
+"""The fast reader gives exactly the table, and the errors, of the plain one: one csv.reader over the file.
 
-`read_trades` splits plain blocks of text on commas and sends any other block through csv.reader;
-the harness's forked reader sends its rows on, piece by piece, with `rows_message` / `add_rows`.
-`reference` below is the loop it replaced: one csv.reader over the file, CHUNK_ROWS rows per
-step, every chunk row by row (the careful path, which shares no code with the plain split or
-the columns). Both the table read here and its copy sent on in pieces must equal it: any
-difference in a value, a line number, a trade_id, a flag or an error message shows here.
+`read_trades(fast=True)` (fast_reader.py) splits plain blocks of text on commas, sends any other
+block through csv.reader and converts whole columns at once; `read_trades(fast=False)`
+(reader.py) is the plain reader, one csv.reader over the file with every row checked on its own,
+which shares no code with the plain split or the columns. The harness's forked reader sends its
+rows on, piece by piece, with `rows_message` / `add_rows`. Both the fast table and its copy sent
+on in pieces must equal the plain one: any difference in a value, a line number, a trade_id, a
+flag or an error message shows here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import math
 import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, localcontext
-from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -25,40 +25,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness_tools import HEADER
-from tc1console.engine import harness_io as hio
+from tc1console.backtest import fast_reader, pipes, reader
+from tc1console.backtest.trades import Trades
 from tc1console.engine.errors import InputError
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 
 
-def reference(path: Path) -> hio.Trades:
-    """read_trades as it was: csv.reader over the file, each chunk row by row."""
-    f = open(path, newline="", encoding="utf-8-sig")
-    reader = csv.reader(f)
-    try:
-        with f:
-            header = next(reader, None)
-            if header is None:
-                raise InputError(f"{path}: file is empty; expected a header row with the columns "
-                                 f"{', '.join(hio.REQUIRED)}")
-            t = hio.Trades(path)
-            rows_in = hio._RowReader(hio._columns(header, path), t)
-            while True:
-                start = reader.line_num
-                rows = list(islice(reader, hio.CHUNK_ROWS))
-                if not rows:
-                    break
-                rows_in._row_by_row(rows, hio._line_numbers(rows, start, reader.line_num))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text near line {reader.line_num + 1} ({exc.reason})") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: unreadable CSV near line {reader.line_num} ({exc})") from None
-    if not len(t):
-        raise InputError(f"{path}: has a header but no trade rows")
-    return t
+def reference(path: Path) -> Trades:
+    """The plain reader."""
+    return reader.read_trades(path, fast=False)
 
 
-def table(t: hio.Trades) -> tuple:
+def fast(path: Path, tick=None, *, table: Trades | None = None) -> Trades:
+    return reader.read_trades(path, tick, table=table, fast=True)
+
+
+def table(t: Trades) -> tuple:
     """Every column bit for bit (NaN and -0.0 included), the bad rows and the flags."""
     return (t.trade_ids, t.symbols, t.is_long, t.entry_ts.tobytes(), t.entry_price.tobytes(),
             t.stop_price.tobytes(), t.exit_ts.tobytes(), t.exit_price.tobytes(), t.lines.tolist(),
@@ -72,22 +55,23 @@ def outcome(read, path: Path) -> tuple:
         return "error", str(exc)
 
 
-def streamed(path: Path, every: int = 97) -> hio.Trades:
+def streamed(path: Path, every: int = 97) -> Trades:
     """read_trades, its rows sent on through rows_message / add_rows (and marshal, as between the
     harness's processes) whenever `every` more are in: the table the replay gets on two cores."""
-    t, copy = hio.Trades(path), hio.Trades(path)
+    t, copy = Trades(path), Trades(path)
     sent = 0
 
     def send(count: int) -> None:
         nonlocal sent
         if count > sent:
-            assert hio.add_rows(copy, marshal.loads(marshal.dumps(hio.rows_message(t, sent, count)))) == range(sent, count)
+            message = marshal.loads(marshal.dumps(pipes.rows_message(t, sent, count)))
+            assert pipes.add_rows(copy, message) == range(sent, count)
             sent = count
 
     def tick(count: int) -> None:
         if count - sent >= every:
             send(count)
-    hio.read_trades(path, tick, table=t)
+    fast(path, tick, table=t)
     send(len(t))
     copy.in_order = t.in_order  # the forked reader's last message carries it
     return copy
@@ -95,7 +79,7 @@ def streamed(path: Path, every: int = 97) -> hio.Trades:
 
 def assert_same(path: Path, every: int = 97) -> tuple:
     want = outcome(reference, path)
-    assert outcome(hio.read_trades, path) == want
+    assert outcome(fast, path) == want
     assert outcome(lambda p: streamed(p, every), path) == want
     return want
 
@@ -131,7 +115,7 @@ def clean_row(rng: random.Random, ts: int, symbols: list[str]) -> list[str]:
 
 def spoil(rng: random.Random, row: list[str]) -> list[str]:
     """One of the ways a row goes wrong, or a quirk csv.reader must see (quotes, breaks, NUL)."""
-    kind = rng.randrange(12)
+    kind = rng.randrange(13)
     row = list(row)
     if kind == 0:
         row[rng.randrange(7)] = ""
@@ -155,8 +139,10 @@ def spoil(rng: random.Random, row: list[str]) -> list[str]:
         row[0] = '"' + row[0] + '""q"""'  # doubled quotes
     elif kind == 10:
         row[0] += "\0"
-    else:
+    elif kind == 11:
         row[1] = "sideways"
+    else:
+        row[5] = row[6] = rng.choice(["", " "])  # both exits blank: a trade still open
     return row
 
 
@@ -203,7 +189,7 @@ def test_random_files_read_as_one_csv_reader_reads_them(tmp_path, monkeypatch, s
     """Blocks of 64 to 32768 characters, so many blocks per file, some plain and some not."""
     path = random_file(tmp_path, seed)
     for block in (64, 301, 4096, 1 << 15):
-        monkeypatch.setattr(hio, "BLOCK_CHARS", block)
+        monkeypatch.setattr(fast_reader, "BLOCK_CHARS", block)
         assert_same(path)
 
 
@@ -211,15 +197,8 @@ def test_random_files_read_as_one_csv_reader_reads_them(tmp_path, monkeypatch, s
 def test_random_files_sent_on_in_pieces_of_any_size(tmp_path, monkeypatch, seed):
     """The copy a forked reader sends on, in pieces from 1 row to the whole file, is the table."""
     rng = random.Random(seed)
-    monkeypatch.setattr(hio, "BLOCK_CHARS", rng.choice([97, 1024, 1 << 15]))
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", rng.choice([97, 1024, 1 << 15]))
     assert_same(random_file(tmp_path, seed, rows=3000, tidy=seed % 2 == 0), every=rng.choice([1, 50, 700, 10**6]))
-
-
-def test_rows_must_follow_the_table_they_join(tmp_path):
-    path = big_file(tmp_path, [good(i) for i in range(10)])
-    t = hio.read_trades(path)
-    with pytest.raises(ValueError, match="cannot follow"):
-        hio.add_rows(hio.Trades(path), hio.rows_message(t, 5, 10))
 
 
 def test_the_columns_and_the_plain_split_are_really_taken(tmp_path, monkeypatch):
@@ -231,9 +210,9 @@ def test_the_columns_and_the_plain_split_are_really_taken(tmp_path, monkeypatch)
 
     def refuse(*args):
         raise AssertionError("not the fast path")
-    monkeypatch.setattr(hio, "_read_csv", refuse)
-    monkeypatch.setattr(hio._RowReader, "_row_by_row", refuse)
-    t = hio.read_trades(path)
+    monkeypatch.setattr(fast_reader, "_read_csv", refuse)
+    monkeypatch.setattr(reader.RowReader, "_row_by_row", refuse)
+    t = fast(path)
     assert len(t) == 3000 and t.lines.tolist() == list(range(2, 3002))
     monkeypatch.undo()
     assert table(t) == table(reference(path))
@@ -247,7 +226,7 @@ def test_the_columns_and_the_plain_split_are_really_taken(tmp_path, monkeypatch)
 def test_plain_block_is_split_as_csv_reader_splits_it(block):
     """Line separators other than "\\n" and "\\r" are plain text to the file and to csv.reader."""
     rows = list(csv.reader(io.StringIO(block, newline="")))
-    assert hio._plain_fields(block, 3) == [field for row in rows for field in [*row, "\n"]]
+    assert fast_reader._plain_fields(block, 3) == [field for row in rows for field in [*row, "\n"]]
 
 
 @pytest.mark.parametrize("block", [
@@ -256,14 +235,14 @@ def test_plain_block_is_split_as_csv_reader_splits_it(block):
 ])
 def test_block_that_is_not_plain_goes_to_csv_reader(block):
     """A quote, a carriage return, NUL, a blank line or a line of another width: not plain."""
-    assert hio._plain_fields(block, 3) is None
+    assert fast_reader._plain_fields(block, 3) is None
 
 
 def test_block_longer_than_the_field_size_limit_is_not_plain():
     old = csv.field_size_limit(12)
     try:
-        assert hio._plain_fields("a,b,c\n" * 2, 3) is not None
-        assert hio._plain_fields("a,b,c\n" * 3, 3) is None  # 18 characters: a field might be 13
+        assert fast_reader._plain_fields("a,b,c\n" * 2, 3) is not None
+        assert fast_reader._plain_fields("a,b,c\n" * 3, 3) is None  # 18 characters: a field might be 13
     finally:
         csv.field_size_limit(old)
 
@@ -283,7 +262,7 @@ def good(i: int) -> str:
 @pytest.mark.parametrize("block", range(20, 130, 7))
 def test_quoted_line_break_and_crlf_across_block_ends(tmp_path, monkeypatch, block):
     """A record whose quoted field spans blocks, and a "\\r\\n" the block end would cut."""
-    monkeypatch.setattr(hio, "BLOCK_CHARS", block)
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", block)
     text = (HEADER + "\r\n" + good(0) + "\r\n" + '"BT\r\nC\n\n",long,1,2,1,3,4\r\n'
             + "\n".join(good(i) for i in range(1, 20)) + "\r" + good(20) + "\r\r\n" + good(21))
     path = tmp_path / "t.csv"
@@ -294,7 +273,7 @@ def test_quoted_line_break_and_crlf_across_block_ends(tmp_path, monkeypatch, blo
 
 @pytest.mark.parametrize("block", [16, 50, 1 << 15])
 def test_bom_header_multiline_header_and_blank_tail(tmp_path, monkeypatch, block):
-    monkeypatch.setattr(hio, "BLOCK_CHARS", block)
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", block)
     path = tmp_path / "t.csv"
     text = HEADER + "\n" + "\n".join(good(i) for i in range(30)) + "\n\n\n"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
@@ -340,7 +319,7 @@ def test_field_over_the_size_limit_gives_the_same_error(tmp_path):
 
 def test_non_ascii_text_keeps_lines_and_bytes_right(tmp_path, monkeypatch):
     """Characters of 2-4 bytes: block sizes are in characters, the file in bytes."""
-    monkeypatch.setattr(hio, "BLOCK_CHARS", 333)
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", 333)
     path = tmp_path / "t.csv"
     rows = [good(i).replace("BTC", "BTC€𝛑é"[: i % 4 + 3]) for i in range(4000)]
     path.write_text("\n".join([HEADER, *rows]), encoding="utf-8")  # no line break at the end
@@ -353,7 +332,7 @@ def test_non_ascii_text_keeps_lines_and_bytes_right(tmp_path, monkeypatch):
 def test_a_repeat_any_number_of_chunks_later_is_suffixed(tmp_path, monkeypatch, gap):
     """Default ids are kept only for the last RECENT_CHUNKS chunks while times go on: a repeat
     from before them, or an earlier time, must still get its _2."""
-    monkeypatch.setattr(hio, "BLOCK_CHARS", 600)  # ~10 rows a block
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", 600)  # ~10 rows a block
     rows = [good(i) for i in range(200)]
     rows.insert(100 + gap * 10, rows[100])
     rows.insert(150, rows[3].replace("BTC", "ETH"))
@@ -369,7 +348,7 @@ def test_a_repeat_any_number_of_chunks_later_is_suffixed(tmp_path, monkeypatch, 
 def test_a_repeat_after_a_long_run_of_one_time_is_suffixed(tmp_path, monkeypatch):
     """More chunks than RECENT_CHUNKS at one entry time: the repeat's time equals the latest
     forgotten one, so only the set of all ids can find the first."""
-    monkeypatch.setattr(hio, "BLOCK_CHARS", 600)
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", 600)
     rows = [good(0).replace("BTC", f"S{i}") for i in range(300)] + [good(0).replace("BTC", "S0")]
     path = tmp_path / "t.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n")
@@ -416,7 +395,7 @@ def test_times_at_the_ends_of_the_calendar_in_a_clean_chunk(tmp_path, text):
 def test_awkward_files_sent_on_in_pieces(tmp_path, monkeypatch, case):
     """Repeats across pieces, quoted fields, explicit ids, bad rows, disorder, ties, odd headers
     and non-ASCII text: the table and its copy sent on in pieces equal the reference."""
-    monkeypatch.setattr(hio, "BLOCK_CHARS", 2000)
+    monkeypatch.setattr(fast_reader, "BLOCK_CHARS", 2000)
     rows = [good(i) for i in range(4000)]
     header = HEADER
     if case == "repeat across":
@@ -470,9 +449,9 @@ def float_each(texts: list[str]) -> list[float]:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(DECIMALS | st.floats().map(repr) | st.sampled_from(ODD_NUMBERS), max_size=30))
 def test_a_column_of_prices_is_float_of_each_text(texts):
-    """harness_io.floats (orjson for a column of JSON numbers) gives float() of each text, -0 as
+    """fast_reader.floats (orjson for a column of JSON numbers) gives float() of each text, -0 as
     -0.0 and 1e400 as inf included, and a ValueError exactly when float() gives one."""
-    assert parsed(hio.floats, texts) == parsed(float_each, texts)
+    assert parsed(fast_reader.floats, texts) == parsed(float_each, texts)
 
 
 def test_prices_on_both_sides_of_a_rounding_tie_parse_as_float_does():
@@ -486,27 +465,14 @@ def test_prices_on_both_sides_of_a_rounding_tie_parse_as_float_does():
             x = rng.uniform(1e-6, 1e7)
             half = (Decimal(x) + Decimal(math.nextafter(x, math.inf))) / 2
             texts += [str(half), str(half + Decimal("1e-40")), str(half - Decimal("1e-40"))]
-    assert parsed(hio.floats, texts) == parsed(float_each, texts)
+    assert parsed(fast_reader.floats, texts) == parsed(float_each, texts)
 
 
-def test_tick_runs_every_few_hundred_rows(tmp_path):
+@pytest.mark.parametrize("use_fast", [True, False])
+def test_tick_runs_every_few_hundred_rows(tmp_path, use_fast):
+    """Progress and cancel are checked every few hundred rows, by either reader."""
     path = big_file(tmp_path, [good(i) for i in range(20_000)])
     calls = []
-    hio.read_trades(path, calls.append)
+    reader.read_trades(path, calls.append, fast=use_fast)
     gaps = [b - a for a, b in zip([0, *calls], [*calls, 20_000])]
     assert max(gaps) <= 1000 and calls == sorted(calls)
-
-
-def test_items_arrive_whole_however_the_bytes_are_cut():
-    """What a non-blocking pipe gives comes in pieces of any size: take_items hands out only the
-    whole items, in order, and keeps a part of one until the rest of it arrives."""
-    items = [("rows", (0, [f"id{k}" for k in range(k * 50)])) for k in range(6)] + [("end", None)]
-    data = b"".join(map(hio.item_bytes, items))
-    for cut in (1, 7, 8, 9, 500, len(data)):
-        buffer, got = bytearray(), []
-        for start in range(0, len(data), cut):
-            buffer += data[start:start + cut]
-            got += hio.take_items(buffer)
-        assert got == items and buffer == b""
-    stream = io.BytesIO(data)
-    assert [hio.receive_item(stream) for _ in items] == items and hio.receive_item(stream) is hio.END

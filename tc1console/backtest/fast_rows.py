@@ -1,8 +1,8 @@
-"""The harness's output rows as the exact text `csv.writer(f, lineterminator="\\n")` writes for them.
+"""The fast renderer: the plain renderer's rows (rows.py, csv.writer itself), a batch at a time.
 
-csv.writer spends most of a backtest's output time on per-field type dispatch; `open_lines` and
-`close_lines` do the same work a batch of rows at a time with C-level loops, for a fraction of
-it. What csv.writer (the default QUOTE_MINIMAL dialect) writes, and so what they write:
+csv.writer spends most of a backtest's output time on per-field type dispatch; `FastRows` does the
+same work a batch of rows at a time with C-level loops, for a fraction of it. What csv.writer (the
+default QUOTE_MINIMAL dialect) writes, and so what it writes:
   - a float as repr() (made by `float_texts` and `number_groups`: orjson's C formatter, a
     quarter of repr's time), an int as str(),
     None as an empty field, anything else (str, bool) as str();
@@ -10,22 +10,22 @@ it. What csv.writer (the default QUOTE_MINIMAL dialect) writes, and so what they
   - text with a line break, a NUL or another control character: what csv.writer does with it
     depends on the character and on the Python version ("\\r" alone is left bare by 3.11), so it
     is left to csv.writer itself: `cell` answers None for any non-printable text, and that row
-    is rendered with `CsvLine`.
-The rows come from the engine fed by the harness's typed columns: trade_id and symbol are str,
-is_long bool, timestamps int, prices and amounts float. tests/harness/test_harness_rows.py checks
-the bytes against csv.writer on those rows, odd strings included.
+    is rendered by the plain renderer.
+The rows come from the engine fed by the typed Trades columns: trade_id and symbol are str,
+is_long bool, timestamps int, prices and amounts float. An acceleration only: without orjson the
+plain renderer writes the same bytes, and tests/backtest/test_rows_fast.py holds the two to them,
+odd strings included.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from itertools import repeat
 from typing import Sequence
 
 import orjson
 
-from .core import SKIP_REASONS
+from ..engine.core import SKIP_REASONS
+from .rows import Rows
 
 
 def cell(text: str) -> str | None:
@@ -107,14 +107,9 @@ def _line_ends(numbers: Sequence[int]) -> list[str]:
     return (text + "\n").replace(",", "\n,").split(",")
 
 
-def point_line(ts_ms: int, balance: float) -> str:
-    """An equity_curve.csv row."""
-    return f"{ts_ms},{balance!r}\n"
-
-
 # --- whole batches, as columns -------------------------------------------------------------------
-# The same text as the functions above, built by C-level loops (map, zip, str.join) over a batch
-# of rows instead of an f-string per row: a backtest spends most of its writing time here.
+# The same text as Rows, built by C-level loops (map, zip, str.join) over a batch of rows instead
+# of a csv.writer call per row: a backtest spends most of its writing time here.
 
 _REASON_TEXT: dict[str | None, str] = {None: "", **{r: r for r in SKIP_REASONS}}
 _BOOL_TEXT = {True: "True", False: "False"}
@@ -155,58 +150,43 @@ def _quoted(columns: list[Sequence[str]], cells: Cells) -> tuple[list[Sequence[s
     return quoted, bad
 
 
-def open_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], ts: Sequence[int],
-               entry: Sequence[float], stop: Sequence[float], amounts: Sequence[float],
-               reasons: Sequence[str | None], details: list[str], lines: Sequence[int], *, plain: bool,
-               cells: Cells, csv_line: "CsvLine") -> list[str]:
-    """open_allocations.csv rows (OpenResult + line), one per index of the columns.
+class FastRows(Rows):
+    """Rows' text, a batch of rows at a time. `plain`: every trade_id and symbol is known to need
+    no quoting (`all_plain`, checked once per table), so those columns are written as they are."""
 
-    `amounts` holds four per row: qty, risk_amount, notional, budget. `plain`: the trade_ids and
-    symbols are known to need no quoting (`all_plain`). A row with text that needs csv.writer
-    itself is rendered there.
-    """
-    texts, bad = _quoted([details] if plain else [details, tids, syms], cells)
-    detail, tid_cells, sym_cells = (*texts, tids, syms) if plain else texts
-    four = iter(amounts)  # zip takes four in a row from it for each row
-    numbers = number_groups(list(zip(ts, entry, stop, four, four, four, four)))
-    rows = list(map(",".join, zip(
-        tid_cells, sym_cells, map(_BOOL_TEXT.__getitem__, longs), numbers,
-        map(_REASON_TEXT.__getitem__, reasons), detail, _line_ends(lines))))
-    for k in bad:
-        rows[k] = csv_line((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *amounts[4 * k:4 * k + 4],
-                            reasons[k], details[k], lines[k]))
-    return rows
+    def __init__(self, plain: bool) -> None:
+        super().__init__()
+        self.plain = plain
+        self.cells = Cells()
 
+    def point(self, ts_ms: int, balance: float) -> str:
+        return f"{ts_ms},{balance!r}\n"
 
-def close_lines(tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], entry: Sequence[float],
-                exit_: Sequence[float], entry_ts: Sequence[int], exit_ts: Sequence[int], results: Sequence[float],
-                *, plain: bool, cells: Cells, csv_line: "CsvLine") -> tuple[list[str], list[str]]:
-    """realized_pnl.csv rows (CloseResult) and equity_curve.csv points (exit ts, balance_after),
-    one per index of the columns.
+    def opens(self, tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], ts: Sequence[int],
+              entry: Sequence[float], stop: Sequence[float], amounts: Sequence[float],
+              reasons: Sequence[str | None], details: Sequence[str], lines: Sequence[int]) -> list[str]:
+        texts, bad = _quoted([details] if self.plain else [details, tids, syms], self.cells)
+        detail, tid_cells, sym_cells = (*texts, tids, syms) if self.plain else texts
+        four = iter(amounts)  # zip takes four in a row from it for each row
+        numbers = number_groups(list(zip(ts, entry, stop, four, four, four, four)))
+        rows = list(map(",".join, zip(
+            tid_cells, sym_cells, map(_BOOL_TEXT.__getitem__, longs), numbers,
+            map(_REASON_TEXT.__getitem__, reasons), detail, _line_ends(lines))))
+        for k in bad:  # text csv.writer must decide on: the plain renderer's row
+            rows[k] = self.row((tids[k], syms[k], longs[k], ts[k], entry[k], stop[k], *amounts[4 * k:4 * k + 4],
+                                reasons[k], details[k], lines[k]))
+        return rows
 
-    `results` holds seven per row: qty, risk_amount, gross_pnl, fees, pnl_after_fees, R_multiple,
-    balance_after. `plain` and the rows left to csv.writer: as in `open_lines`.
-    """
-    (tid_cells, sym_cells), bad = ([tids, syms], ()) if plain else _quoted([tids, syms], cells)
-    r = iter(results)  # zip takes its arguments in turn: qty, entry .. exit_ts, risk_amount, gross_pnl ..
-    numbers = number_groups(list(zip(r, entry, exit_, entry_ts, exit_ts, r, r, r, r, r, r)))
-    rows = list(map(",".join, zip(tid_cells, sym_cells, map(_BOOL_TEXT.__getitem__, longs), map(_LAST, numbers))))
-    for k in bad:
-        qty, risk, *rest = results[7 * k:7 * k + 7]
-        rows[k] = csv_line((tids[k], syms[k], longs[k], qty, entry[k], exit_[k], entry_ts[k], exit_ts[k], risk, *rest))
-    return rows, list(map(_LAST, number_groups(list(zip(exit_ts, results[6::7])))))
-
-
-class CsvLine:
-    """Any row through csv.writer itself: the reference the functions above must match."""
-
-    def __init__(self) -> None:
-        self.buf = io.StringIO()
-        self.writerow = csv.writer(self.buf, lineterminator="\n").writerow
-
-    def __call__(self, row: tuple) -> str:
-        self.writerow(row)
-        text = self.buf.getvalue()
-        self.buf.seek(0)
-        self.buf.truncate()
-        return text
+    def closes(self, tids: Sequence[str], syms: Sequence[str], longs: Sequence[bool], entry: Sequence[float],
+               exit_: Sequence[float], entry_ts: Sequence[int], exit_ts: Sequence[int],
+               results: Sequence[float]) -> tuple[list[str], list[str]]:
+        (tid_cells, sym_cells), bad = ([tids, syms], ()) if self.plain else _quoted([tids, syms], self.cells)
+        r = iter(results)  # zip takes its arguments in turn: qty, entry .. exit_ts, risk_amount, gross_pnl ..
+        numbers = number_groups(list(zip(r, entry, exit_, entry_ts, exit_ts, r, r, r, r, r, r)))
+        rows = list(map(",".join, zip(tid_cells, sym_cells, map(_BOOL_TEXT.__getitem__, longs),
+                                      map(_LAST, numbers))))
+        for k in bad:
+            qty, risk, *rest = results[7 * k:7 * k + 7]
+            rows[k] = self.row((tids[k], syms[k], longs[k], qty, entry[k], exit_[k], entry_ts[k], exit_ts[k],
+                                risk, *rest))
+        return rows, list(map(_LAST, number_groups(list(zip(exit_ts, results[6::7])))))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 from typing import Any
 
+from tc1console.backtest import run_harness
 from tc1console.engine import config
-from tc1console.engine.harness import run_harness
 
 HEADER = "symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price"
 
@@ -73,3 +74,46 @@ def iso_ms(text: str) -> int:
     """Reference conversion for the tests: an aware ISO time to ms, through datetime."""
     from datetime import datetime
     return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
+# --- generated files --------------------------------------------------------------------------------
+
+T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+
+
+def awkward_rows(n: int, seed: int) -> list[str]:
+    """Out of time order, explicit trade_ids (some repeated: retries and duplicates), ids that
+    need quoting, bad rows, exits at their own entry time, trades still open at the end: every
+    path the row writer has."""
+    rng = random.Random(seed)
+    rows = []
+    for k in range(n):
+        ts = T0 + rng.randrange(0, 3_000) * 60_000
+        xt = ts + rng.choice([0, 60_000, rng.randrange(0, 90) * 60_000])
+        long = rng.random() < 0.5
+        entry = round(rng.uniform(90, 110), 2)
+        stop = round(entry - rng.uniform(0.2, 3), 2) if long else round(entry + rng.uniform(0.2, 3), 2)
+        exit_ = round(entry + rng.uniform(-3, 4) * (1 if long else -1), 2)
+        tid = f"t{k}"
+        if k % 53 == 0:
+            tid = f'"id ""{k}"", with a comma"'
+        elif k % 41 == 0 and rows:
+            tid = rows[-1].split(",", 1)[0]  # the previous row's id again
+        row = f"{tid},{rng.choice('ABCD')},{'long' if long else 'short'},{ts},{entry},{stop},{xt},{exit_}"
+        if k % 97 == 0:
+            row = row.replace(f",{entry},", ",not-a-price,", 1)
+        elif k % 997 == 0:  # still open at the end of the data, entered a day after every other exit
+            row = row.replace(f",{ts},", f",{T0 + 5_000 * 60_000 + k},", 1).rsplit(",", 2)[0] + ",,"
+        rows.append(row)
+        if k % 131 == 0:
+            rows.append(row)  # the very same row again: a harmless retry while it is open
+    return rows
+
+
+def in_time_order(rows: list[str], jitter: int, seed: int) -> list[str]:
+    """`rows` sorted by entry time, then each moved up to `jitter` places: a log written as
+    trades happen, give or take a few."""
+    rng = random.Random(seed)
+    rows = sorted(rows, key=lambda r: int(r.rsplit(",", 5)[1]) if r.count(",") >= 7 else 0)
+    keyed = sorted(range(len(rows)), key=lambda k: k + rng.uniform(0, jitter))
+    return [rows[k] for k in keyed]

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from harness_tools import Run, header_of, write_configs, write_trades
+from tc1console.backtest import HarnessCancelled, run_harness
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness import HarnessCancelled, run_harness
 
 ROWS = tuple(
     f"{sym},{side},2024-01-0{1 + i % 3}T{i % 24:02d}:{i % 60:02d}:00Z,{100 + i},"
@@ -116,8 +116,8 @@ def test_progress_total_is_estimated_then_exact(tmp_path, monkeypatch, sample_by
     spread over a large file (256-byte blocks make this one large; its second half has longer
     lines) and counted in a small one; once every row is in, the total is exact and progress
     ends there."""
-    from tc1console.engine import harness
-    monkeypatch.setattr(harness, "SAMPLE_BYTES", sample_bytes)
+    from tc1console.backtest import progress
+    monkeypatch.setattr(progress, "SAMPLE_BYTES", sample_bytes)
     rows = [ROWS[i % len(ROWS)].replace("BTC", "B" * (1 + i % 7 if i < 10_000 else 40)) for i in range(20_000)]
     calls: list[tuple[int, int]] = []
     Run(tmp_path, *rows, progress=lambda d, t: calls.append((d, t)))
@@ -164,11 +164,11 @@ def test_a_run_discarding_late_leaves_a_newer_runs_files_alone(tmp_path):
     """A killed run's helper deletes its partial files when it notices (see test_harness_workers);
     if a new run into that folder has begun by then, the new run's files are other files (not the
     old ones truncated), so they stay and the new run finishes whole."""
-    from tc1console.engine.harness import _Outputs
+    from tc1console.backtest.writer import Outputs
     out = tmp_path / "out"
-    old = _Outputs(out)
+    old = Outputs(out)
     old.files["open_allocations.csv"].write("stale\n")
-    new = _Outputs(out)  # under way while the old run's helper discards
+    new = Outputs(out)  # under way while the old run's helper discards
     old.discard(summary=False)
     new.commit({"done": True})
     assert sorted(p.name for p in out.iterdir()) == [

@@ -30,9 +30,9 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from tc1console.backtest import run_harness
 from tc1console.engine import config, store
 from tc1console.engine.core import CLOSE_HISTORY, DAY_WINDOW, EQUITY_WINDOW, SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness import run_harness
 from tc1console.engine.live import LiveRisk
 from tc1console.engine.rails import day_index, day_key
 

@@ -1,7 +1,11 @@
-"""The harness's fast row rendering gives exactly the bytes csv.writer gives, odd strings included."""
+"""The fast renderer (fast_rows.py) gives exactly the bytes of the plain one (rows.py, csv.writer
+itself), odd strings and every kind of float included; both give csv.writer's bytes for the
+OpenResult and CloseResult fields in order (ENGINE.md §5 outputs)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import struct
 from array import array
@@ -10,9 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tc1console.backtest.fast_rows import Cells, FastRows, all_plain, cell, float_texts, number_groups
+from tc1console.backtest.rows import Rows
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
-from tc1console.engine.harness_rows import (Cells, CsvLine, all_plain, cell, close_lines, float_texts, number_groups,
-                                            open_lines, point_line)
+
+def csv_line(row: tuple) -> str:
+    """The reference: the row through a csv.writer of its own."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    return buf.getvalue()
+
 
 ODD = ["", "a", "BTC_1704067200000", "a,b", 'q"uote', '"', '""', ",", "line\nbreak", "cr\ronly", "x\r\ny",
        "nul\0", "tab\tid", " lead", "trail ", "ünïcødé", "\u2028", "\xa0nbsp", "'single'", "#", "=1+1",
@@ -63,7 +74,7 @@ def test_float_texts_mend_the_few_items_orjson_writes_otherwise_wherever_they_si
 @given(st.lists(st.lists(st.floats() | st.sampled_from(FLOATS + EDGES) | st.integers(-2**63, 2**63 - 1),
                          min_size=1, max_size=11).map(tuple), max_size=30))
 def test_number_groups_are_each_rows_reprs_joined(rows: list[tuple]) -> None:
-    """A row's numbers rendered together (open_lines and close_lines write them so) are its
+    """A row's numbers rendered together (FastRows.opens and .closes write them so) are its
     items' repr() joined by commas, wherever the rows that need repr's own layout sit."""
     assert number_groups(rows) == [",".join(map(repr, row)) for row in rows]
 
@@ -92,7 +103,7 @@ def test_a_cell_is_what_csv_writer_writes_or_left_to_it(text):
     if got is None:
         assert not text.isprintable()
     else:
-        assert f"{got},x\n" == CsvLine()((text, "x"))
+        assert f"{got},x\n" == csv_line((text, "x"))
 
 
 def test_all_plain_only_when_every_text_needs_no_quoting():
@@ -102,40 +113,39 @@ def test_all_plain_only_when_every_text_needs_no_quoting():
     assert not all_plain(["x"] * 70_000 + ["a,b"])  # past the first slice
 
 
-def render(opens: list, closes: list, plain: bool) -> tuple[list[str], list[str], list[str], list[int]]:
-    """`opens` and `closes` through open_lines / close_lines, as the harness hands them over."""
+def render(renderer: Rows, opens: list, closes: list) -> tuple[list[str], list[str], list[str], list[int]]:
+    """`opens` and `closes` through a renderer, as columns, the way the harness hands them over."""
     rng = random.Random(len(opens))
-    csv_line, cells = CsvLine(), Cells()
     lines = [rng.randrange(2, 10**7) for _ in opens]
     cols = list(zip(*opens)) or [()] * 12
-    got_opens = open_lines(*map(list, cols[:6]), [x for r in opens for x in r[6:10]], list(cols[10]),
-                           list(cols[11]), lines, plain=plain, cells=cells, csv_line=csv_line)
+    got_opens = renderer.opens(*map(list, cols[:6]), [x for r in opens for x in r[6:10]], list(cols[10]),
+                               list(cols[11]), lines)
     cols = list(zip(*closes)) or [()] * 14
-    rows, points = close_lines(*map(list, cols[:3]), *map(list, cols[4:8]),
-                               [x for c in closes for x in (c.qty, *c[8:])], plain=plain, cells=cells,
-                               csv_line=csv_line)
+    rows, points = renderer.closes(*map(list, cols[:3]), *map(list, cols[4:8]),
+                                   [x for c in closes for x in (c.qty, *c[8:])])
     return got_opens, rows, points, lines
 
 
 @pytest.mark.parametrize("plain", [True, False])
 @pytest.mark.parametrize("seed", range(4))
 def test_batches_of_rows_render_to_csv_writer_bytes(seed, plain):
-    """open_lines / close_lines (a batch as columns, what the harness writes with) give, row for
-    row, csv.writer's bytes: any trade_id, symbol and detail (quoted, or left to csv.writer),
+    """FastRows (a batch as columns, what the harness writes with) and the plain Rows give, row
+    for row, csv.writer's bytes: any trade_id, symbol and detail (quoted, or left to csv.writer),
     and every kind of float (-0.0, NaN, inf, subnormal) in every amount column. `plain` batches
     hold only ids and symbols that need no quoting, as the harness checks once per file."""
     rng = random.Random(seed)
     text = [t for t in ODD if t and all_plain([t])] if plain else ODD
-    csv_line = CsvLine()
+    fast = FastRows(plain=plain)
     for size in (1, 7, 500, 3_000):  # 3,000 distinct details also overflow the detail cache once
         opens = [random_open(rng, ODD)._replace(trade_id=rng.choice(text), symbol=rng.choice(text))
                  for _ in range(size)]
         closes = [random_close(rng, text) for _ in range(size)]
-        got_opens, rows, points, lines = render(opens, closes, plain)
-        assert got_opens == [csv_line((*r, line)) for r, line in zip(opens, lines)]
-        assert rows == [csv_line(c) for c in closes]
-        assert points == [csv_line((c.exit_ts_ms, c.balance_after)) for c in closes]
-        assert point_line(closes[0].exit_ts_ms, closes[0].balance_after) == points[0]
+        for renderer in (fast, Rows()):
+            got_opens, rows, points, lines = render(renderer, opens, closes)
+            assert got_opens == [csv_line((*r, line)) for r, line in zip(opens, lines)]
+            assert rows == [csv_line(c) for c in closes]
+            assert points == [csv_line((c.exit_ts_ms, c.balance_after)) for c in closes]
+            assert renderer.point(closes[0].exit_ts_ms, closes[0].balance_after) == points[0]
 
 
 def test_only_non_printable_text_goes_to_csv_writer_itself():
@@ -143,9 +153,9 @@ def test_only_non_printable_text_goes_to_csv_writer_itself():
     Python version, so that row is csv.writer's own; a comma or quote is quoted in place."""
     r = OpenResult("id\nx", "BTC", True, 10**12, 1.0, 0.5, 0.0, 0.0, 0.0, 1.0, "invalid_input", "d")
     for odd in (r, r._replace(trade_id="ok", detail="bad\rdetail"), r._replace(trade_id="id,x")):
-        got, _, _, lines = render([odd], [], plain=False)
-        assert got == [CsvLine()((*odd, lines[0]))]
-    assert render([r._replace(trade_id="id,x")], [], plain=False)[0][0].startswith('"id,x",BTC,')
+        got, _, _, lines = render(FastRows(plain=False), [odd], [])
+        assert got == [csv_line((*odd, lines[0]))]
+    assert render(FastRows(plain=False), [r._replace(trade_id="id,x")], [])[0][0].startswith('"id,x",BTC,')
 
 
 def test_the_detail_cache_stays_bounded():

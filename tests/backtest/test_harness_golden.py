@@ -87,6 +87,38 @@ def test_golden_three_overlapping_trades_summary(tmp_path):
     assert s["risk_config"] == str(run.risk.resolve()) and s["policy_config"] is None
 
 
+# A again, with both exits blank: still open at the end of the data (ENGINE.md §5).
+A_OPEN = "BTC,long,2024-01-01T00:00:00Z,100,98,,"
+
+
+def test_golden_a_trade_with_both_exits_blank_is_still_open_at_the_end(tmp_path):
+    """ENGINE.md §5: a row whose exit_time and exit_price are both blank is a trade still open at
+    the end of the data: sized and counted like any other, never closed, listed in still_open."""
+    run = Run(tmp_path, A_OPEN, *THREE[1:])
+    a, b, c = run.opens
+    # A is sized as before (budget 100, unit 2, qty 50); it never closes, so at 00:15 the balance
+    # is still 10,000 and C's budget is 100: qty 100 (102 when A had closed at a profit).
+    assert (a["trade_id"], a["qty"], a["risk_amount"], a["skipped_reason"]) == (f"BTC_{T0}", "50.0", "100.0", "")
+    assert (c["qty"], c["budget"]) == ("100.0", "100.0")
+    # B: (50 - 52) * 100 = -200 -> 9,800 at 00:20; C: (20.5 - 20) * 100 = 50 -> 9,850 at 00:30.
+    assert [r["trade_id"] for r in run.closes] == [f"ETH_{T0 + 5 * MIN}", f"SOL_{T0 + 15 * MIN}"]
+    assert run.equity == [(T0, 10_000.0), (T0 + 20 * MIN, 9_800.0), (T0 + 30 * MIN, 9_850.0)]
+    s = run.summary
+    assert s["still_open"] == run.summary_file["still_open"] == [f"BTC_{T0}"]
+    assert (s["trades_in"], s["trades_taken"], s["trades_skipped"], s["trades_closed"]) == (3, 3, 0, 2)
+    # At 00:15 A, B and C are open: 100 + 100 + 100 of risk.
+    assert (s["peak_concurrency"], s["peak_open_risk"], s["final_balance"]) == (3, 300.0, 9_850.0)
+
+
+def test_golden_a_trade_still_open_keeps_its_slot_to_the_end(tmp_path):
+    """ENGINE.md §5: counted like any other: with max_concurrent_trades 1, the trade still open
+    holds the one slot, so every later entry is skipped."""
+    run = Run(tmp_path, A_OPEN, *THREE[1:], overlay={"max_concurrent_trades": 1})
+    assert [r["skipped_reason"] for r in run.opens] == ["", "max_concurrent_trades", "max_concurrent_trades"]
+    assert run.closes == [] and run.equity == [(T0, 10_000.0)]
+    assert run.summary["still_open"] == [f"BTC_{T0}"]
+
+
 def test_golden_fees_in_risk(tmp_path):
     """ENGINE.md §2 step 6 and §3 fees through the harness: 10 bps per side, fees_in_risk."""
     run = Run(tmp_path, "BTC,long,2024-01-01T00:00:00Z,100,98,2024-01-01T01:00:00Z,104",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness_tools import HEADER, Run, read_csv, write_configs, write_trades
+from tc1console.backtest import run_harness
+from tc1console.backtest.reader import parse_side, parse_time_ms
 from tc1console.engine.errors import InputError
-from tc1console.engine.harness import run_harness
-from tc1console.engine.harness_io import parse_side, parse_time_ms
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 HOUR = 3_600_000
@@ -135,6 +135,9 @@ def test_extra_columns_and_header_case_are_ignored(tmp_path):
     (row(xp="nan"), "line 3: exit_price 'nan' must be a finite number > 0"),
     (row(xt="2023-12-31T23:59:59Z"), "line 3: exit_time '2023-12-31T23:59:59Z' is before timestamp "
                                      "'2024-01-01T00:00:00Z'"),
+    # ENGINE.md §5: one exit blank and not the other stays invalid (both blank: still open).
+    (row(xt=""), "line 3: exit_time is blank (leave exit_price blank too for a trade still open)"),
+    (row(xp=" "), "line 3: exit_price is blank (leave exit_time blank too for a trade still open)"),
     (row() + ",extra", "line 3: expected 7 fields, got 8"),
     ("BTC,long,2024-01-01T00:00:00Z", "line 3: expected 7 fields, got 3"),
 ])
@@ -189,6 +192,44 @@ def test_utf8_bom_header_is_read(tmp_path):
     path.write_text("\ufeff" + HEADER + "\n" + row() + "\n", encoding="utf-8")
     risk, _ = write_configs(tmp_path)
     assert run_harness(path, risk, tmp_path / "out")["trades_taken"] == 1
+
+
+# --- the stop's two names, every missing column at once ---------------------------------------------
+
+def test_stop_price_column_is_accepted_for_sl_price(tmp_path):
+    """ENGINE.md §5: `stop_price` is accepted for `sl_price` (the engine's and the outputs' name):
+    the same run, and a bad stop is named by the file's own column."""
+    rows = (row(), row("short", xp="99"), row(stop="x"), row(stop="101"))
+    sl = Run(tmp_path / "sl", *rows)
+    stop = Run(tmp_path / "stop", *rows, header=HEADER.replace("sl_price", "Stop_Price"))
+    details = [r.pop("detail") for r in stop.opens], [r.pop("detail") for r in sl.opens]
+    assert stop.opens == sl.opens and stop.closes == sl.closes
+    assert details[0][2] == "line 4: stop_price 'x' is not a number"
+    assert details[1][2] == "line 4: sl_price 'x' is not a number"
+    assert details[0][3] == details[1][3]  # the engine's own invalid_input (a long's stop above entry)
+    assert stop.opens[3]["skipped_reason"] == "invalid_input"
+    assert stop.summary["trades_taken"] == 2
+
+
+def test_sl_price_and_stop_price_together_is_input_error(tmp_path):
+    """Two columns for the one stop: which one is meant cannot be guessed."""
+    path = write_trades(tmp_path, row() + ",97", header=HEADER + ",stop_price")
+    risk, _ = write_configs(tmp_path)
+    with pytest.raises(InputError, match="columns 'sl_price' and 'stop_price' both give the same value; keep one"):
+        run_harness(path, risk, tmp_path / "out")
+
+
+def test_every_missing_column_is_named_at_once_in_one_line(tmp_path):
+    """ENGINE.md §5: a file missing columns is refused with every missing column named at once
+    (a foreign file is fixed in one round, not seven)."""
+    path = write_trades(tmp_path, "BTC,2024-01-01,100,101,x", header="Symbol,timestamp,entry_price,exit_price,note")
+    risk, _ = write_configs(tmp_path)
+    with pytest.raises(InputError) as err:
+        run_harness(path, risk, tmp_path / "out")
+    msg = str(err.value)
+    assert msg == (f"{path}: missing required columns 'side', 'sl_price' (or 'stop_price'), 'exit_time'; "
+                   "the header has: symbol, timestamp, entry_price, exit_price, note")
+    assert not (tmp_path / "out").exists()
 
 
 # --- the whole file: InputError -------------------------------------------------------------------

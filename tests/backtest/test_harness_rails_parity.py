@@ -17,7 +17,7 @@ import pytest
 from tc1console.engine import store
 from tc1console.engine.core import CloseResult, OpenResult
 from tc1console.engine.rails import day_index
-from tests.harness.test_harness_live_parity import OVERLAY, T0, Row, _row, cell, run_both, state_docs
+from tests.backtest.test_harness_live_parity import OVERLAY, T0, Row, _row, cell, run_both, state_docs
 
 # $50 risked on every trade: BIG and BIG2 (whole units, no fee) 1000/990 buy 5 and lose exactly 50
 # at the stop, so each rail below trips at a known entry.

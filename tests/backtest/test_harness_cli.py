@@ -1,4 +1,4 @@
-"""`python -m tc1console.engine.harness` as a real subprocess (ENGINE.md §5 outputs, one-line errors)."""
+"""`tc1 harness` as a real subprocess (ENGINE.md §5 outputs, one-line errors)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ ROWS = ("BTC,long,2024-01-01T00:00:00Z,100,98,2024-01-01T00:10:00Z,104",
 
 
 def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tc1console.engine.harness", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "tc1console", "harness", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -72,10 +72,10 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, files, case):
 
 
 def test_add_arguments_and_main_from_args_are_reusable(tmp_path, files, capsys):
-    """The `tc1 harness` subcommand reuses the flags and the runner on its own parser."""
+    """The `tc1 harness` subcommand puts the harness's flags and runner on its own parser."""
     import argparse
 
-    from tc1console.engine.harness import add_arguments, main_from_args
+    from tc1console.backtest.cli import add_arguments, main_from_args
     trades, risk, pol = files
     parser = argparse.ArgumentParser(prog="tc1 harness")
     add_arguments(parser)
@@ -86,8 +86,8 @@ def test_add_arguments_and_main_from_args_are_reusable(tmp_path, files, capsys):
 
 
 def test_harness_imports_no_ui_libraries(tmp_path):
-    """The harness sits in the headless engine: importing it pulls in no textual, rich or watchfiles."""
-    code = ("import sys, tc1console.engine.harness; "
+    """The harness runs headless: importing it pulls in no textual, rich or watchfiles."""
+    code = ("import sys, tc1console.backtest, tc1console.backtest.cli; "
             "print([m for m in ('textual', 'rich', 'watchfiles') if m in sys.modules])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
