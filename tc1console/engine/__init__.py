@@ -8,9 +8,9 @@ from .config import OverlayConfig, PolicyConfig
 from .core import CloseResult, OpenResult, RiskEngine
 from .errors import (ConfigError, InputError, InvalidExitError, StateError, Tc1Error,
                      UnknownTradeError)
-from .live import LiveRisk, init_risk, risk_close, risk_try_open
+from .live import LiveRisk, init_risk, risk_close, risk_mark, risk_try_open
 
 __all__ = [
-    "CloseResult", "ConfigError", "LiveRisk", "init_risk", "risk_close", "risk_try_open", "InputError", "InvalidExitError", "OpenResult", "OverlayConfig",
+    "CloseResult", "ConfigError", "LiveRisk", "init_risk", "risk_close", "risk_mark", "risk_try_open", "InputError", "InvalidExitError", "OpenResult", "OverlayConfig",
     "PolicyConfig", "RiskEngine", "StateError", "Tc1Error", "UnknownTradeError",
 ]

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from .errors import Tc1Error
+from .marks import MarkWriter
 from .store import Store, jsonable
 
 
@@ -23,6 +24,7 @@ class LiveRisk:
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.store = Store(root)
+        self.marks = MarkWriter(self.store.runtime)
         # Validate configs and state now, so a bad file stops the bot at start-up, not mid-trade.
         with self.store.transaction():
             pass
@@ -53,6 +55,10 @@ class LiveRisk:
                 tx.record({"type": "close", "trade_id": trade_id, "result": result._asdict()})
             return result._asdict()
 
+    def mark(self, prices: Any, ts_ms: Any = None) -> dict[str, Any]:
+        """Latest prices for the console (runtime/marks.json): display only; no lock, never journaled."""
+        return self.marks.write(prices, ts_ms)
+
 
 _ENGINE: LiveRisk | None = None
 
@@ -78,3 +84,7 @@ def risk_try_open(*, trade_id: Any, symbol: Any, is_long: Any, entry_ts_ms: Any,
 
 def risk_close(*, trade_id: str, exit_ts_ms: Any, exit_price: Any) -> dict[str, Any]:
     return _engine().close(trade_id=trade_id, exit_ts_ms=exit_ts_ms, exit_price=exit_price)
+
+
+def risk_mark(prices: Any, ts_ms: Any = None) -> dict[str, Any]:
+    return _engine().mark(prices, ts_ms)
