@@ -28,6 +28,7 @@ from textual.screen import Screen
 
 from ..engine import config as cfg
 from ..engine.errors import ConfigError, StateError, Tc1Error
+from ..engine.marks import read_marks
 from ..engine.rails import day_key
 from ..engine.store import resolve_root
 from ..engine.store import Store
@@ -41,6 +42,7 @@ from .screens.confirm_screen import ConfirmScreen
 from .screens.harness_screen import HarnessScreen
 from .screens.help_screen import HelpScreen, keys_of
 from .screens.main_screen import MainScreen
+from .marks_view import with_marks
 from .snapshot import Snapshot, load_snapshot
 from .watch import watch_root
 
@@ -133,6 +135,8 @@ class Tc1ConsoleApp(App[int]):
         self._problem_since = ""
         self._demo_error_shown = False
         self._store: Store | None = None
+        self._posted: Snapshot | None = None  # the last good read's snapshot, None after a failed read
+        self._queued: Snapshot | None = None  # the newest snapshot posted and not shown yet
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(id="main")
@@ -169,8 +173,8 @@ class Tc1ConsoleApp(App[int]):
     async def _watch(self) -> None:
         while not self._stop.is_set():
             try:
-                async for _wake in watch_root(self.root, self._stop):
-                    await self._reload()
+                async for wake in watch_root(self.root, self._stop):
+                    await (self._remark() if wake.marks_only else self._reload())
                 return
             except Exception as exc:  # noqa: BLE001 - the console stays up; the banner says what stopped
                 self.post_message(LoadFailed(Problem(
@@ -185,9 +189,23 @@ class Tc1ConsoleApp(App[int]):
             try:
                 snap = await asyncio.to_thread(load_snapshot, self.root, now)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is a banner, never a crash
+                self._posted = None
                 self.post_message(LoadFailed(problem_of(exc, self.root)))
             else:
-                self.post_message(SnapshotLoaded(snap))
+                self._post(snap)
+
+    async def _remark(self) -> None:
+        """Only the marks changed: the last snapshot posted, at the new marks (no state read)."""
+        async with self._load_lock:
+            base = self._posted
+            if base is not None:
+                self._post(await asyncio.to_thread(lambda: with_marks(base, read_marks(self.root))))
+                return
+        await self._reload()  # nothing read yet, or the last read failed: a full read says why
+
+    def _post(self, snap: Snapshot) -> None:
+        self._posted = self._queued = snap
+        self.post_message(SnapshotLoaded(snap))
 
     def _load_now(self) -> None:
         try:
@@ -195,6 +213,7 @@ class Tc1ConsoleApp(App[int]):
         except Exception as exc:  # noqa: BLE001
             self._show_problem(problem_of(exc, self.root))
         else:
+            self._posted = snap
             self._show(snap)
 
     def action_reload(self) -> None:
@@ -205,6 +224,10 @@ class Tc1ConsoleApp(App[int]):
             self._load_now()
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        if self._queued is not None and message.snapshot is not self._queued:
+            return  # a newer one is already on its way (marks ten times a second can outrun a busy UI)
+        if message.snapshot is self._queued:
+            self._queued = None
         self._show(message.snapshot)
 
     def on_load_failed(self, message: LoadFailed) -> None:

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ..engine import store
 from ..engine.config import OverlayConfig, PolicyConfig
 from ..engine.core import EQUITY_WINDOW
+from ..engine.marks import read_marks
 from ..engine.store import Loaded
 from ..engine.view import account_view, value_text
 from . import format as fmt
+
+if TYPE_CHECKING:
+    from ..engine.core import CloseResult, Position
+    from .marks_view import MarksInfo
 
 EVENTS_KEPT = 50  # journal entries the events panel holds (it scrolls)
 
@@ -106,6 +111,8 @@ class PositionRow:
     trade_id: str
     entry_ts_ms: int
     cells: tuple[str, ...]  # symbol, side, qty, entry, stop, risk $, risk %
+    marks: tuple[tuple[str, str], ...] = ()  # mark, unrealized, R now, to stop: (text, tone) (marks_view)
+    position: "Position | None" = field(default=None, compare=False)  # to mark again without a re-read
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +138,8 @@ class Snapshot:
     equity: EquityInfo
     positions: tuple[PositionRow, ...]
     events: tuple[EventLine, ...]
+    marks: "MarksInfo | None" = None  # the book at the bot's marks (marks_view.with_marks)
+    closes: "tuple[CloseResult, ...]" = ()  # the closes the state keeps, oldest first (the history screen)
 
     @property
     def fresh(self) -> bool:
@@ -150,7 +159,8 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
         step = overlay.rules_for(x["symbol"]).qty_step
         rows.append(PositionRow(str(x["trade_id"]), int(x["entry_ts_ms"]), (
             str(x["symbol"]), x["side"], fmt.qty(x["qty"], step), fmt.price(x["entry_price"]),
-            fmt.price(x["stop_price"]), fmt.money(x["risk_amount"]), fmt.pct(x["risk_pct"]))))
+            fmt.price(x["stop_price"]), fmt.money(x["risk_amount"]), fmt.pct(x["risk_pct"])),
+            position=engine.positions.get(x["trade_id"])))
 
     points = engine.equity_points
     values = tuple(bal for _, bal in points)
@@ -178,6 +188,7 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
         equity=equity,
         positions=tuple(rows),
         events=tuple(describe_event(e, overlay, view["today"]) for e in events),
+        closes=tuple(engine.recent_closes.values()),
     )
 
 
@@ -186,9 +197,11 @@ def load_snapshot(root: str | os.PathLike[str], now_ms: int, *, events: int = EV
 
     Raises ConfigError / StateError (both Tc1Error) naming the file, like `store.read_state`.
     """
+    from .marks_view import with_marks  # it builds on this module's types
+
     overlay, policy, loaded = store.read_state(root)
     tail = store.tail_events(root, events)
-    return build_snapshot(overlay, policy, loaded, tail, now_ms, root=str(root))
+    return with_marks(build_snapshot(overlay, policy, loaded, tail, now_ms, root=str(root)), read_marks(root))
 
 
 # --- events ----------------------------------------------------------------------------------------

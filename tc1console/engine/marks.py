@@ -206,11 +206,12 @@ def pnl_at_stop(pos: Position) -> float:
 
 @dataclass(frozen=True, slots=True)
 class BookMarks:
-    """The open book against the marks at clock reading `now_ms`."""
+    """The open book against the marks. Time enters only through `now_ms` in `freshness`,
+    `age_ms` and `marks_note`, so a view of it can age by the clock without a re-read."""
 
-    status: str  # OK, STALE (the oldest mark in use is older than STALE_AFTER_MS), MISSING, CORRUPT
+    status: str  # the file's: OK, MISSING or CORRUPT
     problem: str
-    age_ms: int | None  # age of the oldest mark in use, else of the last write (None: no marks)
+    mark_ts_ms: int | None  # the oldest mark in use, else the last write (None: no marks at all)
     positions: Mapping[str, PositionMark]  # by trade_id, only the marked ones
     open_count: int
     unrealized: float  # summed over the marked positions
@@ -228,10 +229,18 @@ class BookMarks:
             return None
         return self.balance + self.unrealized
 
-    def as_dict(self) -> dict[str, Any]:
+    def age_ms(self, now_ms: int) -> int | None:
+        return None if self.mark_ts_ms is None else max(0, now_ms - self.mark_ts_ms)
+
+    def freshness(self, now_ms: int) -> str:
+        """OK, STALE (older than STALE_AFTER_MS: flagged, still shown), MISSING or CORRUPT."""
+        age = self.age_ms(now_ms)
+        return STALE if self.status == OK and age is not None and age > STALE_AFTER_MS else self.status
+
+    def as_dict(self, now_ms: int) -> dict[str, Any]:
         return {
-            "status": self.status, "problem": self.problem, "note": marks_note(self),
-            "age_ms": self.age_ms, "marked": self.marked, "open": self.open_count,
+            "status": self.freshness(now_ms), "problem": self.problem, "note": marks_note(self, now_ms),
+            "age_ms": self.age_ms(now_ms), "marked": self.marked, "open": self.open_count,
             "unrealized": self.unrealized if self.positions else None,
             "equity": self.equity, "worst_case": self.worst_case,
             "positions": {tid: {"mark": m.price, "mark_ts_ms": m.ts_ms, "unrealized": m.unrealized,
@@ -240,8 +249,8 @@ class BookMarks:
         }
 
 
-def mark_book(positions: Iterable[Position], balance: float, marks: Marks, now_ms: int) -> BookMarks:
-    """Each open position at its symbol's mark, the sums, and whether the marks can be trusted."""
+def mark_book(positions: Iterable[Position], balance: float, marks: Marks) -> BookMarks:
+    """Each open position at its symbol's mark, and the sums."""
     marked: dict[str, PositionMark] = {}
     worst: list[float] = []
     oldest: int | None = None
@@ -257,16 +266,13 @@ def mark_book(positions: Iterable[Position], balance: float, marks: Marks, now_m
         oldest = ts if oldest is None or ts < oldest else oldest
     if oldest is None:
         oldest = marks.ts_ms  # nothing marked: the last write says whether the bot is still marking
-    age = None if oldest is None else max(0, now_ms - oldest)
-    status = marks.status
-    if status == OK and age is not None and age > STALE_AFTER_MS:
-        status = STALE
-    return BookMarks(status, marks.problem, age, marked, count,
+    return BookMarks(marks.status, marks.problem, oldest, marked, count,
                      math.fsum(m.unrealized for m in marked.values()), balance, math.fsum(worst))
 
 
 def age_words(ms: int) -> str:
-    """`4s`, `5 min`, `3 h`, `2 d`: how old a mark is, in the words of the note."""
+    """`4s`, `5 min`, `3 h`, `2 d`: how old a mark is, in the words of the note (seconds only in
+    the first minute, so a view of it repaints once a minute after that)."""
     s = max(0, ms) // 1000
     if s < 60:
         return f"{s}s"
@@ -277,15 +283,14 @@ def age_words(ms: int) -> str:
     return f"{s // 86_400} d"
 
 
-def marks_note(book: BookMarks) -> str:
+def marks_note(book: BookMarks, now_ms: int) -> str:
     """One line on the marks: `no marks`, `marks 5 min old`, `marks unreadable: ...`, `marks 2s old`."""
     if book.status == CORRUPT:
         return f"marks unreadable: {MARKS_FILE} {book.problem}"
-    if book.status == MISSING:
+    age = book.age_ms(now_ms)
+    if book.status == MISSING or age is None:
         return "no marks"
     if book.open_count and not book.positions:
         return "no marks for the open symbols"
-    if book.age_ms is None:
-        return "no marks"  # an empty file
     partly = f" ({book.marked} of {book.open_count} marked)" if book.marked < book.open_count else ""
-    return f"marks {age_words(book.age_ms)} old{partly}"
+    return f"marks {age_words(age)} old{partly}"

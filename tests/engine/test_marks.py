@@ -37,7 +37,7 @@ def marks(prices: dict[str, float], ts: int = T0 + 60_000) -> Marks:
 def test_unrealized_pnl_is_exactly_what_a_close_at_the_mark_would_book(fees_in_risk: bool) -> None:
     e = book(engine(fees_in_risk=fees_in_risk, fee_bps_per_side=7.5))
     prices = {"BTCUSDT": 60_731.17, "ETHUSDT": 2_987.43}
-    b = mark_book(e.positions.values(), e.balance, marks(prices), T0 + 61_000)
+    b = mark_book(e.positions.values(), e.balance, marks(prices))
     for tid, symbol in (("L", "BTCUSDT"), ("S", "ETHUSDT")):
         done = e.close(tid, T0 + 60_000, prices[symbol])
         assert b.positions[tid].unrealized == done.pnl_after_fees
@@ -52,40 +52,37 @@ def test_worst_case_is_every_stop_hit_with_fees_and_needs_no_marks() -> None:
     probe = book(engine(fee_bps_per_side=4.0))
     for tid, pos in probe.positions.copy().items():
         at_stops.append(probe.close(tid, T0 + 5, pos.alloc.stop_price).pnl_after_fees)
-    b = mark_book(e.positions.values(), e.balance, Marks(MISSING), T0)
+    b = mark_book(e.positions.values(), e.balance, Marks(MISSING))
     assert b.worst_case == pytest.approx(sum(at_stops), abs=1e-9)
     # fees_in_risk (the default) sizes so that a stop-out loses at most the risk budget
     assert -b.worst_case <= e.total_open_risk + 1e-9
-    assert b.equity is None and b.status == MISSING and marks_note(b) == "no marks"
+    assert b.equity is None and b.freshness(T0) == MISSING and marks_note(b, T0) == "no marks"
 
 
 def test_distance_to_stop_is_the_room_left_in_percent_of_the_mark() -> None:
     e = book(engine())
-    b = mark_book(e.positions.values(), e.balance, marks({"BTCUSDT": 60_000.0, "ETHUSDT": 3_050.0}), T0)
+    b = mark_book(e.positions.values(), e.balance, marks({"BTCUSDT": 60_000.0, "ETHUSDT": 3_050.0}))
     assert b.positions["L"].to_stop_pct == pytest.approx(1.0)  # 600 of 60,000 left to fall
     assert b.positions["S"].to_stop_pct < 0  # the short's mark is through its stop already
 
 
 def test_stale_marks_are_flagged_with_their_age_and_still_used() -> None:
     e = book(engine())
-    ts = T0
-    fresh = mark_book(e.positions.values(), e.balance, marks({"BTCUSDT": 60_100.0, "ETHUSDT": 3_000.0}, ts),
-                      ts + 4_000)
-    assert fresh.status == OK and marks_note(fresh) == "marks 4s old"
-    old = mark_book(e.positions.values(), e.balance, marks({"BTCUSDT": 60_100.0, "ETHUSDT": 3_000.0}, ts),
-                    ts + 5 * 60_000)
-    assert old.status == STALE and old.age_ms > STALE_AFTER_MS
-    assert marks_note(old) == "marks 5 min old"
-    assert old.unrealized == fresh.unrealized  # still shown, flagged
+    b = mark_book(e.positions.values(), e.balance, marks({"BTCUSDT": 60_100.0, "ETHUSDT": 3_000.0}, T0))
+    assert b.freshness(T0 + 4_000) == OK and marks_note(b, T0 + 4_000) == "marks 4s old"
+    later = T0 + 5 * 60_000
+    assert b.freshness(later) == STALE and b.age_ms(later) > STALE_AFTER_MS
+    assert marks_note(b, later) == "marks 5 min old"
+    assert b.as_dict(later)["unrealized"] == b.unrealized  # still shown, flagged
 
 
 def test_a_position_without_a_mark_is_counted_apart() -> None:
     e = book(engine())
-    b = mark_book(e.positions.values(), e.balance, marks({"BTCUSDT": 60_100.0}), T0 + 61_000)
+    b = mark_book(e.positions.values(), e.balance, marks({"BTCUSDT": 60_100.0}))
     assert set(b.positions) == {"L"} and b.marked == 1 and b.open_count == 2
-    assert marks_note(b) == "marks 1s old (1 of 2 marked)"
-    none = mark_book(e.positions.values(), e.balance, marks({"SOLUSDT": 150.0}), T0 + 61_000)
-    assert none.equity is None and marks_note(none) == "no marks for the open symbols"
+    assert marks_note(b, T0 + 61_000) == "marks 1s old (1 of 2 marked)"
+    none = mark_book(e.positions.values(), e.balance, marks({"SOLUSDT": 150.0}))
+    assert none.equity is None and marks_note(none, T0 + 61_000) == "no marks for the open symbols"
 
 
 def test_the_file_forms_a_bot_and_a_person_write() -> None:

@@ -13,6 +13,7 @@ from textual.widgets import Footer
 
 from ...engine.rails import MS_PER_DAY
 from .. import format as fmt
+from ..marks_view import card_marks, note
 from ..messages import Problem
 from ..snapshot import Snapshot
 from ..widgets.equity_panel import EquityPanel
@@ -21,6 +22,7 @@ from ..widgets.headroom_panel import HeadroomPanel
 from ..widgets.positions_table import PositionsTable
 from ..widgets.problem_banner import ProblemBanner
 from ..widgets.rails_panel import RailsPanel
+from ..widgets.base import styled
 from ..widgets.summary_cards import BalanceCard, OpenRiskCard, SlotsCard, StatusCard
 from ..widgets.title_bar import TitleBar
 
@@ -29,6 +31,9 @@ NARROW_BELOW = 100  # columns
 
 
 class MainScreen(Screen[None]):
+    _marks = None  # the last snapshot's BookMarks: the note under the table ages with the clock
+    _count = 0
+
     class Ready(Message):
         """The panels exist: the app may start reading into them."""
 
@@ -79,6 +84,7 @@ class MainScreen(Screen[None]):
                 f"not journaled yet ({snap.note})" if snap.note else "")
             self.query_one(BalanceCard).info = snap.balance
             self.query_one(OpenRiskCard).info = snap.open_risk
+            self.query_one(BalanceCard).marks = self.query_one(OpenRiskCard).marks = card_marks(snap.marks)
             self.query_one(SlotsCard).info = snap.slots
             self.query_one(StatusCard).info = snap.rails
             rails = self.query_one(RailsPanel)
@@ -89,7 +95,7 @@ class MainScreen(Screen[None]):
             self.query_one(EquityPanel).info = snap.equity
             table = self.query_one(PositionsTable)
             table.show(snap.positions, now_ms)
-            table.border_subtitle = f"{len(snap.positions):,} open"
+            self._marks, self._count = snap.marks, len(snap.positions)
             self.query_one(EventsPanel).show(snap.events)
             self.tick(now_ms)
 
@@ -97,7 +103,12 @@ class MainScreen(Screen[None]):
         """Once a second: the clock, the rollover countdown and the age cells, where their text changed."""
         self.query_one(TitleBar).clock = _utc_minute(now_ms)
         self.query_one(HeadroomPanel).rollover = fmt.countdown(MS_PER_DAY - now_ms % MS_PER_DAY)
-        self.query_one(PositionsTable).tick(now_ms)
+        table = self.query_one(PositionsTable)
+        table.tick(now_ms)
+        text, tone = note(self._marks, now_ms)
+        subtitle = f"{self._count:,} open · {styled(text, tone)}"
+        if table.border_subtitle != subtitle:
+            table.border_subtitle = subtitle
 
     def show_problem(self, problem: Problem | None, since: str = "", *, has_view: bool = True) -> None:
         banner = self.query_one(ProblemBanner)

@@ -1,4 +1,4 @@
-"""The open positions, updated in place: the cursor and scroll survive every reload.
+"""The open positions at their marks, updated in place: the cursor and scroll survive every reload.
 
 Like Dolphie's process list: on each snapshot, rows that are gone are removed, rows that are new
 are added under their trade id, and only the cells whose text changed are updated. `clear()` would
@@ -11,34 +11,44 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from rich.style import Style
 from rich.text import Text
+from textual.color import Color
 from textual.widgets import DataTable
 
 from .. import format as fmt
-from ..snapshot import PositionRow
+from ..snapshot import GAIN, LOSS, MUTED, WARN, PositionRow
 
-# key, label, right-aligned; the cells of PositionRow.cells map onto COLUMNS[1:-1].
+# key, label, right-aligned, in display order: what an operator reads first comes first (the
+# table scrolls sideways on a narrow terminal).
 COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("trade", "trade", False),
     ("symbol", "symbol", False),
     ("side", "side", False),
     ("qty", "qty", True),
     ("entry", "entry", True),
+    ("mark", "mark", True),
+    ("unrl", "unrl PnL", True),
+    ("r_now", "R now", True),
     ("stop", "stop", True),
+    ("to_stop", "to stop", True),
     ("risk", "risk $", True),
     ("risk_pct", "risk %", True),
     ("age", "age", True),
 )
-CELL_COLUMNS = tuple(c[0] for c in COLUMNS[1:-1])
+CELL_COLUMNS = ("symbol", "side", "qty", "entry", "stop", "risk", "risk_pct")  # PositionRow.cells
+MARK_COLUMNS = ("mark", "unrl", "r_now", "to_stop")  # PositionRow.marks
 RIGHT = {c[0] for c in COLUMNS if c[2]}
-WIDE_FROM = 100  # table width from which columns get a cell of padding on each side
+WIDE_FROM = 140  # table width from which columns get a cell of padding on each side
+TONE_VARIABLE = {LOSS: "error", GAIN: "success", WARN: "warning"}
+NO_MARKS = ((fmt.DASH, ""),) * len(MARK_COLUMNS)  # what a row shows before its first marks
 
 
-def _cell(column: str, text: str) -> Text:
+def _cell(column: str, text: str, style: Style | str = "") -> Text:
     """A cell with a one-space gutter on its outer side, so columns stay apart with no padding."""
     if column in RIGHT:
-        return Text(f" {text}", justify="right", no_wrap=True, overflow="ellipsis")
-    return Text(f"{text} ", no_wrap=True, overflow="ellipsis")
+        return Text(f" {text}", style=style, justify="right", no_wrap=True, overflow="ellipsis")
+    return Text(f"{text} ", style=style, no_wrap=True, overflow="ellipsis")
 
 
 class PositionsTable(DataTable):
@@ -48,6 +58,8 @@ class PositionsTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._rows: dict[str, PositionRow] = {}
         self._ages: dict[str, str] = {}
+        self._styles: dict[str, Style | str] = {}
+        self._styles_theme = ""
 
     def on_mount(self) -> None:
         self.cell_padding = 0
@@ -57,10 +69,26 @@ class PositionsTable(DataTable):
     def on_resize(self) -> None:
         self.cell_padding = 1 if self.size.width >= WIDE_FROM else 0
 
-    def _set(self, key: str, column: str, text: str) -> None:
-        cell = _cell(column, text)
+    def _style(self, tone: str) -> Style | str:
+        """The theme's colour for a tone, as a Rich style (cells are Rich Text, not markup)."""
+        if self._styles_theme != self.app.theme:
+            variables = self.app.theme_variables
+            self._styles = {tone: Style(color=Color.parse(variables[name]).rich_color)
+                            for tone, name in TONE_VARIABLE.items() if name in variables}
+            self._styles[MUTED] = "dim"
+            self._styles_theme = self.app.theme
+        return self._styles.get(tone, "")
+
+    def _set(self, key: str, column: str, text: str, tone: str = "") -> None:
+        cell = _cell(column, text, self._style(tone) if tone else "")
         grow = cell.cell_len > self.columns[column].content_width  # type: ignore[index]
         self.update_cell(key, column, cell, update_width=grow)
+
+    def _new_row(self, key: str, row: PositionRow, age: str) -> list[Text]:
+        cells = {"trade": _cell("trade", key), "age": _cell("age", age)}
+        cells.update((c, _cell(c, t)) for c, t in zip(CELL_COLUMNS, row.cells))
+        cells.update((c, _cell(c, t, self._style(tone))) for c, (t, tone) in zip(MARK_COLUMNS, row.marks))
+        return [cells.get(c, _cell(c, fmt.DASH)) for c, _label, _right in COLUMNS]
 
     # --- updates ---------------------------------------------------------------------------------
 
@@ -76,13 +104,17 @@ class PositionsTable(DataTable):
                 old = self._rows.get(key)
                 if old is None:
                     age = fmt.age(now_ms - row.entry_ts_ms)
-                    self.add_row(_cell("trade", key), *(_cell(c, t) for c, t in zip(CELL_COLUMNS, row.cells)),
-                                 _cell("age", age), key=key)
+                    self.add_row(*self._new_row(key, row, age), key=key)
                     self._ages[key] = age
                 elif old != row:
-                    for column, before, after in zip(CELL_COLUMNS, old.cells, row.cells):
-                        if before != after:
-                            self._set(key, column, after)
+                    if old.cells != row.cells:
+                        for column, before, after in zip(CELL_COLUMNS, old.cells, row.cells):
+                            if before != after:
+                                self._set(key, column, after)
+                    if old.marks != row.marks:
+                        for column, before, after in zip(MARK_COLUMNS, old.marks or NO_MARKS, row.marks):
+                            if before != after:
+                                self._set(key, column, *after)
                 self._rows[key] = row
             # Rows removed above the cursor would slide it onto another trade: keep it on its own.
             if cursor_key is not None and cursor_key in self._rows:
