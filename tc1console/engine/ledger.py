@@ -15,11 +15,10 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from .rails import DAILY_LOSS_CAP, EQUITY_FLOOR, MAX_TRADES_PER_DAY, MS_PER_DAY, day_index, day_key, day_key_of_index
-from .store import JOURNAL_FILE, resolve_root
+from .store import JOURNAL_FILE, read_state, resolve_root
 
 CHUNK = 1 << 16
 # Skips a safety rail caused (ENGINE.md §1 policy, §7); caps, market rules, bad input and a pause
@@ -145,7 +144,7 @@ class DayRow:
     pnl: float | None = 0.0
     r_sum: float | None = 0.0
     fees: float | None = 0.0
-    balance: float | None = None  # after the day's last booking in the journal, else carried from before
+    balance: float | None = None  # after the journal's latest booking stamped on or before the day
     rail_hits: Mapping[str, int] = field(default_factory=dict)  # skips by rail reason
     source: str = ""  # "journal", "buckets" (the state's counters: the journal does not cover it) or ""
 
@@ -190,7 +189,7 @@ class _Day:
         self.r: list[float] = []
         self.fees: list[float] = []
         self.hits: dict[str, int] = {}
-        self.balance: float | None = None
+        self.balance: tuple[int, float] | None = None  # (journal position, balance) of its last booking
 
 
 def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DAYS_DEFAULT, *,
@@ -198,16 +197,17 @@ def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DA
     """The last `days` UTC days up to `today`, oldest first, from journal `entries` in journal order.
 
     A day counts the opens stamped in it (`entries`), the closes stamped in it (with wins, PnL after
-    fees, R and fees), and the skips stamped in it by rail reason. Its balance is the one left by its
-    last booking in journal order (a close, an adopted state, or any entry carrying `balance_after`),
-    else the day before's. A day the entries say nothing about but the state's `buckets` (day ->
-    {entries, pnl}) still hold shows those counters, the rest unknown (None).
+    fees, R and fees), and the skips stamped in it by rail reason. Its balance at the close is the one
+    left by the latest booking in journal order (a close, an adopted state, or any entry carrying
+    `balance_after`) among those stamped on or before it. A day the entries say nothing about but the state's `buckets` (day ->
+    {entries, pnl}) still hold shows those counters, the rest unknown (None). Days before the first
+    one anything is known of are left out (a young account has fewer rows than `days`).
     """
     keys = window(today, days)
     first = keys[0]
     seen: dict[str, _Day] = {k: _Day() for k in keys}
-    carry: float | None = None  # the balance when the window opens
-    for entry in entries:
+    carry: tuple[int, float] | None = None  # (journal position, balance): the last booking before the window
+    for index, entry in enumerate(entries):
         ts = event_ts(entry)
         if ts is None:
             continue
@@ -218,13 +218,13 @@ def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DA
         balance = _balance_after(entry)
         if key < first:
             if balance is not None:
-                carry = balance
+                carry = (index, balance)
             continue
         day = seen.get(key)
         if day is None:  # after today (a clock ahead of the console's)
             continue
         if balance is not None:
-            day.balance = balance
+            day.balance = (index, balance)
         kind = entry.get("type")
         if kind == "open":
             day.entries += 1
@@ -241,21 +241,24 @@ def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DA
             if reason in RAIL_REASONS:
                 day.hits[reason] = day.hits.get(reason, 0) + 1
     rows = []
-    touched = {k for k, d in seen.items() if d.entries or d.closes or d.hits or d.balance is not None}
+    latest = carry  # the latest booking in journal order stamped on or before the day
     for key in keys:
         d = seen[key]
-        if d.balance is not None:
-            carry = d.balance
-        if key in touched:
+        if d.balance is not None and (latest is None or d.balance[0] > latest[0]):
+            latest = d.balance
+        balance = None if latest is None else latest[1]
+        if d.entries or d.closes or d.hits or d.balance is not None:
             rows.append(DayRow(key, d.entries, d.closes, d.wins, math.fsum(d.pnl), math.fsum(d.r),
-                               math.fsum(d.fees), carry, dict(sorted(d.hits.items())), "journal"))
+                               math.fsum(d.fees), balance, dict(sorted(d.hits.items())), "journal"))
             continue
         bucket = (buckets or {}).get(key)
         if isinstance(bucket, Mapping) and (bucket.get("entries") or bucket.get("pnl")):
             rows.append(DayRow(key, int(bucket.get("entries") or 0), None, None, _number(bucket.get("pnl")),
-                               None, None, carry, {}, "buckets"))
+                               None, None, balance, {}, "buckets"))
         else:
-            rows.append(DayRow(key, balance=carry))
+            rows.append(DayRow(key, balance=balance))
+    while len(rows) > 1 and rows[0].source == "" and rows[0].balance is None:
+        del rows[0]  # before the account's first known day: nothing to show
     return rows
 
 
@@ -284,5 +287,8 @@ def read_daily(root: str | os.PathLike[str] | None, today: str, days: int = DAYS
     return daily_table(journal_since(root, start_ms), today, days, buckets=buckets)
 
 
-def journal_path(root: str | os.PathLike[str] | None) -> Path:
-    return resolve_root(root) / "runtime" / JOURNAL_FILE
+def load_daily(root: str | os.PathLike[str] | None, today: str, days: int = DAYS_DEFAULT) -> list[DayRow]:
+    """The daily table of a root: its journal, and its state's day buckets for days the journal does
+    not cover. Read without the lock; a bad config or state file raises its Tc1Error."""
+    _overlay, _policy, loaded = read_state(root)
+    return read_daily(root, today, days, buckets=loaded.engine.days_state())

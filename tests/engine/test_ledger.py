@@ -117,6 +117,12 @@ def test_days_only_the_state_buckets_hold_show_their_counters_and_nothing_else()
     assert rows[1] == DayRow("2025-11-25")
 
 
+def test_days_before_the_account_knew_anything_are_left_out() -> None:
+    rows = daily_table([opened(1, "a", DAY + HOUR)], "2025-11-27", 30)
+    assert [r.day for r in rows] == ["2025-11-25", "2025-11-26", "2025-11-27"]
+    assert [r.day for r in daily_table([], "2025-11-27", 30)] == ["2025-11-27"]  # today, always
+
+
 def test_a_window_is_the_last_n_utc_days_ending_today() -> None:
     assert window("2025-03-01", 3) == ["2025-02-27", "2025-02-28", "2025-03-01"]
     assert window("2025-03-01", 0) == ["2025-03-01"]
@@ -154,3 +160,14 @@ def test_reading_back_only_as_far_as_the_window_needs_gives_the_whole_journals_a
     expected = daily_table(entries, today, days)
     assert read_daily(tmp_path, today, days) == expected
     assert all(r.balance is not None for r in expected)
+
+
+def test_a_days_balance_is_the_latest_booking_stamped_by_then_even_when_the_journal_started_later() -> None:
+    # A journal begun today (the adopt carries the wall clock) holding trades stamped days ago, as a
+    # backfill or the console's demo root has: today's balance is the trades', not the adopt's.
+    later = DAY + 10 * MS_PER_DAY
+    entries = [{"seq": 1, "at_ms": later, "type": "adopt", "book": {"balance": 1_000.0}},
+               opened(2, "a", DAY + HOUR), close(3, "a", DAY + 2 * HOUR, 25.0, 1.0, 1.0, 1_025.0)]
+    rows = daily_table(entries, "2025-12-05", 2)
+    assert [(r.day, r.balance) for r in rows] == [("2025-12-04", 1_025.0), ("2025-12-05", 1_025.0)]
+    assert daily_table(entries, "2025-11-25", 1)[0].balance == 1_025.0
