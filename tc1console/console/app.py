@@ -9,6 +9,12 @@ The operator actions (bindings.ACTIONS) write only through the store, off the UI
 asks for confirmation (ConfirmScreen) then calls `Store.reset_days`; the cap editor (CapsScreen)
 calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process.
 Each reports back in a message and ends in a toast; a failure is an error toast, never a crash.
+
+The reports only read: trade history (HistoryScreen, from the snapshot, and a trade's journal story
+read off the UI thread), the daily table (DailyScreen) and two harness runs side by side
+(CompareScreen, from the launcher's run list). A screen over the dashboard that shows live state
+(a LiveScreen) is handed every new snapshot. When only the bot's marks changed, the last snapshot is
+marked again without reading the state.
 """
 
 from __future__ import annotations
@@ -35,14 +41,17 @@ from ..engine.store import Store
 from .bindings import ACTIONS, APP_BINDINGS, KEYMAP_ENV, parse_keymap
 from .caps import describe_changes, read_caps
 from .commands import ConsoleCommands
+from .marks_view import with_marks
 from .messages import ActionFailed, LoadFailed, Problem, ResetDone, ResetPlanned, SnapshotLoaded
 from .reset import ResetPlan, confirm_lines, confirm_title, done_text, nothing_text, plan_reset
 from .screens.caps_screen import CapsScreen
 from .screens.confirm_screen import ConfirmScreen
+from .screens.daily_screen import DailyScreen
 from .screens.harness_screen import HarnessScreen
 from .screens.help_screen import HelpScreen, keys_of
+from .screens.history_screen import HistoryScreen
+from .screens.live_screen import LiveScreen
 from .screens.main_screen import MainScreen
-from .marks_view import with_marks
 from .snapshot import Snapshot, load_snapshot
 from .watch import watch_root
 
@@ -50,7 +59,9 @@ Clock = Callable[[], int]
 TICK_S = 1.0  # the age column, the clock and the rollover countdown; not a file poll
 WATCH_RETRY_S = 2.0  # after the file watch itself failed (not a poll: the watch restarts)
 # Keys that act on the dashboard: off while another screen (a form, the harness launcher) is up.
-DASHBOARD_ACTIONS = frozenset({b.action for b in ACTIONS} | {"reload"})
+# Comparing runs also works from the harness launcher, where the runs are marked.
+COMPARE = "compare_runs"
+DASHBOARD_ACTIONS = frozenset({b.action for b in ACTIONS} | {"reload"}) - {COMPARE}
 
 
 def wall_clock() -> int:
@@ -241,6 +252,9 @@ class Tc1ConsoleApp(App[int]):
             if self.problem is not None:
                 self.problem = None
                 self.main.show_problem(None)
+            for screen in self.screen_stack[1:]:
+                if isinstance(screen, LiveScreen) and screen.is_mounted:
+                    screen.follow(snap)
 
     def _show_problem(self, problem: Problem) -> None:
         self.failures += 1
@@ -280,10 +294,14 @@ class Tc1ConsoleApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DASHBOARD_ACTIONS and not self.on_dashboard():
             return False  # hidden from the footer, and the key falls through to the screen
+        if action == COMPARE:
+            return self.on_dashboard()  # on the harness launcher its run list has the key
         return True
 
     def command_available(self, action: str, screen: Screen) -> bool:
         """For the command palette: does `action` apply on `screen` (where the palette was opened)?"""
+        if action == COMPARE:
+            return self.on_dashboard(screen) or isinstance(screen, HarnessScreen)
         return action not in DASHBOARD_ACTIONS or self.on_dashboard(screen)
 
     def run_command(self, action: str) -> None:
@@ -380,6 +398,25 @@ class Tc1ConsoleApp(App[int]):
     def action_harness(self) -> None:
         """Open the harness launcher (and the list of earlier runs)."""
         self.push_screen(HarnessScreen(self.root, self.clock))
+
+    def action_compare_runs(self) -> None:
+        """Compare the two runs marked in the harness launcher's list; from the dashboard, open the
+        launcher on its list, to mark them."""
+        screen = next((s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette)), None)
+        if isinstance(screen, HarnessScreen):
+            screen.action_compare()
+        else:
+            self.push_screen(HarnessScreen(self.root, self.clock, pick_runs=True))
+
+    # --- history and daily ---------------------------------------------------------------------------
+
+    def action_history(self) -> None:
+        """The closed trades the state keeps; enter on one shows its journal story."""
+        self.push_screen(HistoryScreen(self.root, day_key(self.clock())))
+
+    def action_daily(self) -> None:
+        """PnL by UTC day, from the journal."""
+        self.push_screen(DailyScreen(self.root, day_key(self.clock())))
 
     # --- help ----------------------------------------------------------------------------------------
 

@@ -144,3 +144,23 @@ def build_demo_run(root: str | os.PathLike[str]) -> Path:
     run_harness(trades, cfg.find_config(root, "overlay"), out, cfg.find_config(root, "policy"))
     remember(root, last_trades_csv=str(trades))
     return out
+
+
+DEMO_RUN_B = "20241119-130000"  # the same trades under wider caps, to compare with DEMO_RUN
+WIDER_CAPS = {"percent_risk": 0.01, "per_trade_risk_cap": 150.0, "total_open_risk_cap": 600.0,
+              "max_concurrent_trades": 8}
+
+
+def build_demo_run_pair(root: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """DEMO_RUN, and DEMO_RUN_B: the same demo trades under WIDER_CAPS (risk config in trades/)."""
+    from ..engine.harness import run_harness
+    from .runs import runs_dir
+
+    root = Path(root)
+    first = build_demo_run(root)
+    overlay = cfg.read_raw(cfg.find_config(root, "overlay"))
+    wider = root / "trades" / "wider-caps.toml"
+    wider.write_text(cfg.dump_toml("overlay", {**overlay, **WIDER_CAPS}), encoding="utf-8")
+    second = runs_dir(root) / DEMO_RUN_B
+    run_harness(root / DEMO_TRADES, wider, second, cfg.find_config(root, "policy"))
+    return first, second

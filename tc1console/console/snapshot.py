@@ -23,7 +23,7 @@ from . import format as fmt
 
 if TYPE_CHECKING:
     from ..engine.core import CloseResult, Position
-    from .marks_view import MarksInfo
+    from ..engine.marks import BookMarks
 
 EVENTS_KEPT = 50  # journal entries the events panel holds (it scrolls)
 
@@ -138,8 +138,9 @@ class Snapshot:
     equity: EquityInfo
     positions: tuple[PositionRow, ...]
     events: tuple[EventLine, ...]
-    marks: "MarksInfo | None" = None  # the book at the bot's marks (marks_view.with_marks)
+    marks: "BookMarks | None" = None  # the book at the bot's marks (marks_view.with_marks)
     closes: "tuple[CloseResult, ...]" = ()  # the closes the state keeps, oldest first (the history screen)
+    overlay: OverlayConfig | None = field(default=None, compare=False)  # qty steps, for the other screens
 
     @property
     def fresh(self) -> bool:
@@ -189,6 +190,7 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
         positions=tuple(rows),
         events=tuple(describe_event(e, overlay, view["today"]) for e in events),
         closes=tuple(engine.recent_closes.values()),
+        overlay=overlay,
     )
 
 

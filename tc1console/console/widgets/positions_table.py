@@ -13,11 +13,11 @@ from typing import Iterable
 
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.widgets import DataTable
 
 from .. import format as fmt
-from ..snapshot import GAIN, LOSS, MUTED, WARN, PositionRow
+from ..snapshot import PositionRow
+from .base import table_cell, tone_styles
 
 # key, label, right-aligned, in display order: what an operator reads first comes first (the
 # table scrolls sideways on a narrow terminal).
@@ -40,15 +40,11 @@ CELL_COLUMNS = ("symbol", "side", "qty", "entry", "stop", "risk", "risk_pct")  #
 MARK_COLUMNS = ("mark", "unrl", "r_now", "to_stop")  # PositionRow.marks
 RIGHT = {c[0] for c in COLUMNS if c[2]}
 WIDE_FROM = 140  # table width from which columns get a cell of padding on each side
-TONE_VARIABLE = {LOSS: "error", GAIN: "success", WARN: "warning"}
 NO_MARKS = ((fmt.DASH, ""),) * len(MARK_COLUMNS)  # what a row shows before its first marks
 
 
 def _cell(column: str, text: str, style: Style | str = "") -> Text:
-    """A cell with a one-space gutter on its outer side, so columns stay apart with no padding."""
-    if column in RIGHT:
-        return Text(f" {text}", style=style, justify="right", no_wrap=True, overflow="ellipsis")
-    return Text(f"{text} ", style=style, no_wrap=True, overflow="ellipsis")
+    return table_cell(text, column in RIGHT, style)
 
 
 class PositionsTable(DataTable):
@@ -72,11 +68,7 @@ class PositionsTable(DataTable):
     def _style(self, tone: str) -> Style | str:
         """The theme's colour for a tone, as a Rich style (cells are Rich Text, not markup)."""
         if self._styles_theme != self.app.theme:
-            variables = self.app.theme_variables
-            self._styles = {tone: Style(color=Color.parse(variables[name]).rich_color)
-                            for tone, name in TONE_VARIABLE.items() if name in variables}
-            self._styles[MUTED] = "dim"
-            self._styles_theme = self.app.theme
+            self._styles, self._styles_theme = tone_styles(self.app), self.app.theme
         return self._styles.get(tone, "")
 
     def _set(self, key: str, column: str, text: str, tone: str = "") -> None:
