@@ -34,7 +34,9 @@ ACTIONS: list[Binding] = [
     Binding("d", "daily", "Daily", id="daily",
             tooltip="PnL by UTC day from the journal: trades, wins, PnL, R, fees, the balance at "
                     "the close of each day, and rail hits (as `tc1 daily`)"),
-    Binding("v", "compare_runs", "Compare", id="compare_runs",
+    # Not in the dashboard's footer (80 columns hold no more): the run list's footer shows it, where
+    # the runs are marked; the palette and the help screen list it here too.
+    Binding("v", "compare_runs", "Compare", id="compare_runs", show=False,
             tooltip="Two harness runs side by side: every summary figure (differences marked) and "
                     "both equity curves on one chart; mark the runs with m in the harness run list"),
 ]

@@ -95,3 +95,32 @@ async def test_stale_missing_and_corrupt_marks_are_named_and_block_nothing(fresh
         live.mark({"BTCUSDT": 60_050.0, "ETHUSDT": 2_990.0}, ts_ms=FIXED_NOW_MS)
         await wait_until(pilot, lambda: "marks 0s old" in subtitle(table), "fresh marks again")
         assert cell(table, "e1", "mark") == "2,990.00"
+
+
+async def test_the_demo_bot_marks_its_positions_and_the_table_moves(fresh_root):
+    """Issue 18, done when: with `tc1 console --demo` the positions table shows marks and unrealized
+    PnL that move."""
+    from tc1console.console.app import DemoBot
+
+    bot = DemoBot(fresh_root)
+    app = Tc1ConsoleApp(fresh_root, demo=bot, label="root")
+    app.animation_level = "none"
+    bot.start()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.main.query_one(PositionsTable)
+            await wait_until(pilot, lambda: table.row_count and cell(table, table.trade_ids[0], "mark") != "-",
+                             "a marked position")
+            first = table.trade_ids[0]
+            seen = {cell(table, first, "unrl")}
+
+            def moved() -> bool:
+                if first not in table.trade_ids:
+                    return True  # its stop or target was hit meanwhile: the marks moved it there
+                seen.add(cell(table, first, "unrl"))
+                return len(seen) > 1
+
+            await wait_until(pilot, moved, "the unrealized PnL to move")
+            assert not bot.error
+    finally:
+        bot.shutdown()
