@@ -193,7 +193,8 @@ def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> 
     for row in view["positions"]["rows"]:  # each position at its mark (None: not marked)
         row.update(marked.get(row["trade_id"]) or dict.fromkeys(("mark", "mark_ts_ms", "unrealized", "r_now",
                                                                   "to_stop_pct")))
-    daily = read_daily(root_path, view["today"], DASHBOARD_DAYS, buckets=loaded.engine.days_state())
+    daily = read_daily(root_path, view["today"], DASHBOARD_DAYS, buckets=loaded.engine.days_state(),
+                       balance_now=loaded.engine.balance)
     return {
         "root": str(root_path), "seq": loaded.seq,
         "fresh": bool(loaded.needs_adopt), "note": loaded.needs_adopt or None,

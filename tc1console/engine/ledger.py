@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Mapping
 
 from .rails import DAILY_LOSS_CAP, EQUITY_FLOOR, MAX_TRADES_PER_DAY, MS_PER_DAY, day_index, day_key, day_key_of_index
@@ -193,7 +193,7 @@ class _Day:
 
 
 def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DAYS_DEFAULT, *,
-                buckets: Mapping[str, Any] | None = None) -> list[DayRow]:
+                buckets: Mapping[str, Any] | None = None, balance_now: float | None = None) -> list[DayRow]:
     """The last `days` UTC days up to `today`, oldest first, from journal `entries` in journal order.
 
     A day counts the opens stamped in it (`entries`), the closes stamped in it (with wins, PnL after
@@ -201,7 +201,8 @@ def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DA
     left by the latest booking in journal order (a close, an adopted state, or any entry carrying
     `balance_after`) among those stamped on or before it. A day the entries say nothing about but the state's `buckets` (day ->
     {entries, pnl}) still hold shows those counters, the rest unknown (None). Days before the first
-    one anything is known of are left out (a young account has fewer rows than `days`).
+    one anything is known of are left out (a young account has fewer rows than `days`). Today's
+    balance, when no booking says it (a fresh or hand-written state), is `balance_now`.
     """
     keys = window(today, days)
     first = keys[0]
@@ -257,6 +258,8 @@ def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DA
                                None, None, balance, {}, "buckets"))
         else:
             rows.append(DayRow(key, balance=balance))
+    if rows[-1].balance is None and balance_now is not None and rows[-1].day == today:
+        rows[-1] = replace(rows[-1], balance=balance_now)
     while len(rows) > 1 and rows[0].source == "" and rows[0].balance is None:
         del rows[0]  # before the account's first known day: nothing to show
     return rows
@@ -281,14 +284,14 @@ def journal_since(root: str | os.PathLike[str] | None, start_ms: int) -> list[di
 
 
 def read_daily(root: str | os.PathLike[str] | None, today: str, days: int = DAYS_DEFAULT, *,
-               buckets: Mapping[str, Any] | None = None) -> list[DayRow]:
+               buckets: Mapping[str, Any] | None = None, balance_now: float | None = None) -> list[DayRow]:
     """`daily_table` over root's journal for the `days` UTC days up to `today`."""
     start_ms = day_index(window(today, days)[0]) * MS_PER_DAY
-    return daily_table(journal_since(root, start_ms), today, days, buckets=buckets)
+    return daily_table(journal_since(root, start_ms), today, days, buckets=buckets, balance_now=balance_now)
 
 
 def load_daily(root: str | os.PathLike[str] | None, today: str, days: int = DAYS_DEFAULT) -> list[DayRow]:
     """The daily table of a root: its journal, and its state's day buckets for days the journal does
     not cover. Read without the lock; a bad config or state file raises its Tc1Error."""
     _overlay, _policy, loaded = read_state(root)
-    return read_daily(root, today, days, buckets=loaded.engine.days_state())
+    return read_daily(root, today, days, buckets=loaded.engine.days_state(), balance_now=loaded.engine.balance)

@@ -121,6 +121,8 @@ def test_days_before_the_account_knew_anything_are_left_out() -> None:
     rows = daily_table([opened(1, "a", DAY + HOUR)], "2025-11-27", 30)
     assert [r.day for r in rows] == ["2025-11-25", "2025-11-26", "2025-11-27"]
     assert [r.day for r in daily_table([], "2025-11-27", 30)] == ["2025-11-27"]  # today, always
+    fresh = daily_table([], "2025-11-27", 30, balance_now=10_000.0)  # a fresh root: no journal yet
+    assert fresh == [DayRow("2025-11-27", balance=10_000.0)]
 
 
 def test_a_window_is_the_last_n_utc_days_ending_today() -> None:

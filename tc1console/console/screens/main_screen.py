@@ -11,18 +11,19 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from ...engine.marks import BookMarks
 from ...engine.rails import MS_PER_DAY
 from .. import format as fmt
 from ..marks_view import card_marks, note
 from ..messages import Problem
 from ..snapshot import Snapshot
+from ..widgets.base import styled
 from ..widgets.equity_panel import EquityPanel
 from ..widgets.events_panel import EventsPanel
 from ..widgets.headroom_panel import HeadroomPanel
 from ..widgets.positions_table import PositionsTable
 from ..widgets.problem_banner import ProblemBanner
 from ..widgets.rails_panel import RailsPanel
-from ..widgets.base import styled
 from ..widgets.summary_cards import BalanceCard, OpenRiskCard, SlotsCard, StatusCard
 from ..widgets.title_bar import TitleBar
 
@@ -31,7 +32,7 @@ NARROW_BELOW = 100  # columns
 
 
 class MainScreen(Screen[None]):
-    _marks = None  # the last snapshot's BookMarks: the note under the table ages with the clock
+    _marks: BookMarks | None = None  # the last snapshot's: the note under the table ages with the clock
     _count = 0
 
     class Ready(Message):
