@@ -41,6 +41,7 @@ OVERLAY = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 10_000, "max_l
 POLICY: dict = {}
 TARGET_P99_MS = 250.0
 TARGET_CPU = 0.20
+SIZE = (160, 50)  # the terminal the console is drawn for (the positions table shows ~20 rows)
 
 
 def symbols(n: int) -> list[str]:
@@ -124,7 +125,7 @@ def run_console(root: Path, seconds: float) -> dict:
         app.exit()
 
     app.call_later(lambda: app.set_timer(2.0, begin))
-    app.run(headless=True, size=(160, 50))
+    app.run(headless=True, size=SIZE)
     return measured
 
 

@@ -239,10 +239,20 @@ class Tc1ConsoleApp(App[int]):
             return  # a newer one is already on its way (marks ten times a second can outrun a busy UI)
         if message.snapshot is self._queued:
             self._queued = None
-        self._show(message.snapshot)
+        if not self.screen_stack:
+            return  # the app is closing: a read that finished meanwhile has no panels to go to
+        try:
+            self._show(message.snapshot)
+        except NoMatches:
+            return  # closing, the panels already gone
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self._show_problem(message.problem)
+        if not self.screen_stack:
+            return  # the app is closing
+        try:
+            self._show_problem(message.problem)
+        except NoMatches:
+            return  # closing, the panels already gone
 
     def _show(self, snap: Snapshot) -> None:
         self.snapshot = snap

@@ -54,8 +54,9 @@ async def test_marks_fill_the_table_and_the_cards_and_follow_each_tick(fresh_roo
         assert cell(table, "b1", "r_now") == f"{pnl / alloc['risk_amount']:+.2f}R"
         assert cell(table, "b1", "to_stop") == f"{(60_300 - 59_400) / 60_300 * 100:.2f}%"
         assert "marks 2s old" in subtitle(table)
-        balance = shown(app.main.query_one(BalanceCard))
-        assert f"{10_000 + pnl:,.2f}" in balance  # equity including the unrealized PnL
+        # The cards follow the marks within a second (the table at once).
+        card = app.main.query_one(BalanceCard)
+        await wait_until(pilot, lambda: f"{10_000 + pnl:,.2f}" in shown(card), "equity including the unrealized")
         risk = shown(app.main.query_one(OpenRiskCard))
         assert f"live {pnl:+,.2f}" in risk and "stops -" in risk
 
@@ -124,3 +125,29 @@ async def test_the_demo_bot_marks_its_positions_and_the_table_moves(fresh_root):
             assert not bot.error
     finally:
         bot.shutdown()
+
+
+async def test_columns_stay_aligned_with_their_header_when_a_mark_makes_a_cell_wider(fresh_root):
+    live = LiveRisk(fresh_root)
+    live.try_open(trade_id="b1", symbol="BTCUSDT", is_long=True, entry_ts_ms=FIXED_NOW_MS - 5 * MINUTE,
+                  entry_price=60_000.0, stop_price=59_400.0)
+    live.mark({"BTCUSDT": 60_010.0}, ts_ms=FIXED_NOW_MS)
+    app = make_app(fresh_root)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.main.query_one(PositionsTable)
+        await wait_until(pilot, lambda: table.row_count == 1 and cell(table, "b1", "mark") == "60,010.00",
+                         "the first mark")
+
+        def right_edges() -> tuple[int, int]:
+            """Where the unrealized column ends in the header line and in the row's line, as drawn."""
+            header, row = table.render_line(0).text, table.render_line(1).text
+            value = cell(table, "b1", "unrl")
+            return header.index("unrl PnL") + len("unrl PnL"), row.index(value) + len(value)
+
+        narrow = right_edges()
+        assert narrow[0] == narrow[1]
+        live.mark({"BTCUSDT": 6_000_000.0}, ts_ms=FIXED_NOW_MS)  # a value far wider than the column
+        await wait_until(pilot, lambda: cell(table, "b1", "mark") == "6,000,000.00", "the wide mark")
+        await pilot.pause()
+        wide = right_edges()
+        assert wide[0] == wide[1] and wide[0] > narrow[0]

@@ -49,9 +49,11 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
 )
 KEYS = tuple(c[0] for c in COLUMNS)
 INDEX = {key: i for i, key in enumerate(KEYS)}
+ALL_AT = tuple(range(len(KEYS)))
 CELL_COLUMNS = ("symbol", "side", "qty", "entry", "stop", "risk", "risk_pct")  # PositionRow.cells
 MARK_COLUMNS = ("mark", "unrl", "r_now", "to_stop")  # PositionRow.marks
 NO_MARKS = ((fmt.DASH, ""),) * len(MARK_COLUMNS)  # what a row shows before its first marks
+MARK_AT = tuple(INDEX[k] for k in MARK_COLUMNS)
 # PositionsTable._cells lays the cells out in this order.
 assert KEYS == ("trade", *CELL_COLUMNS[:4], *MARK_COLUMNS[:3], CELL_COLUMNS[4], MARK_COLUMNS[3],
                 *CELL_COLUMNS[5:], "age")
@@ -130,6 +132,7 @@ class PositionsTable(ScrollView, can_focus=True):
         self._tones: dict[str, Style] = {}
         self._theme = ""
         self._base = Style.null()
+        self._ticked = -1  # the second (of the clock) the ages were last worked out for
         self.cursor_row = 0
 
     # --- what callers read -------------------------------------------------------------------------
@@ -159,11 +162,14 @@ class PositionsTable(ScrollView, can_focus=True):
     # --- updates -------------------------------------------------------------------------------------
 
     def show(self, rows: Iterable[PositionRow], now_ms: int) -> None:
-        """Bring the table to `rows`: remove gone rows, re-render changed rows, add new rows (in order)."""
+        """Bring the table to `rows`: remove gone rows, re-render changed rows, add new rows (in order).
+
+        The ages of rows already shown move with `tick`."""
         wanted = {r.trade_id: r for r in rows}
         cursor_key = self.selected_trade_id
         changed: set[str] = set()
         reordered = list(wanted) != self._order
+        widths, grown = self._widths, False
         for key in [k for k in self._source if k not in wanted]:
             del self._source[key], self._shown[key], self._ages[key]
         for key, row in wanted.items():
@@ -178,24 +184,35 @@ class PositionsTable(ScrollView, can_focus=True):
                 continue  # a change this table does not show
             self._shown[key] = _Row(cells)
             changed.add(key)
-        if reordered:
+            # Wider than its column? On a marks tick only the mark cells can be (checked alone: 500 rows).
+            for i in (MARK_AT if old is not None and old.cells == row.cells else ALL_AT):
+                if len(cells[i][0]) >= widths[i]:
+                    widths[i] = len(cells[i][0]) + 1
+                    grown = True
+        if reordered:  # rows came or went (rare: an open or a close): measure and draw all again
             self._order = list(wanted)
             self._index = {key: i for i, key in enumerate(self._order)}
             self._measure()
+            self._forget_strips()
             self._size_virtually()
             # Rows that went away above the cursor would slide it onto another trade: keep it on its own.
             row = self._index.get(cursor_key, self.cursor_row) if cursor_key is not None else 0
             self.cursor_row = max(0, min(row, len(self._order) - 1))
             self.refresh()
+        elif grown:
+            self._widened()
         elif changed:
-            self._grow(changed)
             self._refresh_rows(changed)
-        self.tick(now_ms)
 
     def tick(self, now_ms: int) -> None:
         """Update the age cells whose text changed (most change once a minute, not every second)."""
+        second = now_ms // 1000
+        if second == self._ticked:
+            return  # ages count whole seconds: called again within one, nothing can have changed
+        self._ticked = second
         changed = set()
         age_at = INDEX["age"]
+        widths, grown = self._widths, False
         for key, row in self._source.items():
             age = fmt.age(now_ms - row.entry_ts_ms)
             if age != self._ages.get(key):
@@ -204,8 +221,12 @@ class PositionsTable(ScrollView, can_focus=True):
                 shown.cells[age_at] = (age, "")
                 shown.forget()
                 changed.add(key)
-        if changed:
-            self._grow(changed)
+                if len(age) >= widths[age_at]:
+                    widths[age_at] = len(age) + 1
+                    grown = True
+        if grown:
+            self._widened()
+        elif changed:
             self._refresh_rows(changed)
 
     def _cells(self, key: str, row: PositionRow) -> list[tuple[str, str]]:
@@ -221,23 +242,13 @@ class PositionsTable(ScrollView, can_focus=True):
             for i, (text, _tone) in enumerate(shown.cells):
                 if len(text) + 1 > widths[i]:
                     widths[i] = len(text) + 1
-        if widths != self._widths:
-            self._widths = widths
-            self._forget_strips()
+        self._widths = widths
 
-    def _grow(self, keys: set[str]) -> None:
-        """Widen the columns a changed row no longer fits in (never narrower on a tick)."""
-        grown = False
-        widths = self._widths
-        for key in keys:
-            for i, (text, _tone) in enumerate(self._shown[key].cells):
-                if len(text) >= widths[i]:
-                    widths[i] = len(text) + 1
-                    grown = True
-        if grown:
-            self._forget_strips()
-            self._size_virtually()
-            self.refresh()
+    def _widened(self) -> None:
+        """A column grew (never narrower on a tick): every line is drawn again."""
+        self._forget_strips()
+        self._size_virtually()
+        self.refresh()
 
     def _size_virtually(self) -> None:
         """All rows and the header high, every column (and its padding) wide: what the scrollbars span."""
@@ -354,12 +365,14 @@ class PositionsTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _scroll_to_cursor(self) -> None:
+        # Forced: the scrollbars follow a new virtual size only at the next layout, and until then
+        # a plain scroll is refused (the first rows of a big book, a cursor moved right after).
         rows_visible = max(1, self.size.height - 1)  # the header takes a line
         top = int(self.scroll_y)
         if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True, force=True)
         elif self.cursor_row >= top + rows_visible:
-            self.scroll_to(y=self.cursor_row - rows_visible + 1, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor_row - rows_visible + 1, animate=False, immediate=True, force=True)
 
     def action_cursor_up(self) -> None:
         self.move_cursor(row=self.cursor_row - 1)
