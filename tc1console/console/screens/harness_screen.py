@@ -24,8 +24,8 @@ from ...engine.errors import ConfigError
 from ...engine.harness import SUMMARY
 from ...engine.harness_io import REQUIRED, TRADE_ID
 from .. import format as fmt
-from ..harness_job import HarnessJob, HarnessRequest, Outcome
 from ..compare import load_side
+from ..harness_job import HarnessJob, HarnessRequest, Outcome
 from ..messages import HarnessFinished, HarnessProgress, PairLoaded, RunLoaded
 from ..runs import (list_runs, load_run, new_run_dir, read_console_state, remember, resolve,
                     run_label, shown_path)
