@@ -17,17 +17,21 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from . import reports
 from .engine import config as cfg
 from .engine import store
-from .engine.errors import Tc1Error
+from .engine.errors import InputError, Tc1Error
 from .engine.events import clean
 from .engine.events import describe as describe_event
-from .engine.rails import RAILS, day_key
+from .engine.ledger import DAYS_DEFAULT, load_daily, read_daily
+from .engine.marks import mark_book, read_marks
+from .engine.rails import RAILS, day_index, day_key
 from .engine.view import account_view, format_duration, value_text
 from .cli_ops import add_operator_commands, print_cleared
 
 PROG = "tc1"
 EVENTS_SHOWN = 10
+DASHBOARD_DAYS = 7
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     _root_arg(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("daily", help="PnL by UTC day from the journal: trades, wins, R, fees, balance, rail hits")
+    _root_arg(p)
+    p.add_argument("--days", type=int, default=DAYS_DEFAULT, metavar="N",
+                   help=f"how many UTC days, ending today (default {DAYS_DEFAULT})")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="the last day shown (default: today, UTC)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(func=cmd_daily)
 
     p = sub.add_parser("policy", help="the safety rails and their per-day counters")
     _root_arg(p)
@@ -209,11 +221,20 @@ def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> 
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     view = account_view(overlay, policy, loaded.engine, now_ms, equity_tail=8)
     events = store.tail_events(root_path, EVENTS_SHOWN)
+    marks = mark_book(loaded.engine.positions.values(), loaded.engine.balance, read_marks(root_path)).as_dict(now_ms)
+    marked = marks.pop("positions")
+    for row in view["positions"]["rows"]:  # each position at its mark (None: not marked)
+        row.update(marked.get(row["trade_id"]) or dict.fromkeys(("mark", "mark_ts_ms", "unrealized", "r_now",
+                                                                  "to_stop_pct")))
+    daily = read_daily(root_path, view["today"], DASHBOARD_DAYS, buckets=loaded.engine.days_state(),
+                       balance_now=loaded.engine.balance)
     return {
         "root": str(root_path), "seq": loaded.seq,
         "fresh": bool(loaded.needs_adopt), "note": loaded.needs_adopt or None,
         "config_problem": loaded.config_problem or None,
         **view,
+        "marks": marks,
+        "daily": [r.as_dict() for r in daily],
         "events": [{"seq": e.get("seq"), "at_ms": e.get("at_ms"), "type": clean(e.get("type"), 20),
                     "trade_id": clean(e.get("trade_id"), 80) if e.get("trade_id") is not None else None,
                     "text": describe_event(e, overlay, view["today"]).text}
@@ -242,6 +263,8 @@ def render_dashboard(s: dict[str, Any], style: _Style) -> str:
     cap = f" / {_money(r['cap'])} cap" if r["cap"] is not None else " (no cap)"
     of_bal = f"  ({r['pct_of_balance']:.2f}% of balance)" if r["pct_of_balance"] is not None else ""
     add(f"Open risk    {_money(r['total']):>14}{cap}{of_bal}")
+    if s.get("marks"):
+        lines.extend(reports.marks_lines(s["marks"], style.signed))
     p = s["positions"]
     limit = f" / {p['max']} max" if p["max"] is not None else " (no limit)"
     add(f"Positions    {p['count']:>14}{limit}")
@@ -273,6 +296,11 @@ def render_dashboard(s: dict[str, Any], style: _Style) -> str:
     t = s["today_counters"]
     add("")
     add(f"Today        {t['day']} UTC: {t['entries']} entries, realized pnl {style.signed(t['pnl'])}")
+    if s.get("daily"):
+        add("")
+        add(f"Daily        the last {len(s['daily'])} UTC day{'s' if len(s['daily']) != 1 else ''} (tc1 daily for more)")
+        lines.extend("  " + line for line in _table(reports.DAILY_HEAD, reports.daily_rows(s["daily"]),
+                                                    right=reports.DAILY_RIGHT))
     h = s["headroom"]
     add("")
     add("Headroom")
@@ -291,13 +319,18 @@ def render_dashboard(s: dict[str, Any], style: _Style) -> str:
 
 
 def positions_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Open positions as aligned text lines (the dashboard and `tc1 positions`)."""
-    head = ("trade", "symbol", "side", "qty", "entry", "stop", "risk $", "risk %", "age")
-    cells = [(clean(x["trade_id"], 40), clean(x["symbol"], 20), x["side"], f"{x['qty']:g}", _money(x["entry_price"]),
-              _money(x["stop_price"]), _money(x["risk_amount"]),
-              "-" if x["risk_pct"] is None else f"{x['risk_pct']:.2f}%", format_duration(x["age_ms"]))
-             for x in rows]
-    return _table(head, cells, right=(3, 4, 5, 6, 7, 8))
+    """Open positions as aligned text lines (the dashboard and `tc1 positions`): each at its mark
+    when the bot marks prices (mark, unrealized PnL, R now, distance to the stop)."""
+    head = ("trade", "symbol", "side", "qty", "entry", "mark", "unrl", "R now", "stop", "to stop", "risk $",
+            "risk %", "age")
+    cells = []
+    for x in rows:
+        mark, unrl, r_now, to_stop = reports.mark_cells(x if x.get("mark") is not None else None)
+        cells.append((clean(x["trade_id"], 40), clean(x["symbol"], 20), x["side"], f"{x['qty']:g}",
+                      _money(x["entry_price"]), mark, unrl, r_now, _money(x["stop_price"]), to_stop,
+                      _money(x["risk_amount"]), "-" if x["risk_pct"] is None else f"{x['risk_pct']:.2f}%",
+                      format_duration(x["age_ms"])))
+    return _table(head, cells, right=tuple(range(3, 13)))
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
@@ -319,6 +352,30 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         _print_json(s)
     else:
         print(render_dashboard(s, _style()))
+    return 0
+
+
+# --- daily ------------------------------------------------------------------------------------------
+
+def cmd_daily(args: argparse.Namespace) -> int:
+    if args.days < 1:
+        raise InputError("--days must be 1 or more")
+    until = args.until or day_key(int(time.time() * 1000))
+    try:
+        day_index(until)
+    except ValueError:
+        raise InputError(f"--until must be a date YYYY-MM-DD, got {until!r}") from None
+    rows = [r.as_dict() for r in load_daily(args.root, until, args.days)]
+    if args.json:
+        _print_json({"until": until, "days": rows})
+        return 0
+    closes = sum(r["closes"] or 0 for r in rows)
+    pnl = sum(r["pnl"] or 0.0 for r in rows)
+    print(f"PnL by UTC day, newest first, up to {until} (a trade counts on the day it closed; "
+          f"rail hits are entries a safety rail refused)")
+    for line in _table(reports.DAILY_HEAD, reports.daily_rows(rows), right=reports.DAILY_RIGHT):
+        print("  " + line)
+    print(f"{len(rows)} day{'s' if len(rows) != 1 else ''}: {closes} closed, pnl {pnl:+,.2f}")
     return 0
 
 

@@ -115,6 +115,7 @@ def run_demo(root: str | os.PathLike[str] | None, *, seed: int = 0, interval_s: 
             stats["ticks"] += 1
             for s in prices:
                 prices[s] *= math.exp(trends[s].step(rng) + rng.gauss(0, TICK_VOL))
+            live.mark({s: _round_price(p) for s, p in prices.items()})  # for the console: display only
             for t in list(trades.values()):
                 t.ticks += 1
                 price = prices[t.symbol]

@@ -9,6 +9,12 @@ The operator actions (bindings.ACTIONS) write only through the store, off the UI
 asks for confirmation (ConfirmScreen) then calls `LiveRisk.reset`; the cap editor (CapsScreen)
 calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process.
 Each reports back in a message and ends in a toast; a failure is an error toast, never a crash.
+
+The reports only read: trade history (HistoryScreen, from the snapshot, and a trade's journal story
+read off the UI thread), the daily table (DailyScreen) and two harness runs side by side
+(CompareScreen, from the launcher's run list). A screen over the dashboard that shows live state
+(a LiveScreen) is handed every new snapshot. When only the bot's marks changed, the last snapshot is
+marked again without reading the state.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from textual.screen import Screen
 
 from ..engine import config as cfg
 from ..engine.errors import ConfigError, StateError, Tc1Error
+from ..engine.marks import read_marks
 from ..engine.rails import day_key
 from ..engine.store import resolve_root
 from ..engine.live import LiveRisk
@@ -35,12 +42,16 @@ from ..engine.store import Store
 from .bindings import ACTIONS, APP_BINDINGS, KEYMAP_ENV, parse_keymap
 from .caps import describe_changes, read_caps
 from .commands import ConsoleCommands
+from .marks_view import with_marks
 from .messages import ActionFailed, LoadFailed, Problem, ResetDone, ResetPlanned, SnapshotLoaded
 from .reset import ResetPlan, confirm_lines, confirm_title, done_text, nothing_text, plan_reset
 from .screens.caps_screen import CapsScreen
 from .screens.confirm_screen import ConfirmScreen
+from .screens.daily_screen import DailyScreen
 from .screens.harness_screen import HarnessScreen
 from .screens.help_screen import HelpScreen, keys_of
+from .screens.history_screen import HistoryScreen
+from .screens.live_screen import LiveScreen
 from .screens.main_screen import MainScreen
 from .snapshot import Snapshot, load_snapshot
 from .watch import watch_root
@@ -49,7 +60,9 @@ Clock = Callable[[], int]
 TICK_S = 1.0  # the age column, the clock and the rollover countdown; not a file poll
 WATCH_RETRY_S = 2.0  # after the file watch itself failed (not a poll: the watch restarts)
 # Keys that act on the dashboard: off while another screen (a form, the harness launcher) is up.
-DASHBOARD_ACTIONS = frozenset({b.action for b in ACTIONS} | {"reload"})
+# Comparing runs also works from the harness launcher, where the runs are marked.
+COMPARE = "compare_runs"
+DASHBOARD_ACTIONS = frozenset({b.action for b in ACTIONS} | {"reload"}) - {COMPARE}
 
 
 def wall_clock() -> int:
@@ -134,6 +147,8 @@ class Tc1ConsoleApp(App[int]):
         self._problem_since = ""
         self._demo_error_shown = False
         self._live: LiveRisk | None = None
+        self._posted: Snapshot | None = None  # the last good read's snapshot, None after a failed read
+        self._queued: Snapshot | None = None  # the newest snapshot posted and not shown yet
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(id="main")
@@ -170,8 +185,8 @@ class Tc1ConsoleApp(App[int]):
     async def _watch(self) -> None:
         while not self._stop.is_set():
             try:
-                async for _wake in watch_root(self.root, self._stop):
-                    await self._reload()
+                async for wake in watch_root(self.root, self._stop):
+                    await (self._remark() if wake.marks_only else self._reload())
                 return
             except Exception as exc:  # noqa: BLE001 - the console stays up; the banner says what stopped
                 self.post_message(LoadFailed(Problem(
@@ -186,9 +201,23 @@ class Tc1ConsoleApp(App[int]):
             try:
                 snap = await asyncio.to_thread(load_snapshot, self.root, now)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is a banner, never a crash
+                self._posted = None
                 self.post_message(LoadFailed(problem_of(exc, self.root)))
             else:
-                self.post_message(SnapshotLoaded(snap))
+                self._post(snap)
+
+    async def _remark(self) -> None:
+        """Only the marks changed: the last snapshot posted, at the new marks (no state read)."""
+        async with self._load_lock:
+            base = self._posted
+            if base is not None:
+                self._post(await asyncio.to_thread(lambda: with_marks(base, read_marks(self.root))))
+                return
+        await self._reload()  # nothing read yet, or the last read failed: a full read says why
+
+    def _post(self, snap: Snapshot) -> None:
+        self._posted = self._queued = snap
+        self.post_message(SnapshotLoaded(snap))
 
     def _load_now(self) -> None:
         try:
@@ -196,6 +225,7 @@ class Tc1ConsoleApp(App[int]):
         except Exception as exc:  # noqa: BLE001
             self._show_problem(problem_of(exc, self.root))
         else:
+            self._posted = snap
             self._show(snap)
 
     def action_reload(self) -> None:
@@ -206,10 +236,24 @@ class Tc1ConsoleApp(App[int]):
             self._load_now()
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
-        self._show(message.snapshot)
+        if self._queued is not None and message.snapshot is not self._queued:
+            return  # a newer one is already on its way (marks ten times a second can outrun a busy UI)
+        if message.snapshot is self._queued:
+            self._queued = None
+        if not self.screen_stack:
+            return  # the app is closing: a read that finished meanwhile has no panels to go to
+        try:
+            self._show(message.snapshot)
+        except NoMatches:
+            return  # closing, the panels already gone
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self._show_problem(message.problem)
+        if not self.screen_stack:
+            return  # the app is closing
+        try:
+            self._show_problem(message.problem)
+        except NoMatches:
+            return  # closing, the panels already gone
 
     def _show(self, snap: Snapshot) -> None:
         self.snapshot = snap
@@ -224,6 +268,9 @@ class Tc1ConsoleApp(App[int]):
             elif self.problem is not None:
                 self.problem = None
                 self.main.show_problem(None)
+            for screen in self.screen_stack[1:]:
+                if isinstance(screen, LiveScreen) and screen.is_mounted:
+                    screen.follow(snap)
 
     def _show_problem(self, problem: Problem) -> None:
         self.failures += 1
@@ -263,10 +310,14 @@ class Tc1ConsoleApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DASHBOARD_ACTIONS and not self.on_dashboard():
             return False  # hidden from the footer, and the key falls through to the screen
+        if action == COMPARE:
+            return self.on_dashboard()  # on the harness launcher its run list has the key
         return True
 
     def command_available(self, action: str, screen: Screen) -> bool:
         """For the command palette: does `action` apply on `screen` (where the palette was opened)?"""
+        if action == COMPARE:
+            return self.on_dashboard(screen) or isinstance(screen, HarnessScreen)
         return action not in DASHBOARD_ACTIONS or self.on_dashboard(screen)
 
     def run_command(self, action: str) -> None:
@@ -368,6 +419,25 @@ class Tc1ConsoleApp(App[int]):
     def action_harness(self) -> None:
         """Open the harness launcher (and the list of earlier runs)."""
         self.push_screen(HarnessScreen(self.root, self.clock))
+
+    def action_compare_runs(self) -> None:
+        """Compare the two runs marked in the harness launcher's list; from the dashboard, open the
+        launcher on its list, to mark them."""
+        screen = next((s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette)), None)
+        if isinstance(screen, HarnessScreen):
+            screen.action_compare()
+        else:
+            self.push_screen(HarnessScreen(self.root, self.clock, pick_runs=True))
+
+    # --- history and daily ---------------------------------------------------------------------------
+
+    def action_history(self) -> None:
+        """The closed trades the state keeps; enter on one shows its journal story."""
+        self.push_screen(HistoryScreen(self.root, day_key(self.clock())))
+
+    def action_daily(self) -> None:
+        """PnL by UTC day, from the journal."""
+        self.push_screen(DailyScreen(self.root, day_key(self.clock())))
 
     # --- help ----------------------------------------------------------------------------------------
 

@@ -28,6 +28,17 @@ ACTIONS: list[Binding] = [
             tooltip="Replay a trades CSV through the engine in a separate process, with a progress "
                     "bar and a cancel key; shows the summary and equity curve; earlier runs are "
                     "listed there (runtime/runs/)"),
+    Binding("l", "history", "History", id="history",
+            tooltip="The closed trades the state keeps, newest first, filtered by symbol and day; "
+                    "enter on one shows its journal story (open, fills, close, who did what)"),
+    Binding("d", "daily", "Daily", id="daily",
+            tooltip="PnL by UTC day from the journal: trades, wins, PnL, R, fees, the balance at "
+                    "the close of each day, and rail hits (as `tc1 daily`)"),
+    # Not in the dashboard's footer (80 columns hold no more): the run list's footer shows it, where
+    # the runs are marked; the palette and the help screen list it here too.
+    Binding("v", "compare_runs", "Compare", id="compare_runs", show=False,
+            tooltip="Two harness runs side by side: every summary figure (differences marked) and "
+                    "both equity curves on one chart; mark the runs with m in the harness run list"),
 ]
 
 GENERAL: list[Binding] = [

@@ -22,6 +22,9 @@ NAMES = {
     "reset_all": "Reset all day counters",
     "edit_caps": "Edit caps and rails",
     "harness": "Launch a harness run",
+    "history": "Trade history: closed trades",
+    "daily": "Daily table: PnL by UTC day",
+    "compare_runs": "Compare two harness runs",
     "reload": "Reload the files now",
     "help": "Help: keys and panels",
 }

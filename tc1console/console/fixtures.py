@@ -19,6 +19,7 @@ FIXED_NOW_MS = 1_732_026_600_000  # 2024-11-19 14:30:00 UTC
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 PRICES = {"BTCUSDT": 91_250.0, "ETHUSDT": 3_120.0, "SOLUSDT": 238.0}
+MARKS_AGE_MS = 3_000  # the demo root's marks were written this long before FIXED_NOW_MS
 
 
 def fixed_clock() -> int:
@@ -38,7 +39,8 @@ def build_demo_root(root: str | os.PathLike[str], *, seed: int = 7) -> Path:
     """Fill `root` with shipped configs and a day and a half of trading ending at FIXED_NOW_MS.
 
     Yesterday: 18 closed trades (a gently rising equity curve). Today (UTC): 7 closed trades, net
-    a small loss; 3 positions still open (entered 2h10m, 38m and 4m before now); and one skip.
+    a small loss; 3 positions still open (entered 2h10m, 38m and 4m before now), marked 3 s before
+    now; and one skip.
     """
     root = Path(root)
     write_default_configs(root)
@@ -86,6 +88,9 @@ def build_demo_root(root: str | os.PathLike[str], *, seed: int = 7) -> Path:
     n += 1
     live.try_open(trade_id=f"t{n:03d}-btc", symbol="BTCUSDT", is_long=True,
                   entry_ts_ms=FIXED_NOW_MS - 2 * MINUTE, entry_price=91_300.0, stop_price=58_000.0)
+    # The bot's last marks, 3 s before now: BTC up, ETH up (the short is losing), SOL down a little.
+    moves = {"BTCUSDT": 1.0031, "ETHUSDT": 1.0024, "SOLUSDT": 0.9987}
+    live.mark({s: _round(prices[s] * moves[s]) for s in moves}, ts_ms=FIXED_NOW_MS - MARKS_AGE_MS)
     return root
 
 
@@ -137,3 +142,23 @@ def build_demo_run(root: str | os.PathLike[str]) -> Path:
     run_harness(trades, cfg.find_config(root, "overlay"), out, cfg.find_config(root, "policy"))
     remember(root, last_trades_csv=str(trades))
     return out
+
+
+DEMO_RUN_B = "20241119-130000"  # the same trades under wider caps, to compare with DEMO_RUN
+WIDER_CAPS = {"percent_risk": 0.01, "per_trade_risk_cap": 150.0, "total_open_risk_cap": 600.0,
+              "max_concurrent_trades": 8}
+
+
+def build_demo_run_pair(root: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """DEMO_RUN, and DEMO_RUN_B: the same demo trades under WIDER_CAPS (risk config in trades/)."""
+    from ..backtest import run_harness
+    from .runs import runs_dir
+
+    root = Path(root)
+    first = build_demo_run(root)
+    overlay = cfg.read_raw(cfg.find_config(root, "overlay"))
+    wider = root / "trades" / "wider-caps.toml"
+    wider.write_text(cfg.dump_toml("overlay", {**overlay, **WIDER_CAPS}), encoding="utf-8")
+    second = runs_dir(root) / DEMO_RUN_B
+    run_harness(root / DEMO_TRADES, wider, second, cfg.find_config(root, "policy"))
+    return first, second

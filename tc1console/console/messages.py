@@ -1,5 +1,6 @@
-"""Messages that carry background work to the UI thread: a new snapshot or why there is none, and
-what the operator actions (resets, cap saves, harness runs) did off the UI thread."""
+"""Messages that carry background work to the UI thread: a new snapshot or why there is none, what
+the operator actions (resets, cap saves, harness runs) did off the UI thread, and the reports read
+off it (a trade's story, the daily table, two runs to compare)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from ..engine.ledger import DayRow
+from .compare import RunSide
 from .harness_job import Outcome
+from .history import StoryLine
 from .reset import ResetPlan
 from .runs import RunResult
 from .snapshot import Snapshot
@@ -115,4 +119,32 @@ class RunLoaded(Message):
     def __init__(self, result: RunResult | None = None, error: str = "") -> None:
         super().__init__()
         self.result = result
+        self.error = error
+
+
+class PairLoaded(Message):
+    """Two finished runs were read back for a comparison (`compare.RunSide` each), or not (`error`)."""
+
+    def __init__(self, first: RunSide | None = None, second: RunSide | None = None, error: str = "") -> None:
+        super().__init__()
+        self.first = first
+        self.second = second
+        self.error = error
+
+
+class StoryLoaded(Message):
+    """A trade's journal entries, told (`history.StoryLine`s), or why they could not be read."""
+
+    def __init__(self, lines: list[StoryLine], error: str = "") -> None:
+        super().__init__()
+        self.lines = lines
+        self.error = error
+
+
+class DailyLoaded(Message):
+    """The daily table's rows (`ledger.DayRow`, oldest first), or why they could not be read."""
+
+    def __init__(self, rows: list[DayRow], error: str = "") -> None:
+        super().__init__()
+        self.rows = rows
         self.error = error

@@ -2,12 +2,14 @@
 
     python -m tc1console.console.screenshots [--out screenshots/]
 
-Builds the demo root (and one finished harness run of the fixed demo trades) in a temporary folder,
-runs the app headless at a fixed clock with no watcher, and saves the main screen at 120x40 and
-80x24, the help screen, the banner a corrupt file shows, every event line in full, and each
-operator action: the reset confirmations, the cap editor (valid, and refusing an invalid field), the
-harness launcher and a run's result view; at 80x24 also a blocked dashboard, the events in full and
-a run's result view. The snapshot tests drive the app with the same steps (SHOW_* below).
+Builds the demo root (and two finished harness runs of the fixed demo trades, under the shipped and
+wider caps) in a temporary folder, runs the app headless at a fixed clock with no watcher, and saves
+the main screen at 120x40 and 80x24, the help screen, the banner a corrupt file shows, every event
+line in full, each operator action (the reset confirmations, the cap editor valid and refusing an
+invalid field, the harness launcher and a run's result view), at 80x24 also a blocked dashboard,
+the events in full and a run's result view, and the desk's screens at both sizes: trade history, a
+trade's story, the daily table and two runs compared. The snapshot tests drive the app with the same
+steps (show_* below).
 """
 
 from __future__ import annotations
@@ -28,14 +30,20 @@ from textual.widgets import Input  # noqa: E402
 
 from ..engine import config as cfg  # noqa: E402
 from .app import Tc1ConsoleApp  # noqa: E402 - after the environment is set
-from .fixtures import DEMO_RUN, build_demo_root, build_demo_run, fixed_clock  # noqa: E402
+from .fixtures import (DEMO_RUN, DEMO_RUN_B, build_demo_root, build_demo_run, build_demo_run_pair,  # noqa: E402
+                       fixed_clock)
 from .runs import runs_dir  # noqa: E402
 from .screens.caps_screen import CapsScreen  # noqa: E402
+from .screens.compare_screen import CompareScreen  # noqa: E402
 from .screens.confirm_screen import ConfirmScreen  # noqa: E402
 from .screens.events_screen import EventsScreen  # noqa: E402
+from .screens.daily_screen import DailyScreen  # noqa: E402
 from .screens.harness_screen import HarnessScreen  # noqa: E402
+from .screens.history_screen import HistoryScreen  # noqa: E402
 from .screens.run_screen import RunScreen  # noqa: E402
 from .widgets.events_panel import EventsPanel  # noqa: E402
+from .screens.story_screen import StoryScreen  # noqa: E402
+from .widgets.runs_table import RunsTable  # noqa: E402
 
 DEMO_LABEL = "~/tc1-demo"
 WAIT_S = 10.0
@@ -122,6 +130,33 @@ async def show_events(pilot: Pilot) -> None:
     scroll = pilot.app.screen.query_one("#events-full")
     await until(pilot, lambda: scroll.max_scroll_y > 0 and scroll.scroll_y == scroll.max_scroll_y,
                 "the newest event at the bottom")
+async def show_history(pilot: Pilot) -> None:
+    await _press_until(pilot, "l", HistoryScreen, "#history-table", "the trade history")
+    await until(pilot, lambda: pilot.app.screen.query_one("#history-table").row_count > 0, "its rows")
+
+
+async def show_story(pilot: Pilot) -> None:
+    """The story of the second newest close (a loss: its open, then its close)."""
+    await show_history(pilot)
+    await pilot.press("down", "enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, StoryScreen) and pilot.app.screen.loaded, "the story")
+
+
+async def show_daily(pilot: Pilot) -> None:
+    await _press_until(pilot, "d", DailyScreen, "#daily-table", "the daily table")
+    await until(pilot, lambda: isinstance(pilot.app.screen, DailyScreen) and pilot.app.screen.loads > 0,
+                "its rows")
+
+
+async def show_compare(pilot: Pilot) -> None:
+    """DEMO_RUN (A) and DEMO_RUN_B (B), marked in the launcher's list in that order, side by side."""
+    await _press_until(pilot, "v", HarnessScreen, "#harness-runs", "the run list")
+    table = pilot.app.screen.query_one(RunsTable)
+    for name in (DEMO_RUN, DEMO_RUN_B):
+        table.move_cursor(row=table.get_row_index(str(runs_dir(pilot.app.root) / name)))
+        await pilot.press("m")
+    await pilot.press("v")
+    await until(pilot, lambda: showing(pilot, CompareScreen, "#compare-lines"), "the comparison")
 
 
 SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], ...] = (
@@ -140,6 +175,14 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], .
     ("console-blocked-80x24.svg", (80, 24), (), False, show_blocked),
     ("console-events-80x24.svg", (80, 24), (), False, show_events),
     ("console-harness-run-80x24.svg", (80, 24), (), False, show_run),
+    ("console-history-120x40.svg", (120, 40), (), False, show_history),
+    ("console-history-80x24.svg", (80, 24), (), False, show_history),
+    ("console-story-120x40.svg", (120, 40), (), False, show_story),
+    ("console-story-80x24.svg", (80, 24), (), False, show_story),
+    ("console-daily-120x40.svg", (120, 40), (), False, show_daily),
+    ("console-daily-80x24.svg", (80, 24), (), False, show_daily),
+    ("console-compare-120x40.svg", (120, 40), (), False, show_compare),
+    ("console-compare-80x24.svg", (80, 24), (), False, show_compare),
 )
 
 
@@ -184,7 +227,7 @@ async def write_screenshots(out: Path) -> list[Path]:
     for name, size, keys, corrupt, steps in SHOTS:
         with tempfile.TemporaryDirectory(prefix="tc1-shots-") as tmp:
             root = build_demo_root(Path(tmp) / "tc1-demo")
-            build_demo_run(root)
+            (build_demo_run_pair if steps is show_compare else build_demo_run)(root)
             written.append(await _shoot(root, out, name, size, keys, corrupt, steps))
     return written
 

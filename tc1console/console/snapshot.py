@@ -9,17 +9,22 @@ receives the snapshot in a message and only ever compares and renders it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ..engine import store
 from ..engine.config import OverlayConfig, PolicyConfig
 from ..engine.core import EQUITY_WINDOW
 from ..engine.events import GAIN, LOSS, MUTED, PLAIN, WARN, EventLine, clean, describe
 from ..engine.rails import Headroom, RailStatus
+from ..engine.marks import read_marks
 from ..engine.store import Loaded
 from ..engine.view import account_view
 from . import format as fmt
+
+if TYPE_CHECKING:
+    from ..engine.core import CloseResult, Position
+    from ..engine.marks import BookMarks
 
 EVENTS_KEPT = 50  # journal entries the events panel holds (it scrolls)
 
@@ -96,6 +101,8 @@ class PositionRow:
     trade_id: str
     entry_ts_ms: int
     cells: tuple[str, ...]  # symbol, side, qty, entry, stop, risk $, risk %
+    marks: tuple[tuple[str, str], ...] = ()  # mark, unrealized, R now, to stop: (text, tone) (marks_view)
+    position: "Position | None" = field(default=None, compare=False)  # to mark again without a re-read
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,9 @@ class Snapshot:
     positions: tuple[PositionRow, ...]
     events: tuple[EventLine, ...]
     config_problem: str = ""  # a config file is bad: the numbers use the config the journal last recorded
+    marks: "BookMarks | None" = None  # the book at the bot's marks (marks_view.with_marks)
+    closes: "tuple[CloseResult, ...]" = ()  # the closes the state keeps, oldest first (the history screen)
+    overlay: OverlayConfig | None = field(default=None, compare=False)  # qty steps, for the other screens
 
     @property
     def fresh(self) -> bool:
@@ -133,7 +143,8 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
         step = overlay.rules_for(x["symbol"]).qty_step
         rows.append(PositionRow(clean(x["trade_id"], 80), int(x["entry_ts_ms"]), (
             clean(x["symbol"], 30), x["side"], fmt.qty(x["qty"], step), fmt.price(x["entry_price"]),
-            fmt.price(x["stop_price"]), fmt.money(x["risk_amount"]), fmt.pct(x["risk_pct"]))))
+            fmt.price(x["stop_price"]), fmt.money(x["risk_amount"]), fmt.pct(x["risk_pct"])),
+            position=engine.positions.get(x["trade_id"])))
 
     points = engine.equity_points
     values = tuple(pt[1] for pt in points)
@@ -161,6 +172,8 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
         positions=tuple(rows),
         events=tuple(describe(e, overlay, view["today"]) for e in events),
         config_problem=loaded.config_problem,
+        closes=tuple(engine.recent_closes.values()),
+        overlay=overlay,
     )
 
 
@@ -175,6 +188,8 @@ def load_snapshot(root: str | os.PathLike[str], now_ms: int, *, events: int = EV
 
     Raises ConfigError / StateError (both Tc1Error) naming the file, like `store.read_state`.
     """
+    from .marks_view import with_marks  # it builds on this module's types
+
     overlay, policy, loaded = store.read_state(root)
     tail = store.tail_events(root, events)
-    return build_snapshot(overlay, policy, loaded, tail, now_ms, root=str(root))
+    return with_marks(build_snapshot(overlay, policy, loaded, tail, now_ms, root=str(root)), read_marks(root))

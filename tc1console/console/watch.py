@@ -1,7 +1,7 @@
 """Watch a root's runtime/ and configs/ folders for the files the console reads (watchfiles, no polling).
 
 Folders, not files: a watch on a file dies at the first atomic replace, and a rename into place
-arrives as "added". Only the state files, the journal and the two configs pass the filter (a
+arrives as "added". Only the state files, the journal, the marks and the two configs pass the filter (a
 writer's `.risk_state.json.<pid>.tmp` and the lock file do not). A folder that does not exist yet
 (a fresh root has no runtime/) is waited for by watching the nearest folder above it; when it
 appears, or a watched folder goes away, the watch restarts on the new set of folders.
@@ -17,9 +17,10 @@ from typing import AsyncIterator, Protocol
 
 from watchfiles import Change, awatch
 
+from ..engine.marks import MARKS_FILE
 from ..engine.store import JOURNAL_FILE, POLICY_FILE, STATE_FILE
 
-RUNTIME_FILES = frozenset({STATE_FILE, POLICY_FILE, JOURNAL_FILE})
+RUNTIME_FILES = frozenset({STATE_FILE, POLICY_FILE, JOURNAL_FILE, MARKS_FILE})
 CONFIG_FILE = re.compile(r"^risk_(overlay|policy)\.(toml|json)$")
 RETRY_S = 0.5  # after a folder vanished between planning the watch and starting it
 STEP_MS = 50  # how long the folder must stay quiet before a batch of changes is reported
@@ -36,6 +37,11 @@ class Wake:
 
     reason: str
     paths: tuple[str, ...] = ()
+
+    @property
+    def marks_only(self) -> bool:
+        """Only runtime/marks.json changed: the state need not be read again."""
+        return self.reason == "changed" and all(Path(p).name == MARKS_FILE for p in self.paths)
 
 
 def wanted(root: Path, path: Path) -> bool:

@@ -9,12 +9,12 @@ from .config import OverlayConfig, PolicyConfig
 from .core import CancelResult, CloseResult, FillResult, FlowResult, OpenResult, RiskEngine
 from .errors import (ConfigError, InputError, InvalidExitError, NotRecordedError, StateError, Tc1Error,
                      UnknownTradeError)
-from .live import (LiveRisk, init_risk, risk_adjust_balance, risk_cancel, risk_close, risk_fill, risk_pause,
-                   risk_resume, risk_status, risk_try_open)
+from .live import (LiveRisk, init_risk, risk_adjust_balance, risk_cancel, risk_close, risk_fill, risk_mark,
+                   risk_pause, risk_resume, risk_status, risk_try_open)
 
 __all__ = [
     "CancelResult", "CloseResult", "ConfigError", "FillResult", "FlowResult", "InputError", "InvalidExitError",
     "LiveRisk", "NotRecordedError", "OpenResult", "OverlayConfig", "PolicyConfig", "RiskEngine", "StateError",
     "Tc1Error", "UnknownTradeError", "init_risk", "risk_adjust_balance", "risk_cancel", "risk_close", "risk_fill",
-    "risk_pause", "risk_resume", "risk_status", "risk_try_open",
+    "risk_mark", "risk_pause", "risk_resume", "risk_status", "risk_try_open",
 ]

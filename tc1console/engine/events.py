@@ -348,6 +348,17 @@ def _utc_when(ms: Any, today: str) -> str:
     return time.strftime("%m-%d %H:%M", t)
 
 
+def event_time(e: Mapping[str, Any]) -> int | None:
+    """When an entry happened: its event's own timestamp (what the rails count by: an open's entry,
+    a close's exit...) when it has one, else a `ts_ms` it carries, else the journal's `at_ms`."""
+    kind = KINDS.get(e.get("type"))  # type: ignore[arg-type]
+    own = kind.own_time(e) if kind is not None else None
+    for value in (own, e.get("ts_ms"), e.get("at_ms")):
+        if isinstance(value, int) and not isinstance(value, bool) and 100_000_000_000 <= value < 253_402_300_800_000:
+            return value
+    return None
+
+
 def describe(e: Mapping[str, Any], overlay: cfg.OverlayConfig, today: str) -> EventLine:
     """One journal entry as a line of (text, tone) parts, timed by the event's own timestamp where it
     has one (what the rails count by), else the journal's. An entry of a shape no writer makes (a
@@ -356,14 +367,9 @@ def describe(e: Mapping[str, Any], overlay: cfg.OverlayConfig, today: str) -> Ev
     seq = e.get("seq") if isinstance(e.get("seq"), int) and not isinstance(e.get("seq"), bool) else 0
     kind = KINDS.get(kind_name)
     try:
-        if kind is None:
-            parts: Parts = [(f"{kind_name:<6}", MUTED), (f" seq {seq}", MUTED)]
-            own = None
-        else:
-            parts = kind.describe(e, overlay)
-            own = kind.own_time(e)
-        when = _utc_when(own if isinstance(own, int) and not isinstance(own, bool) and own > 100_000_000_000
-                         else e.get("at_ms"), today)
+        parts: Parts = ([(f"{kind_name:<6}", MUTED), (f" seq {seq}", MUTED)] if kind is None
+                        else kind.describe(e, overlay))
+        when = _utc_when(event_time(e), today)
     except (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError):
         when = _utc_when(e.get("at_ms"), today)
         parts = [(f"{kind_name:<6}", MUTED), (f" seq {seq}: unreadable entry", WARN)]

@@ -23,6 +23,7 @@ from typing import Any
 
 from .core import RiskEngine
 from .errors import InputError, Tc1Error
+from .marks import MarkWriter
 from .numbers import as_number, short
 from .rails import MS_PER_DAY
 from .store import Store, Transaction, jsonable
@@ -45,6 +46,7 @@ class LiveRisk:
 
     def __init__(self, root: str | os.PathLike[str] | None = None, *, check: bool = True) -> None:
         self.store = Store(root)
+        self.marks = MarkWriter(self.store.runtime)
         if check:
             with self.store.transaction():
                 pass
@@ -148,6 +150,10 @@ class LiveRisk:
                 tx.record({"type": "fill", "trade_id": trade_id, "result": result._asdict(),
                            "position": position.to_record(), "by": by})
             return result._asdict()
+
+    def mark(self, prices: Any, ts_ms: Any = None) -> dict[str, Any]:
+        """Latest prices for the console (runtime/marks.json): display only; no lock, never journaled."""
+        return self.marks.write(prices, ts_ms)
 
     def pause(self, reason: str = "", *, by: str = "bot") -> dict[str, Any]:
         """Skip every new entry with `paused` until `resume` (closes, cancels and fills go on)."""
@@ -256,3 +262,7 @@ def risk_resume() -> dict[str, Any]:
 
 def risk_status() -> dict[str, Any]:
     return _live().status()
+
+
+def risk_mark(prices: Any, ts_ms: Any = None) -> dict[str, Any]:
+    return _live().mark(prices, ts_ms)

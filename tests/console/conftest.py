@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tc1console.console.fixtures import build_demo_root, build_demo_run, write_default_configs
+from tc1console.console.fixtures import build_demo_root, build_demo_run, build_demo_run_pair, write_default_configs
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # for anything that starts a fresh interpreter
 
@@ -37,4 +37,13 @@ def demo_run_root(tmp_path: Path) -> Path:
     """The demo state plus one finished harness run of the fixed demo trades (runtime/runs/DEMO_RUN)."""
     root = build_demo_root(tmp_path / "tc1-demo")
     build_demo_run(root)
+    return root
+
+
+@pytest.fixture
+def demo_pair_root(tmp_path: Path) -> Path:
+    """The demo state plus two finished runs of the demo trades: DEMO_RUN (the shipped caps) and
+    DEMO_RUN_B (wider caps), to compare."""
+    root = build_demo_root(tmp_path / "tc1-demo")
+    build_demo_run_pair(root)
     return root

@@ -111,7 +111,7 @@ async def test_a_run_shows_progress_then_its_summary_and_equity_and_writes_all_f
 
         await pilot.press("escape")  # back to the launcher: the run is listed, the CSV remembered
         assert app.screen is screen
-        assert screen.query_one(DataTable).get_row_at(0)[0] == "20241119-143000"
+        assert screen.query_one(DataTable).get_row_at(0)[0].strip() == "20241119-143000"  # (a mark goes left)
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
         again = await open_launcher(pilot)
@@ -166,7 +166,7 @@ async def test_an_earlier_run_is_listed_and_reopens(demo_run_root):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_launcher(pilot)
         table = screen.query_one(DataTable)
-        assert table.row_count == 1 and table.get_row_at(0)[:2] == [DEMO_RUN, "demo-trades.csv"]
+        assert table.row_count == 1 and [c.strip() for c in table.get_row_at(0)[:2]] == [DEMO_RUN, "demo-trades.csv"]
         table.focus()
         await pilot.press("enter")
         await wait_until(pilot, lambda: showing(app, RunScreen, "#run-range"), "the run to open")

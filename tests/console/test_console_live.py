@@ -56,11 +56,13 @@ async def test_fresh_root_without_runtime_shows_initial_balance_then_follows_the
         table = main.query_one(PositionsTable)
         await wait_until(pilot, lambda: table.row_count == 1, "the new position in the table")
         assert table.trade_ids == ["b1"]
-        row = [cell.plain.strip() for cell in table.get_row("b1")]
-        assert row[:3] == ["b1", "BTCUSDT", "long"]
-        assert row[3] == f"{alloc['qty']:.3f}"  # BTCUSDT's step is 0.001
-        assert row[4:6] == ["60,000.00", "59,400.00"]
-        assert row[8] == "5m"
+        row = {key: table.get_cell("b1", key).plain.strip() for key in ("trade", "symbol", "side", "qty", "entry",
+                                                                       "stop", "mark", "age")}
+        assert [row["trade"], row["symbol"], row["side"]] == ["b1", "BTCUSDT", "long"]
+        assert row["qty"] == f"{alloc['qty']:.3f}"  # BTCUSDT's step is 0.001
+        assert [row["entry"], row["stop"]] == ["60,000.00", "59,400.00"]
+        assert row["mark"] == "-"  # the bot has not marked it
+        assert row["age"] == "5m"
         assert "1 / 5 open" in shown(main.query_one(SlotsCard))
 
 

@@ -3,7 +3,8 @@
 The run itself is a child process (harness_runner) read by a thread worker, so a CPU-heavy replay
 never competes with the UI for the GIL. Progress and the outcome arrive as messages; a finished
 run opens in its own screen (RunScreen), and every finished run under runtime/runs/ is listed
-below the form, newest first, to open again.
+below the form, newest first, to open again; two of them marked there (m) open side by side (v,
+CompareScreen).
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from ...engine.errors import ConfigError
 from ...backtest import SUMMARY
 from ...backtest.reader import REQUIRED, TRADE_ID
 from .. import format as fmt
+from ..compare import load_side
 from ..harness_job import HarnessJob, HarnessRequest, Outcome
-from ..messages import FormChecked, HarnessFinished, HarnessProgress, RunLoaded
+from ..messages import FormChecked, HarnessFinished, HarnessProgress, PairLoaded, RunLoaded
 from ..runs import (list_runs, load_run, new_run_dir, read_console_state, remember, resolve,
                     run_label, shown_path)
 from ..snapshot import GAIN, MUTED, WARN
 from ..widgets.base import styled
+from ..widgets.runs_table import RunsTable
+from .compare_screen import CompareScreen
 from .run_screen import RunScreen
 
 Clock = Callable[[], int]
@@ -123,10 +127,11 @@ class HarnessScreen(Screen[None]):
         Binding("escape", "back", "Back", id="harness.back", tooltip="Back to the dashboard"),
     ]
 
-    def __init__(self, root: Path, clock: Clock) -> None:
+    def __init__(self, root: Path, clock: Clock, *, pick_runs: bool = False) -> None:
         super().__init__()
         self.root = root
         self.clock = clock
+        self.pick_runs = pick_runs  # opened to compare runs: start on the run list
         self.job: HarnessJob | None = None
         self.out_created = False
         self.run_count = 0  # finished runs of this screen (tests wait on it)
@@ -163,7 +168,7 @@ class HarnessScreen(Screen[None]):
                 yield Button("Run (ctrl+r)", id="harness-run", variant="primary", compact=True)
                 yield Static(styled("checking the fields...", MUTED), id="harness-status")
             yield ProgressBar(id="harness-progress", show_eta=True)
-        runs = DataTable(id="harness-runs", classes="panel", cursor_type="row", zebra_stripes=False)
+        runs = RunsTable(id="harness-runs", classes="panel", cursor_type="row", zebra_stripes=False)
         runs.border_title = "Earlier runs"
         runs.border_subtitle = "enter opens a run"
         yield runs
@@ -180,22 +185,27 @@ class HarnessScreen(Screen[None]):
         if self.app.animation_level == "none":  # reduced motion (and fixed snapshots): a steady cursor
             for field in self.query(Input):
                 field.cursor_blink = False
-        self.query_one("#h-trades", Input).focus()
-        self._check_form(self.values())
+        if self.pick_runs:
+            self.query_one(RunsTable).focus()
+            self._status(styled("compare: m marks two runs in the list below, v shows them side by side", WARN))
+        else:
+            self.query_one("#h-trades", Input).focus()
+            self._check_form(self.values())
 
     def refresh_runs(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(RunsTable)
         table.clear()
         runs = list_runs(self.root)
         for info in runs:
             s = info.summary
             win = s.get("win_rate")
-            table.add_row(info.name, run_label(s), f"{s.get('trades_in', 0):,}", f"{s.get('trades_taken', 0):,}",
-                          fmt.money(s.get("final_balance")), fmt.pct(s.get("return_pct"), signed=True),
-                          fmt.pct(s.get("max_drawdown_pct")), "-" if win is None else f"{win * 100:.1f}%",
-                          key=str(info.path))
+            table.add_run(str(info.path), info.name, run_label(s), f"{s.get('trades_in', 0):,}",
+                          f"{s.get('trades_taken', 0):,}", fmt.money(s.get("final_balance")),
+                          fmt.pct(s.get("return_pct"), signed=True), fmt.pct(s.get("max_drawdown_pct")),
+                          "-" if win is None else f"{win * 100:.1f}%")
+        table.forget_missing()
         table.border_subtitle = (f"{len(runs):,} in {shown_path(self.root / 'runtime' / 'runs', self.root)}/"
-                                 " · enter opens" if runs else "none yet")
+                                 " · enter opens · m marks, v compares two" if runs else "none yet")
 
     # --- keys ------------------------------------------------------------------------------------------
 
@@ -389,6 +399,32 @@ class HarnessScreen(Screen[None]):
             self.app.notify(message.error, title="Harness run", severity="error")
             return
         self.app.push_screen(RunScreen(message.result, self.root))
+
+    # --- two runs side by side ---------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """Compare the marked runs (the palette's command; `v` on the run list does the same)."""
+        self.query_one(RunsTable).action_compare()
+
+    def on_runs_table_need_two(self, _message: RunsTable.NeedTwo) -> None:
+        self.app.notify("mark two runs in the list with m (or one, with the cursor on the other), then v",
+                        title="Compare runs", severity="warning")
+
+    def on_runs_table_compare_requested(self, message: RunsTable.CompareRequested) -> None:
+        self._load_pair(message.first, message.second)
+
+    @work(thread=True, exclusive=True, group="open-run", exit_on_error=False)
+    def _load_pair(self, first: Path, second: Path) -> None:
+        try:
+            self.post_message(PairLoaded(load_side(first), load_side(second)))
+        except (OSError, ValueError) as exc:
+            self.post_message(PairLoaded(error=f"cannot compare: {exc}"))
+
+    def on_pair_loaded(self, message: PairLoaded) -> None:
+        if message.first is None or message.second is None:
+            self.app.notify(message.error, title="Compare runs", severity="error")
+            return
+        self.app.push_screen(CompareScreen(message.first, message.second, self.root))
 
     def on_unmount(self) -> None:
         if self.job is not None:  # the console is closing mid-run: stop the child, it cleans up

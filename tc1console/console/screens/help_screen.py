@@ -15,9 +15,10 @@ from ..snapshot import MUTED
 from ..widgets.base import lines, styled
 
 PANELS: tuple[tuple[str, str], ...] = (
-    ("Balance", "the account balance; today = realized PnL after fees of today's (UTC) closes; "
-                "since start = balance - starting balance"),
-    ("Open risk", "summed risk of the open positions against total_open_risk_cap, and as % of balance"),
+    ("Balance", "the account balance; equity = balance + unrealized PnL at the bot's marks; today = "
+                "realized PnL after fees of today's (UTC) closes; since start = balance - starting balance"),
+    ("Open risk", "summed risk of the open positions against total_open_risk_cap, and as % of balance; "
+                  "stops = what every stop hit would book (fees included), live = unrealized PnL at the marks"),
     ("Positions", "open positions against max_concurrent_trades, and the slots left"),
     ("Status", "ACTIVE when a new entry may open now; else BLOCKED, the first reason in the "
                "engine's order and why, and how many other reasons there are"),
@@ -27,8 +28,11 @@ PANELS: tuple[tuple[str, str], ...] = (
                  "position slots, the next trade's risk budget, and the time to the UTC rollover "
                  "that resets the day's counters"),
     ("Equity", "balance after each close in the kept window, with its low / high range"),
-    ("Open positions", "trade, symbol, side, qty (at the symbol's step), entry, stop, risk $, risk % "
-                       "of balance, age; updated in place, so the cursor stays put"),
+    ("Open positions", "trade, symbol, side, qty (at the symbol's step), entry, the bot's mark, unrealized "
+                       "PnL after both fees (what a close at the mark would book), R now, stop, distance to "
+                       "the stop in % of the mark, risk $, risk % of balance, age; updated in place, so the "
+                       "cursor stays put. Below it: how old the marks are (no marks, stale or unreadable "
+                       "marks are named there; marks are display only)"),
     ("Events", "the journal's tail: opens, skips with their reason, closes with R and PnL "
                "(losses in red), resets and config changes; enter on it shows every line in full"),
 )

@@ -11,10 +11,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from ...engine.marks import BookMarks
 from ...engine.rails import MS_PER_DAY
 from .. import format as fmt
+from ..marks_view import CardMarks, card_marks, note
 from ..messages import Problem
 from ..snapshot import Snapshot
+from ..widgets.base import styled
 from ..widgets.equity_panel import EquityPanel
 from ..widgets.events_panel import EventsPanel
 from ..widgets.headroom_panel import HeadroomPanel
@@ -25,11 +28,22 @@ from ..widgets.summary_cards import BalanceCard, OpenRiskCard, SlotsCard, Status
 from ..widgets.title_bar import TitleBar
 from .events_screen import EventsScreen
 
+CARDS_MARKS_EVERY_S = 1.0  # the cards follow the marks at most this often (the table at once)
 SHORT_BELOW = 34  # rows: below this the panels shrink to their most important lines
 NARROW_BELOW = 100  # columns
 
 
 class MainScreen(Screen[None]):
+    _marks: BookMarks | None = None  # the last snapshot's: the note under the table ages with the clock
+    _count = 0
+    # The cards' share of the marks: repainting them on every marks tick costs a quarter of the
+    # console's CPU at 10 ticks a second (Textual repaints every widget between them and the
+    # table), so they take new marks once a second, and at once when the book itself changed.
+    _card_marks: CardMarks | None = None
+    _cards_dirty = False
+    _cards_at = 0.0
+    _cards_seq: int | None = None
+
     class Ready(Message):
         """The panels exist: the app may start reading into them."""
 
@@ -83,6 +97,10 @@ class MainScreen(Screen[None]):
                 f"not journaled yet ({snap.note})" if snap.note else "")
             self.query_one(BalanceCard).info = snap.balance
             self.query_one(OpenRiskCard).info = snap.open_risk
+            self._card_marks, self._cards_dirty = card_marks(snap.marks), True
+            if snap.seq != self._cards_seq or snap.fresh:
+                self._cards_seq = snap.seq
+                self._cards_at = 0.0  # the book changed: now
             self.query_one(SlotsCard).info = snap.slots
             self.query_one(StatusCard).info = snap.rails
             rails = self.query_one(RailsPanel)
@@ -93,7 +111,7 @@ class MainScreen(Screen[None]):
             self.query_one(EquityPanel).info = snap.equity
             table = self.query_one(PositionsTable)
             table.show(snap.positions, now_ms)
-            table.border_subtitle = f"{len(snap.positions):,} open"
+            self._marks, self._count = snap.marks, len(snap.positions)
             self.query_one(EventsPanel).show(snap.events)
             self.tick(now_ms)
 
@@ -101,7 +119,15 @@ class MainScreen(Screen[None]):
         """Once a second: the clock, the rollover countdown and the age cells, where their text changed."""
         self.query_one(TitleBar).clock = _utc_minute(now_ms)
         self.query_one(HeadroomPanel).rollover = fmt.countdown(MS_PER_DAY - now_ms % MS_PER_DAY)
-        self.query_one(PositionsTable).tick(now_ms)
+        if self._cards_dirty and time.monotonic() - self._cards_at >= CARDS_MARKS_EVERY_S:
+            self._cards_dirty, self._cards_at = False, time.monotonic()
+            self.query_one(BalanceCard).marks = self.query_one(OpenRiskCard).marks = self._card_marks
+        table = self.query_one(PositionsTable)
+        table.tick(now_ms)
+        text, tone = note(self._marks, now_ms)
+        subtitle = f"{self._count:,} open · {styled(text, tone)}"
+        if table.border_subtitle != subtitle:
+            table.border_subtitle = subtitle
 
     def show_problem(self, problem: Problem | None, since: str = "", *, has_view: bool = True) -> None:
         banner = self.query_one(ProblemBanner)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+from textual.color import Color
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -17,6 +21,23 @@ from ...engine.events import clean
 from ..snapshot import GAIN, LOSS, MUTED, WARN
 
 TONE_STYLE = {LOSS: "$error", GAIN: "$success", MUTED: "$text-muted", WARN: "$warning"}
+_TONE_VARIABLE = {LOSS: "error", GAIN: "success", WARN: "warning"}
+
+
+def tone_styles(app: App) -> dict[str, Style | str]:
+    """The tones as Rich styles in the app's theme colours, for table cells (Rich Text, not markup)."""
+    variables = app.theme_variables
+    styles: dict[str, Style | str] = {tone: Style(color=Color.parse(variables[name]).rich_color)
+                                      for tone, name in _TONE_VARIABLE.items() if name in variables}
+    styles[MUTED] = "dim"
+    return styles
+
+
+def table_cell(text: str, right: bool, style: Style | str = "") -> Text:
+    """A table cell with a one-space gutter on its outer side, so columns stay apart with no padding."""
+    if right:
+        return Text(f" {text}", style=style, justify="right", no_wrap=True, overflow="ellipsis")
+    return Text(f"{text} ", style=style, no_wrap=True, overflow="ellipsis")
 
 
 def styled(text: str, tone: str = "", *, bold: bool = False) -> Content:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 from textual.content import Content
+from textual.reactive import reactive
 
 from ...engine.rails import RAILS
 from ...engine.view import reason_label
 from .. import format as fmt
+from ..marks_view import CardMarks
 from ..snapshot import GAIN, LOSS, MUTED, WARN, BalanceInfo, OpenRiskInfo, RailsInfo, SlotsInfo, tone_of
 from .base import InfoPanel, first_fit, lines, styled, two_columns
 
@@ -21,9 +23,14 @@ def _bar(fraction: float | None, width: int) -> str:
 
 
 class BalanceCard(InfoPanel):
-    """Balance, with trading PnL today and since start; cash flows apart (they are not PnL)."""
+    """Balance; equity at the marks (balance + unrealized); trading PnL today and since start (cash
+    flows apart: they are not PnL, and the top line says how much came in or went out).
 
-    DEFAULT_CSS = "BalanceCard { height: 5; }"
+    Four lines, or three on a short terminal (since start goes first)."""
+
+    DEFAULT_CSS = "BalanceCard { height: 6; }"
+
+    marks: reactive[CardMarks | None] = reactive(None)
 
     def render_info(self, info: BalanceInfo, width: int, height: int) -> Content:
         since = fmt.signed_money(info.trading_pnl)
@@ -34,34 +41,65 @@ class BalanceCard(InfoPanel):
             flows = f"flows {fmt.signed_money(info.net_flows)}"
             if width >= len(fmt.money(info.balance)) + len(flows) + 2:
                 top = top + " " * (width - len(fmt.money(info.balance)) - len(flows)) + styled(flows, MUTED)
-        return lines([
+        rows = [
             top,
+            self._equity_line(info, width),
             two_columns("today", fmt.signed_money(info.change_today), width, tone=tone_of(info.change_today)),
             two_columns("trading" if width >= len(since) + 8 else "pnl", since, width, tone=tone_of(info.trading_pnl)),
-        ])
+        ]
+        return lines(rows[:max(3, height)])
+
+    def _equity_line(self, info: BalanceInfo, width: int) -> Content:
+        m = self.marks
+        if m is None or m.equity is None:
+            return two_columns("equity", "no marks" if m is None or m.open_count else fmt.money(info.balance),
+                               width, tone=MUTED)
+        unrealized = m.unrealized or 0.0
+        return two_columns("equity" if width >= 24 else "eq", fmt.money(m.equity), width, tone=tone_of(unrealized))
 
 
 class OpenRiskCard(InfoPanel):
-    """Summed risk of the open positions against `total_open_risk_cap`, with a bar."""
+    """Summed risk of the open positions against `total_open_risk_cap`, with a bar; then the worst
+    case (every stop hit, fees included) beside the live unrealized PnL at the marks.
 
-    DEFAULT_CSS = "OpenRiskCard { height: 5; }"
+    Four lines, or three on a short terminal (the % of balance goes first)."""
+
+    DEFAULT_CSS = "OpenRiskCard { height: 6; }"
+
+    marks: reactive[CardMarks | None] = reactive(None)
 
     def render_info(self, info: OpenRiskInfo, width: int, height: int) -> Content:
         if info.cap is None:
-            return lines([styled(fmt.money(info.total), bold=True), styled("no open-risk cap", MUTED),
-                          styled(f"{fmt.pct(info.pct_of_balance)} of balance", MUTED)])
-        fraction = info.total / info.cap if info.cap > 0 else (1.0 if info.total > 0 else 0.0)
-        return lines([
-            styled(fmt.money(info.total), bold=True) + styled(f" / {fmt.money(info.cap)}", MUTED),
-            _bar(fraction, width),
-            two_columns("of balance", fmt.pct(info.pct_of_balance), width),
-        ])
+            rows = [styled(fmt.money(info.total), bold=True), styled("no open-risk cap", MUTED)]
+        else:
+            fraction = info.total / info.cap if info.cap > 0 else (1.0 if info.total > 0 else 0.0)
+            rows = [styled(fmt.money(info.total), bold=True) + styled(f" / {fmt.money(info.cap)}", MUTED),
+                    _bar(fraction, width)]
+        share = two_columns("of balance", fmt.pct(info.pct_of_balance), width)
+        outcomes = self._outcomes(width)
+        if height >= 4:
+            rows += [share, outcomes]
+        else:
+            rows.append(outcomes)
+        return lines(rows)
+
+    def _outcomes(self, width: int) -> str:
+        """`stops -300.00  live +45.20`: what every stop would book, and what the marks say now."""
+        m = self.marks
+        if m is None or not m.open_count:
+            return styled("nothing open", MUTED)
+        worst = fmt.signed_money(m.worst_case)
+        live = fmt.signed_money(m.unrealized) if m.unrealized is not None else "no marks"
+        long_labels = len(worst) + len(live) + 14 <= width
+        return (styled("stops " if long_labels else "", MUTED) + styled(worst, tone_of(m.worst_case))
+                + styled("  live " if long_labels else " / ", MUTED)
+                + styled(live, tone_of(m.unrealized) if m.unrealized is not None else MUTED))
 
 
 class SlotsCard(InfoPanel):
     """Open positions against `max_concurrent_trades`, with a bar."""
 
-    DEFAULT_CSS = "SlotsCard { height: 5; }"
+    DEFAULT_CSS = "SlotsCard { height: 6; }"
 
     def render_info(self, info: SlotsInfo, width: int, height: int) -> Content:
         if info.max is None:
@@ -118,7 +156,7 @@ class StatusCard(InfoPanel):
     BLOCKED, the first reason and why, and how many other reasons there are: each worded to fit the
     card, so 80 columns cut nothing."""
 
-    DEFAULT_CSS = "StatusCard { height: 5; }"
+    DEFAULT_CSS = "StatusCard { height: 6; }"
 
     def render_info(self, info: RailsInfo, width: int, height: int) -> Content:
         if info.word == "ACTIVE":
