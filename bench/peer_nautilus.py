@@ -260,12 +260,12 @@ def grid_cases(rng: random.Random, n: int) -> Iterator[Case]:
 
 # The four rows of issue 12's table (the fourth: leverage binds; its stop and percent are ours).
 NAMED = (
-    ("10,000 at 1%, long 1.25 stop 1.24, step 0.001", Case(10000.0, 0.01, True, 1.25, 1.24, 0.001)),
-    ("8,629,766.39 at 1.5%, short 130.3594 stop 148.5695, step 0.5",
+    ("10,000 1%, long 1.25 stop 1.24, step 0.001", Case(10000.0, 0.01, True, 1.25, 1.24, 0.001)),
+    ("8,629,766.39 1.5%, short 130.3594/148.5695, step 0.5",
      Case(8629766.39, 0.015, False, 130.3594, 148.5695, 0.5)),
-    ("289.19 at 1.57%, long 0.003654247 stop 0.003641085, step 1e-7",
+    ("289.19 1.57%, long 0.003654247/0.003641085, 1e-7",
      Case(289.19, 0.0157, True, 0.003654247, 0.003641085, 1e-7)),
-    ("152.64 at 1%, max_leverage 1, long 19.2 stop 19.1, step 0.0001",
+    ("152.64 1%, leverage 1, long 19.2/19.1, step 0.0001",
      Case(152.64, 0.01, True, 19.2, 19.1, 0.0001, max_leverage=1.0)),
 )
 
@@ -274,14 +274,14 @@ NAMED = (
 
 FEE_FREE_ROWS = (
     ("agree", "ours = exact = Nautilus"),
-    ("ours_short", "ours one step short of exact (Nautilus exact)"),
-    ("ours_over", "ours one step over exact (Nautilus exact)"),
-    ("ours_off", "ours off exact otherwise (Nautilus exact)"),
-    ("nautilus_off", "Nautilus off exact (ours exact)"),
-    ("both_off", "both off exact"),
+    ("ours_short", "ours one step short (Nautilus exact)"),
+    ("ours_over", "ours one step over (Nautilus exact)"),
+    ("ours_off", "ours off otherwise (Nautilus exact)"),
+    ("nautilus_off", "Nautilus off (ours exact)"),
+    ("both_off", "both off"),
 )
 EXCLUDED_ROWS = (
-    ("x_float", "excluded: exact qty has more significant digits than a float holds"),
+    ("x_float", "excluded: exact qty needs more digits than a float holds"),
     ("x_nautilus_qty", "excluded: Nautilus's Quantity cannot hold the exact qty"),
     ("x_nautilus_input", "excluded: Nautilus cannot hold an input"),
 )
@@ -307,9 +307,15 @@ def classify(c: Case) -> str:
     return {exact - step: "ours_short", exact + step: "ours_over"}.get(mine, "ours_off")
 
 
-def follows_step_down(c: Case) -> bool:
-    """For an "x_float" case: ours is the largest multiple below exact that a float holds."""
-    return F(ours(c)) == held_below(exact_qty(c), F(c.step))
+def sub_class(kind: str, c: Case) -> str | None:
+    """The row under a class that a case also counts in, if any."""
+    if not kind.startswith("x_"):
+        return "on_step" if on_a_step(c) else None
+    if kind == "x_float":  # ENGINE.md 2.7's step-down, where no float holds the exact answer
+        return "step_down" if F(ours(c)) == held_below(exact_qty(c), F(c.step)) else None
+    if kind == "x_nautilus_qty":  # a float holds it; only Nautilus cannot
+        return "ours_exact" if F(ours(c)) == exact_qty(c) else None
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +364,7 @@ def _show(q: Fraction) -> str:
 
 
 def _cell(count: int, of: int) -> str:
-    pct = f"{100 * count / of:6.2f} %" if of else "     - "
+    pct = f"{100 * count / of:6.2f} %" if of else f"{'-':>8}"
     return f"{count:>8,} {pct}"
 
 
@@ -371,50 +377,51 @@ def report(n_random: int, n_grid: int, seed: int, fee_bps: float) -> str:
         for c in cases:
             kind = classify(c)
             counts[name][kind] = counts[name].get(kind, 0) + 1
-            extra = ("on_step" if not kind.startswith("x_") and on_a_step(c)
-                     else "step_down" if kind == "x_float" and follows_step_down(c) else None)
+            extra = sub_class(kind, c)
             if extra:
                 counts[name][extra] = counts[name].get(extra, 0) + 1
 
-    width = 68
+    width = 58
     head = "".join(f"{f'{name} ({len(sets[name]):,})':>18}" for name in names)
     out = [f"tc1console RiskEngine vs NautilusTrader {nautilus_trader.__version__} FixedRiskSizer "
            f"(seed {seed})", "", f"{'fee-free: qty':<{width}}{head}"]
     compared = {n: len(sets[n]) - sum(counts[n].get(k, 0) for k, _ in EXCLUDED_ROWS) for n in names}
-    out.append(f"{'compared (cases a float can hold)':<{width}}"
+    out.append(f"{'compared (a float holds the exact qty)':<{width}}"
                + "".join(_cell(compared[n], len(sets[n])) for n in names))
-    out.append(f"{'  of them, the budget buys a whole number of steps exactly':<{width}}"
+    out.append(f"{'  budget buys a whole number of steps exactly':<{width}}"
                + "".join(_cell(counts[n].get("on_step", 0), compared[n]) for n in names))
     for key, label in FEE_FREE_ROWS:
         out.append(f"{'  ' + label:<{width}}"
                    + "".join(_cell(counts[n].get(key, 0), compared[n]) for n in names))
     for key, label in EXCLUDED_ROWS:
         out.append(f"{label:<{width}}" + "".join(_cell(counts[n].get(key, 0), len(sets[n])) for n in names))
-        if key == "x_float":
-            out.append(f"{'  of which ours = the largest multiple below that a float holds':<{width}}"
-                       + "".join(_cell(counts[n].get("step_down", 0), counts[n].get(key, 0)) for n in names))
+        sub = {"x_float": ("step_down", "  of which ours = largest multiple below a float holds"),
+               "x_nautilus_qty": ("ours_exact", "  of which ours = exact")}.get(key)
+        if sub:
+            out.append(f"{sub[1]:<{width}}"
+                       + "".join(_cell(counts[n].get(sub[0], 0), counts[n].get(key, 0)) for n in names))
 
-    fees_head = f"fees on: {fee_bps:g} bps a side (ours fees_in_risk, Nautilus commission_rate)"
+    fees_head = f"fees on: {fee_bps:g} bps a side"
     out += ["", f"{fees_head:<{width}}{head}"]
     fee = {name: fees_on(cases, fee_bps) for name, cases in sets.items()}
-    out.append(f"{'  ours = exact fee-inclusive qty (cases a float can hold)':<{width}}"
+    out.append(f"{'  ours = exact fee-inclusive qty (a float holds it)':<{width}}"
                + "".join(_cell(fee[n].ours_exact, fee[n].compared) for n in names))
-    out.append(f"{'  stop-out loss + both fees > budget: ours':<{width}}"
+    out.append(f"{'  stop-out + both fees > budget: ours':<{width}}"
                + "".join(_cell(fee[n].ours_over_budget, fee[n].cases) for n in names))
-    out.append(f"{'  stop-out loss + both fees > budget: Nautilus':<{width}}"
+    out.append(f"{'  stop-out + both fees > budget: Nautilus':<{width}}"
                + "".join(_cell(fee[n].nautilus_over_budget, fee[n].cases - fee[n].nautilus_unheld)
                          for n in names))
-    out.append(f"{'  Nautilus stop-out loss + both fees, x budget: median / worst':<{width}}"
-               + "".join(f"{f'{fee[n].nautilus_median:.3f} / {fee[n].nautilus_worst:.2f}':>18}"
+    out.append(f"{'  Nautilus stop-out + fees / budget: median, worst':<{width}}"
+               + "".join(f"{f'{fee[n].nautilus_median:.3f}, {fee[n].nautilus_worst:.2f}':>18}"
                          for n in names))
 
-    out += ["", f"{'named cases (issue 12)':<64}{'ours':>20}{'exact':>20}{'Nautilus':>20}"]
+    out += ["", f"{'named cases (issue 12)':<52}{'ours':>16}{'exact':>16}{'Nautilus':>16}"]
     for label, c in NAMED:
         try:
             theirs = _show(nautilus(c))
         except Unheld:
             theirs = "-"
-        out.append(f"{label:<64}{ours(c)!r:>20}{_show(exact_qty(c)):>20}{theirs:>20}")
+        out.append(f"{label:<52}{ours(c)!r:>16}{_show(exact_qty(c)):>16}{theirs:>16}")
     return "\n".join(out)
 
 
