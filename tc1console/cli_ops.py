@@ -10,12 +10,12 @@ import json
 import time
 from typing import Any, Callable, Mapping
 
+from . import words
 from .engine import store
 from .engine.errors import InputError
-from .engine.events import clean, cleared_lines
+from .engine.events import cleared_lines
 from .engine.live import LiveRisk
-from .engine.numbers import as_number, money, parse_time_ms, signed_money
-from .engine.rails import utc_time
+from .engine.numbers import as_number, money, parse_time_ms
 
 BY = "cli"
 
@@ -98,31 +98,18 @@ def cmd_balance(args: argparse.Namespace) -> int:
             raise InputError(f"AMOUNT must be above 0 (the action says which way), not {args.amount!r}")
         done = live.adjust_balance(amount if args.action == "deposit" else -amount, args.reason,
                                    flow_id=args.flow_id, by=BY)
-    word = {"deposit": "deposit", "withdraw": "withdrawal", "set": "balance sync"}[done["kind"]]
-    again = " (already booked under this flow id: nothing booked again)" if done["replayed"] else ""
-    print(f"{word} {signed_money(done['amount'])} booked as {clean(done['flow_id'])}: balance "
-          f"{money(done['balance_before'])} -> {money(done['balance_after'])}{again}")
+    print(words.flow_done(done))
     return 0
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
     done = _live(args).pause(args.reason, by=BY)
-    p = done["paused"]
-    why = f": {clean(p.get('reason'))}" if p.get("reason") else ""
-    if done["changed"]:
-        print(f"new entries paused by {BY}{why}; `tc1 resume` allows them again")
-    else:
-        print(f"already paused by {clean(p.get('by'))} since {utc_time(p['ts_ms'])}{why}: nothing changed")
+    print(words.pause_done(done, BY) + ("; `tc1 resume` allows them again" if done["changed"] else ""))
     return 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    done = _live(args).resume(args.reason, by=BY)
-    ended = done["ended"]
-    if ended is None:
-        print("not paused: nothing to do")
-    else:
-        print(f"new entries allowed again (paused by {clean(ended.get('by'))} since {utc_time(ended['ts_ms'])})")
+    print(words.resume_done(_live(args).resume(args.reason, by=BY)))
     return 0
 
 
@@ -152,35 +139,17 @@ def cmd_close(args: argparse.Namespace) -> int:
             at = parse_time_ms(args.at)
         except ValueError:
             raise InputError(f"--at must be an ISO 8601 time or an epoch number, not {args.at!r}") from None
-    done = _live(args).close(args.trade_id, at, price, by=BY, reason=args.reason)
-    side = "long" if done["is_long"] else "short"
-    if done["replayed"]:
-        print(f"{clean(done['trade_id'])} was already closed at {money(done['exit_price'])} "
-              f"({utc_time(done['exit_ts_ms'])}): the recorded result stands, nothing booked")
-        return 0
-    print(f"closed {clean(done['trade_id'])} {clean(done['symbol'])} {side} {done['qty']:g} @ {money(done['exit_price'])}"
-          f": pnl {signed_money(done['pnl_after_fees'])} ({done['R_multiple']:+.2f}R, fees {money(done['fees'])}), "
-          f"balance {money(done['balance_after'])}")
+    print(words.close_done(_live(args).close(args.trade_id, at, price, by=BY, reason=args.reason)))
     return 0
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    done = _live(args).cancel(args.trade_id, args.reason, by=BY)
-    if done["replayed"]:
-        print(f"{clean(done['trade_id'])} was already cancelled: nothing changed")
-        return 0
-    print(f"cancelled {clean(done['trade_id'])} {clean(done['symbol'])} {done['qty']:g} @ "
-          f"{money(done['entry_price'])}: risk {money(done['risk_amount'])} freed, no PnL booked")
+    print(words.cancel_done(_live(args).cancel(args.trade_id, args.reason, by=BY)))
     return 0
 
 
 def cmd_fill(args: argparse.Namespace) -> int:
-    done = _live(args).fill(args.trade_id, _number(args.qty, "FILLED_QTY"), by=BY)
-    if done["qty"] == done["qty_before"]:
-        print(f"{clean(done['trade_id'])} is already at {done['qty']:g}: nothing changed")
-        return 0
-    print(f"{clean(done['trade_id'])} filled {done['qty']:g} of {done['qty_before']:g}: risk now "
-          f"{money(done['risk_amount'])}, notional {money(done['notional'])}")
+    print(words.fill_done(_live(args).fill(args.trade_id, _number(args.qty, "FILLED_QTY"), by=BY)))
     return 0
 
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .engine import config as cfg
+from .engine.core import MAX_CONCURRENT_TRADES, MAX_LEVERAGE, PAUSED, TOTAL_OPEN_RISK_CAP
 from .engine.errors import Tc1Error
 from .engine.live import LiveRisk
+from .engine.rails import RAIL_NAMES
 from .engine.store import resolve_root
 from .engine.view import account_view
 
@@ -37,8 +39,8 @@ WITH_TREND = 0.7  # how often the bot trades along the trend
 HOLD_TICKS = (90, 300)  # longest hold, then it exits on time
 WANT_OPEN = 3  # the demo bot keeps at most this many positions open
 RAIL_COOLDOWN = 20  # ticks to wait after a rail or cap refused an entry, so it does not spam skips
-RAIL_REASONS = {"equity_floor", "daily_loss_cap", "max_trades_per_day", "max_concurrent_trades",
-                "total_open_risk_cap", "max_leverage"}
+# Skips that say "not now" rather than "not this trade": wait a while before asking again.
+RAIL_REASONS = frozenset({*RAIL_NAMES, PAUSED, MAX_CONCURRENT_TRADES, TOTAL_OPEN_RISK_CAP, MAX_LEVERAGE})
 
 
 @dataclass

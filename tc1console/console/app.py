@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from textual import work
 from textual.app import App
@@ -32,28 +32,34 @@ from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
+from .. import words
 from ..engine import config as cfg
-from ..engine.errors import ConfigError, StateError, Tc1Error
+from ..engine.core import Position
+from ..engine.errors import ConfigError, InputError, StateError, Tc1Error
+from ..engine.events import cleared_lines
+from ..engine.live import LiveRisk
 from ..engine.marks import read_marks
 from ..engine.rails import day_key
-from ..engine.store import resolve_root
-from ..engine.live import LiveRisk
-from ..engine.store import Store
+from ..engine.store import Store, resolve_root
+from . import format as fmt
+from . import operator
 from .bindings import ACTIONS, APP_BINDINGS, KEYMAP_ENV, parse_keymap
 from .caps import describe_changes, read_caps
 from .commands import ConsoleCommands
 from .marks_view import with_marks
-from .messages import ActionFailed, LoadFailed, Problem, ResetDone, ResetPlanned, SnapshotLoaded
+from .messages import ActionDone, ActionFailed, LoadFailed, Problem, ResetDone, ResetPlanned, SnapshotLoaded
 from .reset import ResetPlan, confirm_lines, confirm_title, done_text, nothing_text, plan_reset
 from .screens.caps_screen import CapsScreen
 from .screens.confirm_screen import ConfirmScreen
 from .screens.daily_screen import DailyScreen
+from .screens.form_screen import FormField, FormScreen
 from .screens.harness_screen import HarnessScreen
 from .screens.help_screen import HelpScreen, keys_of
 from .screens.history_screen import HistoryScreen
 from .screens.live_screen import LiveScreen
 from .screens.main_screen import MainScreen
 from .snapshot import Snapshot, load_snapshot
+from .widgets.positions_table import PositionsTable
 from .watch import watch_root
 
 Clock = Callable[[], int]
@@ -62,7 +68,10 @@ WATCH_RETRY_S = 2.0  # after the file watch itself failed (not a poll: the watch
 # Keys that act on the dashboard: off while another screen (a form, the harness launcher) is up.
 # Comparing runs also works from the harness launcher, where the runs are marked.
 COMPARE = "compare_runs"
-DASHBOARD_ACTIONS = frozenset({b.action for b in ACTIONS} | {"reload"}) - {COMPARE}
+# The positions table's actions and the rail resets act on the dashboard's account too.
+DASHBOARD_ACTIONS = frozenset({b.action for b in ACTIONS} | {"reload", "close_position", "cancel_position",
+                                                             "reset_peak", "reset_streak"}) - {COMPARE}
+BY = "console"  # who the journal says acted
 
 
 def wall_clock() -> int:
@@ -345,7 +354,7 @@ class Tc1ConsoleApp(App[int]):
         return problem_of(exc, self.root).message
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        self.notify(message.text, title=message.title, severity="error", timeout=20)
+        self.notify(message.text, title=message.title, severity="error", timeout=20, markup=False)
 
     # --- reset today's / all counters -------------------------------------------------------------
 
@@ -394,6 +403,141 @@ class Tc1ConsoleApp(App[int]):
 
     def on_reset_done(self, message: ResetDone) -> None:
         self.notify(done_text(message.plan, message.cleared), title="Reset")
+        self._after_write()
+
+    # --- operator actions: pause, cash flows, a position closed or cancelled by hand, rail resets --------
+    # Each: a form (what to book), a confirmation with the numbers as last read, then one call of the
+    # bot's own API in a worker; the toast is the sentence the matching `tc1` command prints.
+
+    def action_pause(self) -> None:
+        """Pause new entries (with a reason), or resume them when paused."""
+        snap = self._read_for("Pause")
+        if snap is None:
+            return
+        if snap.rails.word == "PAUSED":
+            self._confirm_then(operator.resume_confirm(snap.rails), "Resume",
+                               lambda: self.live.resume(by=BY), words.resume_done)
+        else:
+            self._form_then("Pause new entries", [], operator.pause_fields(), operator.pause_confirm, "Pause",
+                            lambda v: self.live.pause(v["reason"], by=BY), lambda d: words.pause_done(d, BY))
+
+    def action_cash_flow(self) -> None:
+        """Book a deposit, a withdrawal or a sync to the exchange's balance."""
+        snap = self._read_for("Cash flow")
+        if snap is None:
+            return
+        balance = snap.balance.balance
+
+        def book(values: dict[str, Any]) -> dict[str, Any]:
+            (kind, value), why = values["flow"], values["reason"]
+            if kind == "set":
+                done = self.live.set_balance(value, why, by=BY)
+                if done is None:
+                    raise InputError(f"the balance already is {fmt.money(value)}: nothing booked")
+                return done
+            return self.live.adjust_balance(value if kind == "deposit" else -value, why, by=BY)
+
+        self._form_then("Book a cash flow", operator.flow_intro(balance), operator.flow_fields(),
+                        lambda v: operator.flow_confirm(v, balance), "Cash flow", book, words.flow_done)
+
+    def action_close_position(self) -> None:
+        """Close the position under the cursor by hand, at a price."""
+        picked = self._selected_position("Close")
+        if picked is not None:
+            pos, step = picked
+            tid = pos.alloc.trade_id
+            self._form_then("Close a position by hand", [(operator.position_line(pos, step), "bold")],
+                            operator.close_fields(self._mark_of(tid)),
+                            lambda v: operator.close_confirm(pos, v, step, self.clock()), "Close",
+                            lambda v: self.live.close(tid, self.clock() if v["at"] is None else v["at"], v["price"],
+                                                      by=BY, reason=v["reason"]),
+                            words.close_done)
+
+    def action_cancel_position(self) -> None:
+        """Cancel the position under the cursor as an entry that never filled."""
+        picked = self._selected_position("Cancel")
+        if picked is not None:
+            pos, step = picked
+            tid = pos.alloc.trade_id
+            self._form_then("Cancel an entry that never filled", [(operator.position_line(pos, step), "bold")],
+                            operator.cancel_fields(), lambda v: operator.cancel_confirm(pos, v, step), "Cancel",
+                            lambda v: self.live.cancel(tid, v["reason"], by=BY), words.cancel_done)
+
+    def action_reset_peak(self) -> None:
+        snap = self._read_for("Reset the peak")
+        if snap is not None:
+            self._confirm_then(operator.peak_confirm(snap.rails.peak, snap.balance.balance), "Reset",
+                               lambda: self.live.reset(None, peak=True, by=BY),
+                               lambda cleared: "; ".join(cleared_lines(cleared, None, snap.today)))
+
+    def action_reset_streak(self) -> None:
+        snap = self._read_for("Reset the loss streak")
+        if snap is not None:
+            self._confirm_then(operator.streak_confirm(snap.rails.streak, snap.rails.streak_until, self.clock()),
+                               "Reset", lambda: self.live.reset(None, streak=True, by=BY),
+                               lambda cleared: "; ".join(cleared_lines(cleared, None, snap.today)))
+
+    def _read_for(self, title: str) -> Snapshot | None:
+        if self.snapshot is None:
+            self.notify("the state has not been read yet", title=title, severity="warning")
+        return self.snapshot
+
+    def _selected_position(self, title: str) -> tuple[Position, float] | None:
+        """The open position under the positions table's cursor, and its symbol's qty step."""
+        snap = self._read_for(title)
+        tid = self.main.query_one(PositionsTable).selected_trade_id if snap is not None else None
+        row = next((r for r in snap.positions if r.trade_id == tid), None) if snap is not None else None
+        if row is None or row.position is None:
+            self.notify("no open position is selected (the positions table's cursor picks one)", title=title,
+                        severity="warning")
+            return None
+        return row.position, self._step(row.position.alloc.symbol)
+
+    def _step(self, symbol: str) -> float:
+        overlay = self.snapshot.overlay if self.snapshot is not None else None
+        return overlay.rules_for(symbol).qty_step if overlay is not None else 0.001
+
+    def _mark_of(self, trade_id: str) -> float | None:
+        """The bot's last mark of the trade, the exit price the close form starts from (None: no marks)."""
+        marks = self.snapshot.marks if self.snapshot is not None else None
+        mark = marks.positions.get(trade_id) if marks is not None else None
+        return None if mark is None else mark.price
+
+    def _form_then(self, title: str, intro: list[tuple[str, str]], fields: list[FormField],
+                   confirm: Callable[[dict[str, Any]], tuple[str, list[tuple[str, str]], str]], toast_title: str,
+                   call: Callable[[dict[str, Any]], Any], done: Callable[[Any], str]) -> None:
+        def filled(values: dict[str, Any] | None) -> None:
+            if values is None:
+                self.notify("cancelled; nothing was written", title=toast_title)
+            else:
+                self._confirm_then(confirm(values), toast_title, lambda: call(values), done)
+
+        self.push_screen(FormScreen(title, intro, fields), filled)
+
+    def _confirm_then(self, question: tuple[str, list[tuple[str, str]], str], toast_title: str,
+                      call: Callable[[], Any], done: Callable[[Any], str]) -> None:
+        title, body, label = question
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._act(toast_title, call, done)
+            else:
+                self.notify("cancelled; nothing was written", title=toast_title)
+
+        self.push_screen(ConfirmScreen(title, body, label), answered)
+
+    @work(thread=True, group="operator", exit_on_error=False)
+    def _act(self, title: str, call: Callable[[], Any], done: Callable[[Any], str]) -> None:
+        """One call of the bot's API, off the UI thread: the same locked, journaled transaction."""
+        try:
+            result = call()
+        except Exception as exc:  # noqa: BLE001 - refused (a withdrawal above the balance...) or failed
+            self.post_message(ActionFailed(f"{title}: not done", self._error_text(exc)))
+        else:
+            self.post_message(ActionDone(title, done(result)))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, title=message.title, timeout=12, markup=False)
         self._after_write()
 
     # --- edit caps ---------------------------------------------------------------------------------

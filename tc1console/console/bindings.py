@@ -2,9 +2,11 @@
 
 Every binding has an `id`, so a keymap can rebind it (`TC1_CONSOLE_KEYMAP="help=f1,reload=ctrl+r"`,
 or `Tc1ConsoleApp(keymap={"help": "f1"})`), and a tooltip, which the help screen shows. ACTIONS are
-the operator actions (reset today's / all counters, edit caps, launch a harness run); the command
-palette (commands.py) offers the same list, so a new action needs only a binding here and its
-`action_` method on the app.
+the operator actions (resets, caps, pause, cash flows, the harness and the desk's screens); the
+command palette (commands.py) offers the same list, so a new action needs only a binding here and its
+`action_` method on the app. POSITION_ACTIONS act on the position under the cursor and are the
+positions table's keys (shown while it has focus). At 80 columns the footer holds about eight keys:
+the rest say `show=False` and are in the palette and on the help screen.
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ ACTIONS: list[Binding] = [
             tooltip="Clear today's (UTC) entry count and realized PnL, after a confirmation, so "
                     "max_trades_per_day and daily_loss_cap count from zero again; journaled, safe "
                     "while the bot trades"),
-    Binding("T", "reset_all", "Reset all", id="reset_all", key_display="T",
+    Binding("T", "reset_all", "Reset all", id="reset_all", key_display="T", show=False,
             tooltip="Clear every day's counters, after a confirmation naming each day; journaled, "
                     "safe while the bot trades"),
+    Binding("p", "pause", "Pause", id="pause",
+            tooltip="Pause new entries (with a reason) or resume them, after a confirmation: while "
+                    "paused every new entry is skipped with `paused`; closes, cancels and fills go on; "
+                    "journaled, and a restart stays paused"),
+    Binding("f", "cash_flow", "Cash flow", id="cash_flow", show=False,
+            tooltip="Book a deposit, a withdrawal or a sync to the exchange's balance, after a "
+                    "confirmation: not trading PnL (shown apart); the peak moves with it; journaled"),
     Binding("e", "edit_caps", "Edit caps", id="edit_caps",
             tooltip="A form for every cap and rail, checked as you type; ctrl+s writes the config "
                     "file in its own format and journals old -> new; the bot uses it on its next call"),
@@ -42,7 +51,7 @@ ACTIONS: list[Binding] = [
 ]
 
 GENERAL: list[Binding] = [
-    Binding("r", "reload", "Reload", id="reload",
+    Binding("r", "reload", "Reload", id="reload", show=False,
             tooltip="Read runtime/ and configs/ again now (changes are picked up by themselves; "
                     "this is for file systems that do not report them, such as some network mounts)"),
     Binding("question_mark", "help", "Help", id="help", key_display="?",
@@ -51,6 +60,15 @@ GENERAL: list[Binding] = [
 ]
 
 APP_BINDINGS: list[Binding] = [*ACTIONS, *GENERAL]
+
+POSITION_ACTIONS: list[Binding] = [
+    Binding("c", "app.close_position", "Close", id="position.close",
+            tooltip="Close the position under the cursor by hand at a price (a trade closed on the "
+                    "exchange, or whose bot died), after a confirmation; booked as risk_close would"),
+    Binding("x", "app.cancel_position", "Cancel entry", id="position.cancel",
+            tooltip="Drop the position under the cursor as an entry that never filled (no PnL, its "
+                    "risk freed), after a confirmation"),
+]
 
 
 KEYMAP_ENV = "TC1_CONSOLE_KEYMAP"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .bindings import ACTIONS, GENERAL
+from .bindings import ACTIONS, GENERAL, POSITION_ACTIONS
 
 if TYPE_CHECKING:
     from .app import Tc1ConsoleApp
@@ -27,7 +27,21 @@ NAMES = {
     "compare_runs": "Compare two harness runs",
     "reload": "Reload the files now",
     "help": "Help: keys and panels",
+    "pause": "Pause or resume new entries",
+    "cash_flow": "Book a cash flow: deposit, withdrawal, balance sync",
 }
+# Commands with no key of their own on the dashboard: the position actions (the positions table's
+# keys) and the resets of the rails' state.
+EXTRA: list[tuple[str, str, str]] = [
+    ("Close the selected position by hand", "close_position", POSITION_ACTIONS[0].tooltip + "  (key in the "
+     "positions table: c)"),
+    ("Cancel the selected entry (never filled)", "cancel_position", POSITION_ACTIONS[1].tooltip + "  (key in "
+     "the positions table: x)"),
+    ("Reset the peak (max drawdown)", "reset_peak", "Set the peak max_drawdown_pct measures from to the "
+     "balance now, after a confirmation naming both; journaled"),
+    ("Reset the loss streak", "reset_streak", "Clear the losing closes in a row and lift a streak's block, "
+     "after a confirmation; journaled"),
+]
 
 
 class ConsoleCommands(Provider):
@@ -47,6 +61,7 @@ class ConsoleCommands(Provider):
                 continue
             keys = app.get_key_display(binding)
             out.append((name, binding.action, f"{binding.tooltip}  (key: {keys})"))
+        out += [(name, action, text) for name, action, text in EXTRA if app.command_available(action, self.screen)]
         return out
 
     def _run(self, action: str) -> None:

@@ -52,6 +52,15 @@ class ActionFailed(Message):
         self.text = text
 
 
+class ActionDone(Message):
+    """An operator action was booked: a toast says what it did (tc1console.words' sentence)."""
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title = title
+        self.text = text
+
+
 class ResetPlanned(Message):
     """The day buckets a reset would clear were read: ask for confirmation (a `reset.ResetPlan`)."""
 

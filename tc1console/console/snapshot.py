@@ -74,6 +74,9 @@ class RailsInfo:
     entries_today: int
     pnl_today: float
     loss_today: float
+    peak: float | None = None  # the rails' state: the peak max_drawdown_pct measures from
+    streak: int = 0  # losing closes in a row
+    streak_until: int | None = None  # entries stamped before this are blocked by the loss streak
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,8 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
                         tuple((x["label"], x["detail"]) for x in rails["blocks"]),
                         None if paused is None else (clean(paused.get("by"), 40), clean(paused.get("reason") or ""),
                                                      int(paused.get("ts_ms") or 0)),
-                        t["entries"], t["pnl"], t["loss"]),
+                        t["entries"], t["pnl"], t["loss"], rails["state"]["peak"], rails["state"]["streak"],
+                        rails["state"]["streak_until"]),
         headroom=HeadroomInfo(tuple(Headroom(**x) for x in h["items"])),
         equity=equity,
         positions=tuple(rows),

@@ -184,6 +184,7 @@ def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngin
         "rails": {
             "status": status, "status_word": word, "blocked_by": reason, "detail": detail,
             "paused": dict(paused) if paused is not None else None,
+            "state": engine.rail_state.to_record(),  # the peak, the streak and its block, the last losses
             "checks": [_status_dict(s) for s in statuses],
             "blocks": [{"name": n, "label": reason_label(n), "detail": d} for n, d in blocks],
         },

@@ -27,6 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .. import format as fmt
+from ..bindings import POSITION_ACTIONS
 from ..snapshot import PositionRow
 from .base import tone_styles
 
@@ -110,6 +111,7 @@ class PositionsTable(ScrollView, can_focus=True):
         Binding("left", "scroll_left", "Left", show=False),
         Binding("right", "scroll_right", "Right", show=False),
         Binding("enter", "select", "Select", show=False),
+        *POSITION_ACTIONS,
     ]
 
     class Selected(Message):
