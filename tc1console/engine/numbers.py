@@ -128,9 +128,20 @@ def _epoch_ms(text: str) -> int:
 
 # --- exact decimals --------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1024)
+class _Powers(dict):
+    """10**k by k, made on first use: `P10[k]` is a dict lookup in C (the exact arithmetic asks on
+    every entry); the exponents met are bounded by the float range (below ~1,400)."""
+
+    def __missing__(self, k: int) -> int:
+        value = self[k] = 10 ** k
+        return value
+
+
+P10 = _Powers()
+
+
 def p10(k: int) -> int:
-    return 10 ** k
+    return P10[k]
 
 
 def dec(x: float) -> tuple[int, int]:
@@ -144,23 +155,29 @@ def dec(x: float) -> tuple[int, int]:
     """
     if 0.0 < x < 1e7:
         m = round(x * 1e8)
-        if m / 100000000 == x:
+        if m / 1e8 == x:  # m < 2**53 and 1e8 are exact floats: IEEE division rounds m * 10**-8 correctly
             return m, 8
-    return dec_of_text(_shortest(x))
+    return _dec_shortest(x)
 
 
-def _shortest(x: float) -> str:
-    """x's shortest round-trip digits: orjson's formatter when it is installed (the same digits as
-    repr, in a fifth of the time for a 17-digit balance; tests hold `dec` to `dec_plain`), else repr.
-    Bound on first use, so importing the engine loads no orjson."""
-    global _shortest
+def _dec_shortest(x: float) -> tuple[int, int]:
+    """dec's slow path, bound on first use (so importing the engine loads no orjson): orjson's
+    formatter writes the same shortest round-trip digits as repr in a fifth of the time; a plain
+    `123.456` is read in place, anything with an exponent by dec_of_text. Tests hold `dec` to
+    `dec_plain`."""
+    global _dec_shortest
     try:
         from orjson import dumps
     except ImportError:
-        _shortest = repr
+        _dec_shortest = dec_plain
     else:
-        _shortest = lambda v: dumps(v).decode()  # noqa: E731
-    return _shortest(x)
+        def _dec_shortest(x: float) -> tuple[int, int]:
+            text = dumps(x)
+            point = text.find(b".")
+            if point > 0 and b"e" not in text:
+                return int(text.replace(b".", b"", 1)), len(text) - point - 1
+            return dec_of_text(text.decode())
+    return _dec_shortest(x)
 
 
 def dec_plain(x: float) -> tuple[int, int]:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, localcontext
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
-from .numbers import dec, money, p10, qty_text
+from .numbers import P10, dec, money, qty_text
 
 # Skip reasons decided here, in the order the checks run (the rails' reasons are rails.py's).
 TOTAL_OPEN_RISK_CAP = "total_open_risk_cap"
@@ -31,6 +31,7 @@ BELOW_MIN_NOTIONAL = "below_min_notional"
 INVALID_INPUT = "invalid_input"  # a quantity too large for a float (a vanishing per-unit risk)
 
 EXACT_DIGITS = 15  # a decimal of at most 15 significant digits survives a trip through a float
+_EXACT_NUM = 10 ** EXACT_DIGITS
 _REPRESENTABLE_TRIES = 64  # about half the multiples near 1e16 read back exactly; 64 never runs out
 _MARGIN = 1e-12  # relative slack far above the few-ulp error of a float estimate
 
@@ -70,17 +71,23 @@ class Caps:
 class Market:
     """One symbol's market rules and fee, with their decimals and the constant tails of its skip details."""
 
-    __slots__ = ("step_f", "step", "min_qty", "min_notional_f", "min_notional", "fee_rate", "fee_bps_f",
-                 "fee_bps", "below_min_qty", "below_min_notional")
+    __slots__ = ("step_f", "step", "step_den", "min_qty", "min_notional_f", "min_notional", "fee_rate",
+                 "fee_bps_f", "fee_bps", "fee_on", "fee_m", "fee_k", "fee_scale", "below_min_qty",
+                 "below_min_notional")
 
     def __init__(self, qty_step: float, min_qty: float, min_notional: float, fee_bps: float) -> None:
         if not (qty_step > 0 and math.isfinite(qty_step)):
             raise ValueError(f"qty step must be a finite number > 0, not {qty_step!r}")
         self.step_f, self.step = qty_step, dec(qty_step)
+        self.step_den = P10[self.step[1]]
         self.min_qty = min_qty
         self.min_notional_f, self.min_notional = min_notional, dec(min_notional)
         self.fee_bps_f, self.fee_bps = fee_bps, dec(fee_bps)
         self.fee_rate = fee_bps / 10_000  # what closes charge (section 3 is float arithmetic)
+        # fee_rate * (entry + stop) exactly: fee_m * (e + s) * 10**-(k + fee_k), e and s scaled to k
+        self.fee_m, self.fee_k = self.fee_bps[0], self.fee_bps[1] + 4
+        self.fee_on = self.fee_m != 0
+        self.fee_scale = P10[self.fee_k]
         self.below_min_qty = f" below min qty {qty_text(min_qty, qty_step)} (step {qty_text(qty_step, qty_step)})"
         self.below_min_notional = f" below min notional {money(min_notional)}"
 
@@ -102,129 +109,202 @@ def _dec_memo(x: float, slot: int) -> tuple[int, int]:
     return value
 
 
+_sized = partial(tuple.__new__, Sized)  # a Sized without a Python-level __new__ call (entry after entry)
+
+
 def _skip(reason: str, detail: str, budget: float = 0.0) -> Sized:
-    return Sized(0.0, 0.0, 0.0, budget, reason, detail)
+    return _sized((0.0, 0.0, 0.0, budget, reason, detail))
+
+
+# Which candidate the budget is (ENGINE.md 2.5): a config constant (flat amount or per-trade cap,
+# whose float is exact), balance * percent, the open-risk headroom, or what the day has left.
+CONSTANT, PERCENT, HEADROOM, DAY_LEFT = range(4)
+_LOW, _HIGH = 1 - 1e-12, 1 + 1e-12
+
+
+def _lt(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """a < b for two exact decimals (m, k) = m * 10**-k."""
+    return a[0] * P10[b[1]] < b[0] * P10[a[1]]
+
+
+def _percent_of(balance: float, caps: Caps) -> tuple[int, int]:
+    (bm, bk), (pm, pk) = _dec_memo(balance, 0), caps.percent
+    return bm * pm, bk + pk
 
 
 def risk_budget(balance: float, caps: Caps, total_open_risk: float, daily: tuple[float, float] | None
-           ) -> tuple[int, int, float | None, float, Sized | None]:
+                ) -> tuple[int, float, tuple[int, int] | None, Sized | None]:
     """ENGINE.md section 2 item 5, exactly: the risk budget for the next entry.
 
-    Returns (bn, bk, budget_f, estimate, skip): the budget is bn * 10**-bk, budget_f its float when
-    already known (a config value) else None, `estimate` a float within a few ulps of it, and `skip`
-    the Sized to return instead when a cap leaves nothing (total_open_risk_cap, daily_loss_cap).
+    Returns (kind, estimate, exact, skip). `exact` is the budget as (m, k) = m * 10**-k, or None when
+    the float comparisons already decided (then `budget_exact` works it out: only balance * percent
+    is ever left so); `estimate` is a float within a few ulps of it (the budget's own float when kind
+    is CONSTANT); `skip` the Sized to return instead when a cap leaves nothing. Candidates are
+    compared as floats while they are clearly apart, exactly (in decimal) when they are close.
     `daily`: (daily_loss_cap, today's pnl) when daily_loss_includes_open_risk applies, else None.
     """
     if balance < caps.flat_until:  # two floats compare as their shortest reprs do
-        (bn, bk), budget_f = caps.flat, caps.flat_f
+        kind, est, exact = CONSTANT, caps.flat_f, caps.flat
     else:
-        bm, bbk = _dec_memo(balance, 0)
-        pn, pk = caps.percent
-        bn, bk, budget_f = bm * pn, bbk + pk, None
-    if caps.per_trade is not None:
-        cn, ck = caps.per_trade
-        if cn * p10(bk) < bn * p10(ck):
-            bn, bk, budget_f = cn, ck, caps.per_trade_f
-    estimate = budget_f if budget_f is not None else balance * caps.percent_f
-    if caps.total is not None:
-        head_f = caps.total_f - total_open_risk
-        if not head_f - estimate > _MARGIN * (caps.total_f + total_open_risk + estimate):
+        kind, est, exact = PERCENT, balance * caps.percent_f, None
+    cap = caps.per_trade_f
+    if cap is not None:
+        if kind == CONSTANT:
+            if cap < est:
+                est, exact = cap, caps.per_trade
+        elif cap < est * _LOW:
+            kind, est, exact = CONSTANT, cap, caps.per_trade
+        elif cap <= est * _HIGH:  # too close to tell by floats
+            exact = _percent_of(balance, caps)
+            if _lt(caps.per_trade, exact):
+                kind, est, exact = CONSTANT, cap, caps.per_trade
+    total = caps.total_f
+    if total is not None:
+        head = total - total_open_risk
+        if head - est <= _MARGIN * (total + total_open_risk + est):  # the headroom may bind, or be gone
             tm, tk = caps.total
             om, ok = _dec_memo(total_open_risk, 1)
-            k = max(tk, ok)
-            hn = tm * p10(k - tk) - om * p10(k - ok)
-            if hn <= 0:
-                return bn, bk, budget_f, estimate, _skip(
-                    TOTAL_OPEN_RISK_CAP, f"open risk {money(total_open_risk)} already at cap {money(caps.total_f)}",
-                    _float(bn, bk, budget_f))
-            if hn * p10(bk) < bn * p10(k):
-                bn, bk, budget_f = hn, k, None
-                estimate = head_f
+            k = tk if tk >= ok else ok
+            hx = (tm * P10[k - tk] - om * P10[k - ok], k)
+            if exact is None:
+                exact = _percent_of(balance, caps)
+            if hx[0] <= 0:
+                return kind, est, exact, _skip(
+                    TOTAL_OPEN_RISK_CAP, f"open risk {money(total_open_risk)} already at cap {money(total)}",
+                    _float(kind, est, exact))
+            if _lt(hx, exact):
+                kind, est, exact = HEADROOM, head, hx
     if daily is not None:
         cap_f, pnl_f = daily
-        left_f = cap_f + pnl_f - total_open_risk
-        if not left_f - estimate > _MARGIN * (cap_f + abs(pnl_f) + total_open_risk + estimate):
+        left = cap_f + pnl_f - total_open_risk
+        if left - est <= _MARGIN * (cap_f + abs(pnl_f) + total_open_risk + est):
             (cm, ck), (qm, qk), (om, ok) = dec(cap_f), dec(abs(pnl_f)), _dec_memo(total_open_risk, 1)
             k = max(ck, qk, ok)
-            ln = cm * p10(k - ck) + (qm if pnl_f >= 0 else -qm) * p10(k - qk) - om * p10(k - ok)
-            if ln <= 0:
-                return bn, bk, budget_f, estimate, _skip(
+            lx = (cm * P10[k - ck] + (qm if pnl_f >= 0 else -qm) * P10[k - qk] - om * P10[k - ok], k)
+            if exact is None:
+                exact = _percent_of(balance, caps)
+            if lx[0] <= 0:
+                return kind, est, exact, _skip(
                     DAILY_LOSS_CAP, f"today's loss {money(-pnl_f if pnl_f < 0 else 0.0)} plus open risk "
                                     f"{money(total_open_risk)} leaves nothing of the daily loss cap {money(cap_f)}",
-                    _float(bn, bk, budget_f))
-            if ln * p10(bk) < bn * p10(k):
-                bn, bk, budget_f = ln, k, None
-                estimate = left_f
-    return bn, bk, budget_f, estimate, None
+                    _float(kind, est, exact))
+            if _lt(lx, exact):
+                kind, est, exact = DAY_LEFT, left, lx
+    return kind, est, exact, None
+
+
+def budget_value(kind: int, est: float, exact: tuple[int, int] | None, balance: float, caps: Caps) -> float:
+    """The float of a budget `risk_budget` chose (what a screen shows as the next trade's budget)."""
+    return _float(kind, est, exact if exact is not None else _percent_of(balance, caps))
 
 
 def size(balance: float, caps: Caps, market: Market, total_open_risk: float, open_notional: float,
          daily: tuple[float, float] | None, entry: float, stop: float) -> Sized:
     """ENGINE.md section 2 items 5-8 for one entry, exactly (see the module docstring).
 
-    `daily`: (daily_loss_cap, today's pnl) when daily_loss_includes_open_risk applies, else None.
-    Inputs are finite floats, prices > 0 with the stop on the loss side; balance > 0.
+    Float estimates decide where they provably can (the whole-step count of a quotient far from a
+    whole number, a budget candidate far from the others); integers on exact decimals decide the
+    rest and give every output. `daily`: (daily_loss_cap, today's pnl) when
+    daily_loss_includes_open_risk applies, else None. Inputs are finite floats, prices > 0 with the
+    stop on the loss side; balance > 0.
     """
-    bn, bk, budget_f, _estimate, skip = risk_budget(balance, caps, total_open_risk, daily)
+    kind, est, exact, skip = risk_budget(balance, caps, total_open_risk, daily)
     if skip is not None:
         return skip
 
-    # 6. per-unit risk, as un * 10**-uk
-    em, ek = dec(entry)
-    sm, sk = dec(stop)
-    k = ek if ek >= sk else sk
-    e_scaled, s_scaled = em * p10(k - ek), sm * p10(k - sk)
-    un, uk = abs(e_scaled - s_scaled), k
-    fm, fk = market.fee_bps
-    if caps.fees_in_risk and fm:
+    # 6. per-unit risk, exactly, as un * 10**-uk (the outputs need it), and as a float estimate.
+    # The decimals of the two prices: numbers.dec, its fast path inline (prices of up to 8 decimals
+    # below 1e7 read as m * 10**-8; see dec for why that is exact).
+    if 0.0 < entry < 1e7 and (em := round(entry * 1e8)) / 1e8 == entry:
+        ek = 8
+    else:
+        em, ek = dec(entry)
+    if 0.0 < stop < 1e7 and (sm := round(stop * 1e8)) / 1e8 == stop:
+        sk = 8
+    else:
+        sm, sk = dec(stop)
+    if ek != sk:
+        if ek < sk:
+            em, ek = em * P10[sk - ek], sk
+        else:
+            sm = sm * P10[ek - sk]
+    un, uk = (em - sm if em > sm else sm - em), ek
+    distance = entry - stop if entry > stop else stop - entry
+    unit = distance
+    if caps.fees_in_risk and market.fee_on:
         # + (bps / 10**4) * (entry + stop)
-        un, uk = un * p10(fk + 4) + fm * (e_scaled + s_scaled), k + fk + 4
+        un, uk = un * market.fee_scale + market.fee_m * (em + sm), ek + market.fee_k
+        unit += market.fee_rate * (entry + stop)
 
-    # 7. qty: the largest whole number of steps n with n * step * per-unit risk <= budget
+    # 7. qty: the largest whole number of steps n with n * step * per-unit risk <= budget. The float
+    # quotient decides when it is far enough from a whole number: its relative error is bounded by
+    # the inputs' (each within half an ulp of its decimal; a close stop magnifies the prices'; a
+    # headroom or the day's left magnifies the open risk's) and a few roundings, all in `slack`.
     stm, stk = market.step
-    e = uk + stk - bk
-    n = (bn * p10(e)) // (un * stm) if e >= 0 else bn // (un * stm * p10(-e))
+    den = unit * market.step_f
+    q = est / den if den else math.inf
+    rel = 1e-14 + 3e-16 * (entry + stop) / distance
+    if kind >= HEADROOM:
+        rel += 3e-16 * (total_open_risk + (caps.total_f if kind == HEADROOM else daily[0] + abs(daily[1]))) / est
+    n = int(q) if q < 1e15 else 0
+    slack = q * rel
+    if not (slack < q - n < 1 - slack) or n * stm >= _EXACT_NUM:
+        if exact is None:
+            exact = _percent_of(balance, caps)
+        bn, bk = exact
+        e = uk + stk - bk
+        n = (bn * P10[e]) // (un * stm) if e >= 0 else bn // (un * stm * P10[-e])
+    step_den = market.step_den
     if caps.leverage is not None:
         lev_f = caps.leverage_f
         room_f = balance * lev_f - open_notional
-        fits = room_f > _MARGIN * (balance * lev_f + open_notional) and \
-            n * stm / p10(stk) * entry <= room_f * (1 - _MARGIN) - _MARGIN * (balance * lev_f + open_notional)
-        if not fits:
+        margin = _MARGIN * (balance * lev_f + open_notional)
+        if not (room_f > margin and n * stm / step_den * entry <= room_f * (1 - _MARGIN) - margin):
             (bm, bbk), (lm, lk), (om, ok) = _dec_memo(balance, 0), caps.leverage, dec(open_notional)
             k = max(bbk + lk, ok)
-            rn = bm * lm * p10(k - bbk - lk) - om * p10(k - ok)
+            rn = bm * lm * P10[k - bbk - lk] - om * P10[k - ok]
             if rn <= 0:
                 return _skip(MAX_LEVERAGE, f"open notional {money(open_notional)} already at balance "
-                                           f"{money(balance)} x {lev_f:g}", _float(bn, bk, budget_f))
+                                           f"{money(balance)} x {lev_f:g}",
+                             _float(kind, est, exact or _percent_of(balance, caps)))
             # room / (entry * step) = rn * 10**(ek + stk - k) / (em * stm)
             e2 = ek + stk - k
-            n_room = (rn * p10(e2)) // (em * stm) if e2 >= 0 else rn // (em * stm * p10(-e2))
+            n_room = (rn * P10[e2]) // (em * stm) if e2 >= 0 else rn // (em * stm * P10[-e2])
             if n_room < n:
                 n = n_room
-    if n * stm >= p10(EXACT_DIGITS):
+    if n * stm >= _EXACT_NUM:
         n = _representable(n, market)
         if n < 0:
             return _skip(INVALID_INPUT, f"the quantity is too large for a float (per-unit risk "
-                                        f"{_float(un, uk, None)!r} is too small)", _float(bn, bk, budget_f))
-    qty = n * stm / p10(stk)
-    budget = _float(bn, bk, budget_f)
+                                        f"{un / P10[uk]!r} is too small)",
+                         _float(kind, est, exact or _percent_of(balance, caps)))
+    qty = n * stm / step_den
+    if kind == CONSTANT:
+        budget = est
+    else:
+        if exact is None:
+            exact = _percent_of(balance, caps)
+        budget = exact[0] / P10[exact[1]]
 
     # 8. exchange minimums
     if n == 0 or qty < market.min_qty:  # both floats' shortest reprs are the decimals compared
         return _skip(BELOW_MIN_QTY, f"qty {qty_text(qty, market.step_f)}{market.below_min_qty}", budget)
-    nn, nk = n * stm * em, stk + ek  # notional
-    mm, mk = market.min_notional
+    nn = n * stm * em  # notional, * 10**-(stk + ek)
     try:
-        notional = nn / p10(nk)
+        notional = nn / P10[stk + ek]
     except OverflowError:
         return _skip(INVALID_INPUT, f"the notional of qty {qty!r} at {entry!r} is too large for a float", budget)
-    if nn * p10(mk) < mm * p10(nk):
+    # The float nearest the exact notional is below (above) min_notional's only when the exact one
+    # is: rounding is monotone; only a tie needs the decimals.
+    mf = market.min_notional_f
+    if notional < mf or (notional == mf and _lt((nn, stk + ek), market.min_notional)):
         return _skip(BELOW_MIN_NOTIONAL, f"notional {money(notional)}{market.below_min_notional}", budget)
-    return Sized(qty, n * stm * un / p10(stk + uk), notional, budget, None, "")
+    return _sized((qty, n * stm * un / P10[stk + uk], notional, budget, None, ""))
 
 
-def _float(n: int, k: int, known: float | None) -> float:
-    return known if known is not None else n / p10(k)
+def _float(kind: int, est: float, exact: tuple[int, int]) -> float:
+    """The budget's float: a config constant's own, else the float nearest its exact value."""
+    return est if kind == CONSTANT else exact[0] / P10[exact[1]]
 
 
 def _representable(n: int, market: Market) -> int:
@@ -236,11 +316,11 @@ def _representable(n: int, market: Market) -> int:
         if n <= 0:
             return 0
         try:
-            qty = n * stm / p10(stk)
+            qty = n * stm / P10[stk]
         except OverflowError:
             return -1
         qm, qk = dec(qty)
-        if qm * p10(stk) == n * stm * p10(qk):
+        if qm * P10[stk] == n * stm * P10[qk]:
             return n
         n -= 1
     return 0
@@ -317,18 +397,18 @@ def is_multiple(qty: float, step: float) -> bool:
     """Is `qty` a whole number of `step`s, both read as their shortest reprs?"""
     (qm, qk), (sm, sk) = dec(qty), dec(step)
     k = max(qk, sk)
-    return (qm * p10(k - qk)) % (sm * p10(k - sk)) == 0
+    return (qm * P10[k - qk]) % (sm * P10[k - sk]) == 0
 
 
 def scaled(qty: float, entry: float, stop: float, fee_bps: float, fees_in_risk: bool) -> tuple[float, float]:
     """(risk_amount, notional) of `qty` at this entry and stop, exactly as `size` computes them."""
     (qm, qk), (em, ek), (sm, sk), (fm, fk) = dec(qty), dec(entry), dec(stop), dec(fee_bps)
     k = max(ek, sk)
-    e_scaled, s_scaled = em * p10(k - ek), sm * p10(k - sk)
+    e_scaled, s_scaled = em * P10[k - ek], sm * P10[k - sk]
     un, uk = abs(e_scaled - s_scaled), k
     if fees_in_risk and fm:
-        un, uk = un * p10(fk + 4) + fm * (e_scaled + s_scaled), k + fk + 4
-    return qm * un / p10(qk + uk), qm * em / p10(qk + ek)
+        un, uk = un * P10[fk + 4] + fm * (e_scaled + s_scaled), k + fk + 4
+    return qm * un / P10[qk + uk], qm * em / P10[qk + ek]
 
 
 # --- closing (ENGINE.md section 3) -----------------------------------------------------------------

@@ -112,12 +112,12 @@ def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngin
     caps = sizing.Caps(o.flat_risk_until, o.flat_risk_amount, o.percent_risk, o.per_trade_risk_cap,
                        o.total_open_risk_cap, o.fees_in_risk, o.max_leverage)
     daily = rails.daily
-    budget_skip = None
-    next_budget = 0.0
+    next_budget, budget_skip = 0.0, None
     if balance > 0:
-        bn, bk, budget_f, _estimate, budget_skip = sizing.risk_budget(
+        kind, est, exact, budget_skip = sizing.risk_budget(
             balance, caps, open_risk, None if daily is None else (daily.limit, pnl_today))
-        next_budget = budget_f if budget_f is not None else bn / 10 ** bk
+        if budget_skip is None:
+            next_budget = sizing.budget_value(kind, est, exact, balance, caps)
 
     # Every reason a new entry would be refused right now, in the order the engine checks them
     # (ENGINE.md section 2 items 3-7); input-dependent checks (min qty, notional) cannot be known here.
