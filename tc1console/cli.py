@@ -26,12 +26,32 @@ from .engine.events import describe as describe_event
 from .engine.ledger import DAYS_DEFAULT, load_daily, read_daily
 from .engine.marks import mark_book, read_marks
 from .engine.rails import RAILS, day_index, day_key
+from .engine.core import MAX_TS_MS, MIN_TS_MS
 from .engine.view import account_view, format_duration, value_text
 from .cli_ops import add_operator_commands, print_cleared
 
 PROG = "tc1"
 EVENTS_SHOWN = 10
 DASHBOARD_DAYS = 7
+CLOCK_ENV = "TC1_NOW_MS"
+
+
+def clock_ms() -> int:
+    """The CLI's one clock, in epoch ms: $TC1_NOW_MS when set (a fixed clock, for tests and
+    reproducible output), else the wall clock. Every "today" and "now" a command shows or acts on
+    reads it; the journal's `at_ms` and the bot API keep the real time.
+    """
+    raw = os.environ.get(CLOCK_ENV, "")
+    if not raw:
+        return time.time_ns() // 1_000_000
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not MIN_TS_MS <= value < MAX_TS_MS:
+        raise InputError(f"{CLOCK_ENV} must be an epoch time in whole milliseconds "
+                         f"(like 1732026600000), not {raw!r}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -218,7 +238,7 @@ def snapshot(root: str | os.PathLike[str] | None, now_ms: int | None = None) -> 
     """Everything `tc1 dashboard` shows, as one JSON-able dict (read-only: no lock, no writes)."""
     root_path = store.resolve_root(root)
     overlay, policy, loaded = store.read_state(root_path)
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    now_ms = clock_ms() if now_ms is None else now_ms
     view = account_view(overlay, policy, loaded.engine, now_ms, equity_tail=8)
     events = store.tail_events(root_path, EVENTS_SHOWN)
     marks = mark_book(loaded.engine.positions.values(), loaded.engine.balance, read_marks(root_path)).as_dict(now_ms)
@@ -360,7 +380,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_daily(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise InputError("--days must be 1 or more")
-    until = args.until or day_key(int(time.time() * 1000))
+    until = args.until or day_key(clock_ms())
     try:
         day_index(until)
     except ValueError:
@@ -385,7 +405,7 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
     root = store.resolve_root(args.root)
     overlay, policy, loaded = store.read_state(root)
     engine = loaded.engine
-    now = int(time.time() * 1000)
+    now = clock_ms()
     today = day_key(now)
     view = account_view(overlay, policy, engine, now)
     days = engine.days_state()
@@ -438,7 +458,7 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
 def cmd_policy_reset(args: argparse.Namespace) -> int:
     from .engine.live import LiveRisk
 
-    today = day_key(int(time.time() * 1000))
+    today = day_key(clock_ms())
     only_state = (args.peak or args.streak) and not args.today
     days: str | None = "today" if args.today else (None if only_state else "all")
     cleared = LiveRisk(args.root, check=False).reset(days, peak=args.peak, streak=args.streak, today_key=today,
@@ -485,7 +505,7 @@ def _smoke_resume(root: Path) -> int:
     retry = live.try_open(**t2)
     with live.store.transaction() as tx:
         seq_after_retry = tx.loaded.seq
-    now = max(int(time.time() * 1000), t2["entry_ts_ms"])
+    now = max(clock_ms(), t2["entry_ts_ms"])
     close2 = live.close(trade_id=_T2["trade_id"], exit_ts_ms=now, exit_price=2_985.0)
     again1 = live.close(trade_id=_T1["trade_id"], exit_ts_ms=now, exit_price=1.0)
     with live.store.transaction() as tx:
@@ -519,7 +539,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
             bal0 = tx.engine.balance
         step("start", bal0 == start, f"fresh state, balance {bal0:,.2f} (initial_balance {start:,.2f})")
 
-        now = int(time.time() * 1000)
+        now = clock_ms()
         a1 = live.try_open(**_T1, entry_ts_ms=now)
         step("open", a1["skipped_reason"] is None and a1["qty"] > 0 and a1["risk_amount"] <= a1["budget"] + 1e-9,
              f"{_T1['trade_id']} BTCUSDT long {a1['qty']:g} @ 50,000.00 stop 49,500.00: risk "
@@ -528,7 +548,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         step("close", abs(c1["balance_after"] - (bal0 + c1["pnl_after_fees"])) < 1e-9 and c1["pnl_after_fees"] > 0,
              f"{_T1['trade_id']} @ 50,600.00: pnl {c1['pnl_after_fees']:+,.2f} after fees {c1['fees']:,.2f} "
              f"({c1['R_multiple']:+.2f}R), balance {c1['balance_after']:,.2f}")
-        t2_ts = int(time.time() * 1000)
+        t2_ts = clock_ms()
         a2 = live.try_open(**_T2, entry_ts_ms=t2_ts)
         step("open", a2["skipped_reason"] is None and a2["qty"] > 0,
              f"{_T2['trade_id']} ETHUSDT short {a2['qty']:g} @ 3,000.00 stop 3,030.00: risk "

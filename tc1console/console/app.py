@@ -293,11 +293,14 @@ class Tc1ConsoleApp(App[int]):
     # --- the 1 s tick --------------------------------------------------------------------------------
 
     def _tick(self) -> None:
+        # The app is closing: the dashboard's panels, then its screens, go before its timers stop.
+        if not self.screen_stack:
+            return
         now = self.clock()
         try:
             self.main.tick(now)
         except NoMatches:
-            return  # the app is closing: the dashboard's panels are already gone, the timer not yet
+            return
         today = day_key(now)
         if self.snapshot is not None and self.snapshot.today != today and self._rollover_for != today:
             self._rollover_for = today  # a new UTC day: today's counters start from zero

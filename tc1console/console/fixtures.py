@@ -7,9 +7,11 @@ is fixed by handing the app `FIXED_NOW_MS` as its clock.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from pathlib import Path
+from typing import Iterable
 
 from ..engine import config as cfg
 from ..engine import root as root_defaults
@@ -92,6 +94,38 @@ def build_demo_root(root: str | os.PathLike[str], *, seed: int = 7) -> Path:
     moves = {"BTCUSDT": 1.0031, "ETHUSDT": 1.0024, "SOLUSDT": 0.9987}
     live.mark({s: _round(prices[s] * moves[s]) for s in moves}, ts_ms=FIXED_NOW_MS - MARKS_AGE_MS)
     return root
+
+
+# --- a large account, for the scale tests and bench/console_bench.py -----------------------------
+
+LARGE_SYMBOLS = (("BTCUSDT", 60_000.0, 0.001), ("ETHUSDT", 3_000.0, 0.01), ("SOLUSDT", 150.0, 0.1))
+
+
+def large_position(i: int, *, stop_shift: float = 0.0) -> dict:
+    """Open position number `i` of a large account: ~$20 at risk, entered (600 - i) minutes before now."""
+    symbol, price, step = LARGE_SYMBOLS[i % 3]
+    entry = price * (1 + (i % 17) / 1000)
+    is_long = i % 2 == 0
+    stop = entry * (0.99 if is_long else 1.01) + stop_shift
+    qty = round(20 / abs(entry - stop) / step) * step
+    return {"symbol": symbol, "is_long": is_long, "entry_ts_ms": FIXED_NOW_MS - (600 - i) * MINUTE,
+            "entry_price": entry, "stop_price": stop, "qty": qty, "risk_amount": qty * abs(entry - stop),
+            "notional": qty * entry, "budget": 20.0, "fee_rate": 0.0004}
+
+
+def write_large_state(root: str | os.PathLike[str], ids: Iterable[int], *, balance: float,
+                      shifted: frozenset[int] = frozenset(), points: int = 1000) -> None:
+    """A hand-written state holding the positions `ids` (those in `shifted` with their stop moved)
+    and `points` equity points, as a person or another tool might leave it; replaced atomically."""
+    runtime = Path(root) / "runtime"
+    runtime.mkdir(exist_ok=True)
+    book = {"balance": balance, "total_open_risk": 0.0,
+            "open_positions": {f"p{i:04d}": large_position(i, stop_shift=1.0 if i in shifted else 0.0) for i in ids},
+            "equity_points": [[FIXED_NOW_MS - (points - k) * MINUTE, 100_000 + (k % 97) * 10.0]
+                              for k in range(points)]}
+    tmp = runtime / ".risk_state.json.tmp"
+    tmp.write_text(json.dumps(book))
+    os.replace(tmp, runtime / "risk_state.json")
 
 
 # --- a fixed harness run, for the result view's snapshot and screenshot ---------------------------

@@ -109,12 +109,15 @@ def test_a_file_the_forked_reader_cannot_read_is_the_same_one_error(tmp_path, mo
                      ("\n".join(rows[at:]) + "\n").encode())
     risk, _ = write_configs(tmp_path / "c", OVERLAY)
     errors = []
+    forks = record_forks(monkeypatch)
     for workers in (1, 2):
-        before, out = children(), tmp_path / f"out{workers}"
+        out = tmp_path / f"out{workers}"
         with pytest.raises(InputError) as caught:
             run_harness(path, risk, out, workers=workers)
         errors.append(str(caught.value))
-        assert children() == before
+        assert len(forks) <= workers - 1  # (a bad first rows fail before a helper is forked)
+        for pid in forks:
+            assert_reaped(pid)  # the helper was waited for before the error came
         assert not out.exists() or not any(out.iterdir())
     assert errors[0] == errors[1] and "not UTF-8 text near line" in errors[0]
 
@@ -149,9 +152,25 @@ def test_a_file_with_nothing_to_replay_or_close_is_the_same_too(tmp_path, rows):
     assert '"trades_closed": 0' in (two / "summary.json").read_text()
 
 
-def children() -> set[int]:
-    path = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
-    return set(map(int, path.read_text().split())) if path.exists() else set()
+def record_forks(monkeypatch) -> list[int]:
+    """The pids of the processes `os.fork` makes in this process from now on (the harness's helper)."""
+    pids: list[int] = []
+    fork = os.fork
+
+    def recording_fork() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    return pids
+
+
+def assert_reaped(pid: int) -> None:
+    """`pid` has exited and been waited for: it is neither running nor a zombie child of ours."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # (0, 0) while it runs, its status while a zombie
 
 
 @pytest.mark.parametrize("when", ["while it reads", "mid-replay"])
@@ -165,7 +184,7 @@ def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monk
     risk, _ = write_configs(tmp_path / "c", OVERLAY)
     out = tmp_path / "out"
     stop = threading.Event()
-    before = children()
+    forks = record_forks(monkeypatch)
 
     def progress(done: int, total: int) -> None:
         if when == "while it reads" or done > total * 3 // 4:
@@ -174,7 +193,8 @@ def test_cancel_with_a_forked_reader_leaves_no_files_and_no_child(tmp_path, monk
     with pytest.raises(HarnessCancelled):
         run_harness(path, risk, out, progress=progress, cancel=stop, workers=2)
     assert list(out.iterdir()) == []
-    assert children() == before
+    assert len(forks) == 1  # the helper ran, and was stopped and waited for before the cancel returned
+    assert_reaped(forks[0])
 
 
 KILLED_MID_RUN = """

@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness_tools import HEADER
+from property_budget import examples
 from tc1console.backtest import fast_reader, pipes, reader
 from tc1console.backtest.trades import Trades
 from tc1console.engine.errors import InputError
@@ -446,7 +447,7 @@ def float_each(texts: list[str]) -> list[float]:
     return list(map(float, texts))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.lists(DECIMALS | st.floats().map(repr) | st.sampled_from(ODD_NUMBERS), max_size=30))
 def test_a_column_of_prices_is_float_of_each_text(texts):
     """fast_reader.floats (orjson for a column of JSON numbers) gives float() of each text, -0 as

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from property_budget import examples
 from tc1console.backtest.fast_rows import Cells, FastRows, all_plain, cell, float_texts, number_groups
 from tc1console.backtest.rows import Rows
 from tc1console.engine.core import SKIP_REASONS, CloseResult, OpenResult
@@ -36,7 +37,7 @@ EDGES = [1e-4, 9.999999999999999e-05, 0.00010000000000000002, -1e-4, 1e16, 99999
          1.0000000000000002e16, -1e16, 1e15, 1e-5, 2.244001962026232e-06, 1.7976931348623157e308, 2.2250738585072014e-308]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500))
 @given(st.lists(st.floats() | st.sampled_from(FLOATS + EDGES), max_size=40))
 def test_float_texts_are_repr_for_every_float(values: list[float]) -> None:
     """ENGINE.md §5, numbers at full precision as the shortest repr: float_texts (orjson's digits,
@@ -70,7 +71,7 @@ def test_float_texts_mend_the_few_items_orjson_writes_otherwise_wherever_they_si
     assert float_texts(values) == list(map(repr, values))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.lists(st.lists(st.floats() | st.sampled_from(FLOATS + EDGES) | st.integers(-2**63, 2**63 - 1),
                          min_size=1, max_size=11).map(tuple), max_size=30))
 def test_number_groups_are_each_rows_reprs_joined(rows: list[tuple]) -> None:

@@ -4,9 +4,12 @@ writes, and that every error is one line on stderr with a non-zero exit."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ import pytest
 from cli_tools import NOW_MS, assert_one_line_error, make_root, tc1
 from tc1console.engine import store
 from tc1console.engine.live import LiveRisk
-from tc1console.engine.rails import day_key
+from tc1console.engine.rails import MS_PER_DAY, day_key
 
 OPEN = dict(symbol="ETHUSDT", is_long=True, entry_price=3_000.0, stop_price=2_970.0)
 TODAY = day_key(NOW_MS)
@@ -27,7 +30,7 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def traded(root: Path) -> Path:
-    """Today: one loss closed, one position open (wall-clock timestamps, as a live bot stamps them)."""
+    """Today: one loss closed, one position open (stamped just before the `tc1` processes' clock)."""
     live = LiveRisk(root)
     live.try_open(trade_id="lost", entry_ts_ms=NOW_MS - 60_000, **OPEN)
     live.close(trade_id="lost", exit_ts_ms=NOW_MS - 30_000, exit_price=2_985.0)
@@ -130,6 +133,75 @@ def test_state_rebuild_reports_differences_then_none(traded: Path) -> None:
     assert json.loads(path.read_bytes())["balance"] == real
     second = tc1("state", "rebuild", root=traded)
     assert "no differences" in second.stdout
+
+
+def _trade_late(root: Path, day_start: int) -> Path:
+    """Two entries and a loss in the last two minutes of the UTC day starting at `day_start`."""
+    live = LiveRisk(root)
+    live.try_open(trade_id="late1", entry_ts_ms=day_start + MS_PER_DAY - 120_000, **OPEN)
+    live.close(trade_id="late1", exit_ts_ms=day_start + MS_PER_DAY - 90_000, exit_price=2_985.0)
+    live.try_open(trade_id="late2", entry_ts_ms=day_start + MS_PER_DAY - 60_000, **OPEN)
+    return root
+
+
+def test_day_dependent_commands_see_the_day_of_their_clock_either_side_of_midnight(root: Path) -> None:
+    """CONSOLE.md command line: "today's counters" and "reset today's (UTC)" mean the UTC day of
+    the clock the command runs at ($TC1_NOW_MS here), read once: at 23:59:30 the day that traded is
+    today; at 00:00:30 the next day is, with nothing in it yet, and the day before keeps its bucket."""
+    day = NOW_MS - NOW_MS % MS_PER_DAY
+    late, next_day = day_key(day), day_key(day + MS_PER_DAY)
+    _trade_late(root, day)
+    other = root.parent / "copy"
+    shutil.copytree(root, other)
+    for at, where, today, entries in ((day + MS_PER_DAY - 30_000, root, late, 2),
+                                      (day + MS_PER_DAY + 30_000, other, next_day, 0)):
+        env = {"TC1_NOW_MS": str(at)}
+        doc = json.loads(tc1("dashboard", "--json", root=where, env=env).stdout)
+        assert doc["now_ms"] == at and doc["today"] == today
+        assert (doc["today_counters"]["day"], doc["today_counters"]["entries"]) == (today, entries)
+        assert doc["headroom"]["trades_left_today"] == 20 - entries
+        assert doc["headroom"]["ms_to_rollover"] == (30_000 if entries else MS_PER_DAY - 30_000)
+        text = tc1("dashboard", root=where, env=env).stdout
+        assert f"Today        {today} UTC: {entries} entries" in text
+        assert re.search(rf"UTC rollover in +{'30s' if entries else '23h59m30s'}\n", text)
+
+        shown = json.loads(tc1("policy", "show", "--json", root=where, env=env).stdout)
+        assert shown["today"] == today and shown["days"][late]["entries"] == 2 and list(shown["days"]) == [late]
+        text = tc1("policy", "show", root=where, env=env).stdout
+        assert f"today is {today}" in text and ("<- today" in text) == (today == late)
+
+        reset = tc1("policy", "reset", "--today", root=where, env=env)
+        assert reset.returncode == 0, reset.stderr
+        after = json.loads(tc1("policy", "show", "--json", root=where, env=env).stdout)["days"]
+        if today == late:
+            assert f"cleared 1 day bucket: {late} (2 entries" in reset.stdout and after == {}
+        else:
+            assert f"nothing to clear: no counters for today ({next_day})" in reset.stdout
+            assert after == shown["days"]  # yesterday's bucket is not today's to clear
+        assert store.tail_events(where, 1)[0]["days"] == [today]
+
+
+def test_the_cli_clock_leaves_the_journal_stamps_real(traded: Path) -> None:
+    """README "The command line": $TC1_NOW_MS fixes what a command calls now and today; the
+    journal's at_ms is when the line was written, always the real clock."""
+    before = time.time_ns() // 1_000_000
+    assert tc1("policy", "reset", "--today", root=traded).returncode == 0
+    after = time.time_ns() // 1_000_000
+    entry = store.tail_events(traded, 1)[0]
+    assert entry["days"] == [TODAY] and before <= entry["at_ms"] <= after
+
+
+@pytest.mark.parametrize("value", ["yesterday", "1732026600", "1.7e12", "-1", "9" * 20])
+def test_a_bad_tc1_now_ms_is_a_one_line_error_naming_it(traded: Path, value: str) -> None:
+    """README "The command line": TC1_NOW_MS is an epoch time in whole milliseconds; anything else
+    (a date in words, seconds by mistake, a float, out of range) is one line naming the variable,
+    and a refused reset writes nothing."""
+    files_before = {p: p.read_bytes() for p in traded.rglob("*") if p.is_file()}
+    for args in (["dashboard"], ["policy", "show"], ["policy", "reset", "--today"]):
+        proc = tc1(*args, root=traded, env={"TC1_NOW_MS": value})
+        assert proc.returncode == 2
+        assert_one_line_error(proc, "TC1_NOW_MS", repr(value))
+    assert {p: p.read_bytes() for p in traded.rglob("*") if p.is_file()} == files_before
 
 
 def test_smoke_passes_end_to_end_with_a_restart(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from console_tools import wait_until
-from textual.widgets import DataTable, Select
+from textual.widgets import DataTable
 
 from tc1console.console.app import Tc1ConsoleApp
 from tc1console.console.fixtures import DEMO_RUN, DEMO_RUN_B, FIXED_NOW_MS, MINUTE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from console_tools import wait_until
+from console_tools import WAIT_S, wait_until
 
 from tc1console.console.app import DemoBot, Tc1ConsoleApp
 from tc1console.console.bindings import APP_BINDINGS, parse_keymap
@@ -31,7 +31,7 @@ async def test_help_screen_lists_every_binding_and_closes(demo_root):
 async def test_reload_key_reads_the_files_again(demo_root):
     app = demo_app(demo_root)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
         loads = app.loads
         await pilot.press("r")
         await wait_until(pilot, lambda: app.loads == loads + 1, "a second read")
@@ -50,7 +50,7 @@ async def test_demo_bot_trades_into_the_root_and_stops_with_the_console(fresh_ro
             assert "demo bot trading" in TitleBar.render(app.main.query_one(TitleBar)).plain
             assert not bot.error
     finally:
-        bot.shutdown()
+        bot.shutdown(timeout=WAIT_S)  # it stops at its next tick; the bound is only for a failure
     assert not bot.thread.is_alive()
 
 
@@ -58,7 +58,7 @@ async def test_a_keymap_rebinds_by_binding_id(demo_root):
     app = Tc1ConsoleApp(demo_root, watch=False, label="root", keymap=parse_keymap("reload=f5, help=f1"))
     app.animation_level = "none"
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.loads >= 1, "the first read")
         loads = app.loads
         await pilot.press("f5")
         assert app.loads == loads + 1

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 from console_tools import wait_until
-from test_console_scale import SYMBOLS, write_state
 
 from tc1console.console.app import Tc1ConsoleApp
-from tc1console.console.fixtures import FIXED_NOW_MS
+from tc1console.console.fixtures import FIXED_NOW_MS, LARGE_SYMBOLS, write_large_state
 from tc1console.console.screens.help_screen import HelpScreen
 from tc1console.console.screens.history_screen import HistoryScreen
 from tc1console.console.widgets.positions_table import PositionsTable
@@ -29,9 +28,9 @@ N = 500
 
 
 async def test_keys_are_handled_while_500_positions_are_marked_every_100_ms(fresh_root):
-    write_state(fresh_root, range(N), balance=100_000.0)
+    write_large_state(fresh_root, range(N), balance=100_000.0)
     feed = subprocess.Popen([sys.executable, str(WRITER), str(fresh_root), "0.1",
-                             *(f"{symbol}={price}" for symbol, price, _step in SYMBOLS)],
+                             *(f"{symbol}={price}" for symbol, price, _step in LARGE_SYMBOLS)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert feed.stdout.readline().strip() == "marking"

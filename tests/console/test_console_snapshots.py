@@ -12,6 +12,8 @@ import pytest
 from tc1console.console.screenshots import (corrupt_state, demo_app, show_blocked, show_compare, show_daily,
                                             show_events, show_history, show_story)
 
+from console_tools import wait_until
+
 
 def test_main_screen_120x40(snap_compare, demo_root):
     assert snap_compare(demo_app(demo_root), terminal_size=(120, 40))
@@ -27,7 +29,7 @@ def test_help_screen_lists_every_key(snap_compare, demo_root):
 
 def test_corrupt_state_file_banner(snap_compare, demo_root):
     async def corrupt(pilot):
-        await pilot.pause()  # the first, good read
+        await wait_until(pilot, lambda: pilot.app.loads >= 1, "the first, good read")
         corrupt_state(demo_root)
         pilot.app.action_reload()
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from property_budget import examples
 import tc1console
 from tc1console.engine import config
 from tc1console.engine.rails import RAILS
@@ -365,7 +366,7 @@ def _values(draw: st.DrawFn, kind: config.Kind) -> dict:
     return out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(data=st.data(), kind=st.sampled_from(["overlay", "policy"]), suffix=st.sampled_from([".toml", ".json"]))
 def test_render_round_trips_any_valid_values(data: st.DataObject, kind: config.Kind, suffix: str) -> None:
     """ENGINE.md §1: render(values) then load gives the same config, for any valid values."""

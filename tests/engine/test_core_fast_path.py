@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from property_budget import examples
 from tc1console.engine import config
 from tc1console.engine.core import MAX_PRICE, MAX_TS_MS, MIN_TS_MS, RiskEngine
 from tc1console.engine.errors import Tc1Error
@@ -89,7 +90,7 @@ def _outcome(call, *args: Any) -> Any:
         return type(exc).__name__, str(exc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(events)
 def test_fast_checks_decide_exactly_as_the_careful_path(evs):
     fast, careful = _engine(), _engine()

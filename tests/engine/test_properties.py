@@ -9,13 +9,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from property_budget import examples
 from tc1console.engine import config
 from tc1console.engine.core import RiskEngine
 from tests.engine.exact_reference import Case, reference
 
 T0 = 1_700_000_000_000
 STEPS = [0.001, 0.01, 0.1, 1.0, 0.5, 0.25, 0.05, 0.0001, 1e-8, 5.0, 0.3, 0.007]
-SETTINGS = settings(max_examples=200, deadline=None)
+SETTINGS = settings(max_examples=examples(200))
 
 
 def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

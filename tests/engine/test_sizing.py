@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from property_budget import examples
 from tc1console.engine import sizing
 from tc1console.engine.numbers import dec, dec_plain
 from tests.engine.exact_reference import Answer, Case, reference
 
-SETTINGS = settings(max_examples=400, deadline=None)
+SETTINGS = settings(max_examples=examples(400))
 STEPS = [0.001, 0.01, 0.1, 1.0, 0.5, 0.25, 0.005, 2.5e-5, 1e-8, 1e-7, 10.0, 0.007, 2.5]
 
 
@@ -222,7 +223,7 @@ def test_leverage_bound_cases_equal_the_exact_reference(balance: float, entry: f
         check(Case(balance, 0.01, entry, stop, step, open_notional=open_notional, leverage=lev, fees_in_risk=False))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000))
 @given(x=st.floats(min_value=0.0, allow_infinity=False, allow_nan=False))
 def test_fast_decimal_of_a_float_equals_its_shortest_repr(x: float) -> None:
     """numbers.dec (its 1e8 fast path and orjson's digits) reads every float as repr does."""

@@ -72,10 +72,11 @@ def assert_files_equal_replay(root: Path) -> store.Loaded:
     return loaded
 
 
-def start_bot(root: Path, run: int, n: int, seed: int, *, hold: int = 3, extra: Iterable[str] = ()) -> subprocess.Popen:
+def start_bot(root: Path, run: int, n: int, seed: int, *, hold: int = 3, extra: Iterable[str] = (),
+              pass_fds: tuple[int, ...] = ()) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(BOT_CHILD), str(root), str(run), str(n), str(seed),
                              str(hold), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"}, pass_fds=pass_fds)
 
 
 def read_ack(proc: subprocess.Popen) -> dict[str, Any] | None:

@@ -57,8 +57,10 @@ def _check(root: Path, opens: dict[str, dict[str, Any]], closes: dict[str, dict[
 
 
 def test_sigkill_at_random_instants_keeps_state_equal_to_journal_and_every_ack(tmp_path: Path) -> None:
-    """ENGINE.md §4: kill -9 a bot mid-loop ~30 times; after each, the state loads, equals a replay
-    of the journal, and holds every open and close the bot was told had happened."""
+    """ENGINE.md §4: kill -9 a bot mid-loop 30 times at random and 4 times at the two instants a
+    crash is most dangerous (after a journal commit, before and between the state files); after
+    each, the state loads, equals a replay of the journal, and holds every open and close the bot
+    was told had happened."""
     root = make_root(tmp_path)
     rng = random.Random(SEED)
     opens: dict[str, dict[str, Any]] = {}
@@ -91,10 +93,27 @@ def test_sigkill_at_random_instants_keeps_state_equal_to_journal_and_every_ack(t
         windows[_window(root)] = windows.get(_window(root), 0) + 1
         _check(root, opens, closes)
 
+    # And the two dangerous instants for certain, whatever the random ones hit: the bot stops
+    # itself just before its k-th state-file write, after that call's journal commit, and says so.
+    for run, k in enumerate((rng.randrange(3, 20, 2), rng.randrange(4, 20, 2), rng.randrange(3, 20, 2),
+                             rng.randrange(4, 20, 2)), start=KILLS):
+        proc = start_bot(root, run, 10_000, SEED, extra=["--stall-at-write", str(k)])
+        try:
+            while (ack := read_ack(proc)) is not None and ack["ack"] != "stalled":
+                note(ack)
+            assert ack is not None and ack["write"] == k, proc.stderr.read()
+        finally:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+        window = _window(root)
+        assert window == ("between the two state files" if k % 2 == 0
+                          else "after the journal commit, before the state files"), (k, window)
+        windows[window] = windows.get(window, 0) + 1
+        _check(root, opens, closes)
+
     assert len(opens) > KILLS and len(closes) > KILLS // 2
-    # The dangerous instants were actually hit, not just the quiet time between calls.
-    assert windows.get("between the two state files", 0) + \
-        windows.get("after the journal commit, before the state files", 0) > 0, windows
     print(f"kills by window: {windows}; {len(opens)} acknowledged opens, {len(closes)} closes")
 
 
