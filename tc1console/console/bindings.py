@@ -6,7 +6,8 @@ the operator actions (resets, caps, pause, cash flows, the harness and the desk'
 command palette (commands.py) offers the same list, so a new action needs only a binding here and its
 `action_` method on the app. POSITION_ACTIONS act on the position under the cursor and are the
 positions table's keys (shown while it has focus). At 80 columns the footer holds about eight keys:
-the rest say `show=False` and are in the palette and on the help screen.
+the rest say `show=False` and are in the palette and on the help screen; the desk's screens come
+last in the footer, so a narrow terminal cuts them before help and quit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textual.binding import Binding
 
 from ..engine.errors import InputError
 
-ACTIONS: list[Binding] = [
+INCIDENT: list[Binding] = [
     Binding("t", "reset_today", "Reset today", id="reset_today",
             tooltip="Clear today's (UTC) entry count and realized PnL, after a confirmation, so "
                     "max_trades_per_day and daily_loss_cap count from zero again; journaled, safe "
@@ -33,6 +34,9 @@ ACTIONS: list[Binding] = [
     Binding("e", "edit_caps", "Edit caps", id="edit_caps",
             tooltip="A form for every cap and rail, checked as you type; ctrl+s writes the config "
                     "file in its own format and journals old -> new; the bot uses it on its next call"),
+]
+
+DESK: list[Binding] = [
     Binding("h", "harness", "Harness", id="harness",
             tooltip="Replay a trades CSV through the engine in a separate process, with a progress "
                     "bar and a cancel key; shows the summary and equity curve; earlier runs are "
@@ -50,6 +54,8 @@ ACTIONS: list[Binding] = [
                     "both equity curves on one chart; mark the runs with m in the harness run list"),
 ]
 
+ACTIONS: list[Binding] = [*INCIDENT, *DESK]
+
 GENERAL: list[Binding] = [
     Binding("r", "reload", "Reload", id="reload", show=False,
             tooltip="Read runtime/ and configs/ again now (changes are picked up by themselves; "
@@ -59,13 +65,15 @@ GENERAL: list[Binding] = [
     Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console (a demo bot started with it stops too)"),
 ]
 
-APP_BINDINGS: list[Binding] = [*ACTIONS, *GENERAL]
+# The footer's order: what an incident needs, then help and quit, then the desk's screens (cut
+# first where 80 columns run out; they stay in the palette and on the help screen).
+APP_BINDINGS: list[Binding] = [*INCIDENT, *GENERAL, *DESK]
 
 POSITION_ACTIONS: list[Binding] = [
     Binding("c", "app.close_position", "Close", id="position.close",
             tooltip="Close the position under the cursor by hand at a price (a trade closed on the "
                     "exchange, or whose bot died), after a confirmation; booked as risk_close would"),
-    Binding("x", "app.cancel_position", "Cancel entry", id="position.cancel",
+    Binding("x", "app.cancel_position", "Cancel", id="position.cancel",
             tooltip="Drop the position under the cursor as an entry that never filled (no PnL, its "
                     "risk freed), after a confirmation"),
 ]

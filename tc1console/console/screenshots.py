@@ -6,7 +6,8 @@ Builds the demo root (and two finished harness runs of the fixed demo trades, un
 wider caps) in a temporary folder, runs the app headless at a fixed clock with no watcher, and saves
 the main screen at 120x40 and 80x24, the help screen, the banner a corrupt file shows, every event
 line in full, each operator action (the reset confirmations, the cap editor valid and refusing an
-invalid field, the harness launcher and a run's result view), at 80x24 also a blocked dashboard,
+invalid field, the harness launcher and a run's result view, the pause, cash flow, close and cancel
+forms and a close's confirmation), at 80x24 also a blocked dashboard, a close form,
 the events in full and a run's result view, and the desk's screens at both sizes: trade history, a
 trade's story, the daily table and two runs compared. The snapshot tests drive the app with the same
 steps (show_* below).
@@ -37,11 +38,13 @@ from .screens.caps_screen import CapsScreen  # noqa: E402
 from .screens.compare_screen import CompareScreen  # noqa: E402
 from .screens.confirm_screen import ConfirmScreen  # noqa: E402
 from .screens.events_screen import EventsScreen  # noqa: E402
+from .screens.form_screen import FormScreen  # noqa: E402
 from .screens.daily_screen import DailyScreen  # noqa: E402
 from .screens.harness_screen import HarnessScreen  # noqa: E402
 from .screens.history_screen import HistoryScreen  # noqa: E402
 from .screens.run_screen import RunScreen  # noqa: E402
 from .widgets.events_panel import EventsPanel  # noqa: E402
+from .widgets.positions_table import PositionsTable  # noqa: E402
 from .screens.story_screen import StoryScreen  # noqa: E402
 from .widgets.runs_table import RunsTable  # noqa: E402
 
@@ -76,6 +79,59 @@ async def show_reset_today(pilot: Pilot) -> None:
 
 async def show_reset_all(pilot: Pilot) -> None:
     await _press_until(pilot, "T", ConfirmScreen, "#confirm-yes", "the reset-all confirmation")
+
+
+async def show_main(pilot: Pilot) -> None:
+    """The dashboard after its first read, the Events panel scrolled to the newest line (it follows
+    the tail once laid out; a screenshot taken before that would show the oldest lines)."""
+    app = pilot.app
+    assert isinstance(app, Tc1ConsoleApp)
+    await until(pilot, lambda: app.snapshot is not None, "the first read")
+    panel = app.screen.query_one(EventsPanel)
+    await until(pilot, lambda: (panel.virtual_size.height >= len(app.snapshot.events)
+                                and panel.scroll_y >= panel.max_scroll_y), "the newest event line laid out")
+
+
+async def _form(pilot: Pilot, key: str, first_field: str) -> None:
+    await show_main(pilot)
+    await pilot.press(key)
+    await until(pilot, lambda: showing(pilot, FormScreen, f"#form-{first_field}"), "the form")
+
+
+async def show_pause(pilot: Pilot) -> None:
+    """p: the pause form (a reason for the journal)."""
+    await _form(pilot, "p", "reason")
+
+
+async def show_flow(pilot: Pilot) -> None:
+    """f: the cash flow form with a deposit typed."""
+    await _form(pilot, "f", "flow")
+    await pilot.press(*"+500")
+
+
+async def _on_position(pilot: Pilot, key: str, first_field: str) -> None:
+    """The positions table's first row selected, then `key` on it."""
+    await show_main(pilot)
+    pilot.app.screen.query_one(PositionsTable).focus()
+    await pilot.press(key)
+    await until(pilot, lambda: showing(pilot, FormScreen, f"#form-{first_field}"), "the form")
+
+
+async def show_close(pilot: Pilot) -> None:
+    """c on a position: the close form, its price filled in from the mark."""
+    await _on_position(pilot, "c", "price")
+
+
+async def show_close_confirm(pilot: Pilot) -> None:
+    """The close form sent on: the confirmation with the PnL and the balance it will book."""
+    await show_close(pilot)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+
+
+async def show_cancel(pilot: Pilot) -> None:
+    """x on a position: cancel an entry that never filled."""
+    await _on_position(pilot, "x", "reason")
 
 
 async def show_caps(pilot: Pilot) -> None:
@@ -161,8 +217,8 @@ async def show_compare(pilot: Pilot) -> None:
 
 SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], ...] = (
     # file name, terminal size, keys to press, corrupt the state file first, steps to run
-    ("console-120x40.svg", (120, 40), (), False, None),
-    ("console-80x24.svg", (80, 24), (), False, None),
+    ("console-120x40.svg", (120, 40), (), False, show_main),
+    ("console-80x24.svg", (80, 24), (), False, show_main),
     ("console-help-120x40.svg", (120, 40), ("question_mark",), False, None),
     ("console-banner-120x40.svg", (120, 40), (), True, None),
     ("console-reset-today-120x40.svg", (120, 40), (), False, show_reset_today),
@@ -183,6 +239,12 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], .
     ("console-daily-80x24.svg", (80, 24), (), False, show_daily),
     ("console-compare-120x40.svg", (120, 40), (), False, show_compare),
     ("console-compare-80x24.svg", (80, 24), (), False, show_compare),
+    ("console-pause-120x40.svg", (120, 40), (), False, show_pause),
+    ("console-flow-120x40.svg", (120, 40), (), False, show_flow),
+    ("console-close-120x40.svg", (120, 40), (), False, show_close),
+    ("console-close-confirm-120x40.svg", (120, 40), (), False, show_close_confirm),
+    ("console-cancel-120x40.svg", (120, 40), (), False, show_cancel),
+    ("console-close-80x24.svg", (80, 24), (), False, show_close),
 )
 
 

@@ -8,8 +8,11 @@ worker that opens the screen has finished, so nothing runs at capture. The steps
 
 from __future__ import annotations
 
-from tc1console.console.screenshots import (demo_app, show_caps, show_caps_invalid, show_harness, show_reset_all,
-                                            show_reset_today, show_run)
+import pytest
+
+from tc1console.console.screenshots import (demo_app, show_cancel, show_caps, show_caps_invalid, show_close,
+                                            show_close_confirm, show_flow, show_harness, show_pause,
+                                            show_reset_all, show_reset_today, show_run)
 
 SIZE = (120, 40)
 
@@ -41,3 +44,15 @@ def test_harness_result_view(snap_compare, demo_run_root):
 def test_harness_result_view_80x24(snap_compare, demo_run_root):
     """The run's summary at 80x24: asides on their own line, nothing cut."""
     assert snap_compare(demo_app(demo_run_root), terminal_size=(80, 24), run_before=show_run)
+
+
+@pytest.mark.parametrize("steps", [show_pause, show_flow, show_close, show_close_confirm, show_cancel],
+                         ids=["pause", "cash_flow", "close", "close_confirm", "cancel"])
+def test_operator_action_forms(snap_compare, demo_root, steps):
+    """ENGINE.md section 6 from the console: each action's form (a close's price filled in from the
+    mark) and a close's confirmation naming the PnL and balance it will book."""
+    assert snap_compare(demo_app(demo_root), terminal_size=SIZE, run_before=steps)
+
+
+def test_close_form_80x24(snap_compare, demo_root):
+    assert snap_compare(demo_app(demo_root), terminal_size=(80, 24), run_before=show_close)

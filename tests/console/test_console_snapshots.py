@@ -10,21 +10,22 @@ from __future__ import annotations
 import pytest
 
 from tc1console.console.screenshots import (corrupt_state, demo_app, show_blocked, show_compare, show_daily,
-                                            show_events, show_history, show_story)
+                                            show_events, show_history, show_main, show_story)
 
 from console_tools import wait_until
 
 
 def test_main_screen_120x40(snap_compare, demo_root):
-    assert snap_compare(demo_app(demo_root), terminal_size=(120, 40))
+    assert snap_compare(demo_app(demo_root), terminal_size=(120, 40), run_before=show_main)
 
 
 def test_main_screen_80x24(snap_compare, demo_root):
-    assert snap_compare(demo_app(demo_root), terminal_size=(80, 24))
+    assert snap_compare(demo_app(demo_root), terminal_size=(80, 24), run_before=show_main)
 
 
 def test_help_screen_lists_every_key(snap_compare, demo_root):
-    assert snap_compare(demo_app(demo_root), terminal_size=(120, 40), press=["question_mark"])
+    assert snap_compare(demo_app(demo_root), terminal_size=(120, 40), run_before=show_main,
+                        press=["question_mark"])
 
 
 def test_corrupt_state_file_banner(snap_compare, demo_root):

@@ -54,10 +54,10 @@ class EventsPanel(VerticalScroll):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[EventLine, ...] | None = None
-        # Follow the tail until the operator scrolls up to read; scrolling back down follows again.
-        # A flag, not a position check at each update: the position says "not at the end" whenever
-        # the last scroll to the end ran before the new lines were laid out (a dialog over the
-        # dashboard, a resize), and the panel then stopped following for good.
+        # Follow the tail until the operator scrolls up to read; scrolling back to the end follows
+        # again. Only the operator's own scroll up stops it: the position alone says "not at the
+        # end" whenever a layout ran after the last scroll to the end (a dialog over the
+        # dashboard, a resize, the first read at 80x24), and the panel then stopped for good.
         self.following = True
 
     def compose(self) -> ComposeResult:
@@ -65,13 +65,43 @@ class EventsPanel(VerticalScroll):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        self.following = new_value >= self.max_scroll_y
+        if new_value >= self.max_scroll_y:
+            self.following = True
+
+    # The operator scrolling up (wheel, keys, the scrollbar): stop following to let them read.
+    def on_mouse_scroll_up(self) -> None:
+        self.following = False
+
+    def on_scroll_up(self) -> None:
+        self.following = False
+
+    def on_scroll_to(self) -> None:
+        self.following = False  # a drag on the scrollbar; back at the end, watch_scroll_y follows again
+
+    def action_scroll_up(self) -> None:
+        self.following = False
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self.following = False
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self.following = False
+        super().action_scroll_home()
 
     def show(self, events: tuple[EventLine, ...]) -> None:
         if events == self._shown:
             return  # nothing new: no re-render
         self._shown = events
         self.query_one("#events-text", Static).update(render_events(events))
+        self.call_after_refresh(self._relayout_then_follow)
+
+    def _relayout_then_follow(self) -> None:
+        # The text is laid out again once this refresh is done: the first read can land while the
+        # screen's first layout is under way (at 80x24), and its new size was then never laid out
+        # (the panel showed the oldest line, with nothing to scroll).
+        self.query_one("#events-text", Static).refresh(layout=True)
         self.follow()
 
     def follow(self) -> None:
@@ -81,6 +111,9 @@ class EventsPanel(VerticalScroll):
 
     def on_resize(self) -> None:
         self.follow()
+
+    def watch_virtual_size(self) -> None:
+        self.follow()  # the text laid out at a new height (no Resize comes for that alone)
 
     def action_read_in_full(self) -> None:
         self.post_message(self.ReadRequested(self._shown or ()))
