@@ -28,6 +28,7 @@ from .engine.marks import mark_book, read_marks
 from .engine.rails import RAILS, day_index, day_key
 from .engine.core import MAX_TS_MS, MIN_TS_MS
 from .engine.view import account_view, format_duration, value_text
+from .cli_config import add_config_commands
 from .cli_ops import add_operator_commands, print_cleared
 
 PROG = "tc1"
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_state_adopt)
 
     add_operator_commands(sub, _root_arg)
+    add_config_commands(sub, _root_arg)
     return parser
 
 
@@ -166,6 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(message: str) -> None:
     print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+def warn_config(problem: str | None, doing: str = "showing the state") -> None:
+    """A read-only command shown with the config the journal last recorded, the files being bad
+    (store.read_state): one line on stderr naming the file and what is wrong, stdout untouched."""
+    if problem:
+        print(f"{PROG}: warning: {' '.join(clean(problem, 400).split())} ({doing} with the config "
+              f"the journal last recorded; `{PROG} config check` for more)", file=sys.stderr, flush=True)
 
 
 # --- console ----------------------------------------------------------------------------------------
@@ -266,9 +276,6 @@ def render_dashboard(s: dict[str, Any], style: _Style) -> str:
     lines: list[str] = []
     add = lines.append
     add(f"tc1 dashboard  {clean(s['root'])}  {_utc(s['now_ms'])} UTC  journal seq {s['seq']}")
-    if s.get("config_problem"):
-        add(style(f"  warning: {clean(s['config_problem'], 300)} (showing the config the journal last recorded)",
-                  "33"))
     if s["fresh"]:
         note = s["note"] or ""
         add("  (no state yet: the first call of a bot starts from initial_balance)" if note.startswith("fresh")
@@ -368,6 +375,7 @@ def _print_json(doc: Any) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     s = snapshot(args.root)
+    warn_config(s["config_problem"])
     if args.json:
         _print_json(s)
     else:
@@ -385,7 +393,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
         day_index(until)
     except ValueError:
         raise InputError(f"--until must be a date YYYY-MM-DD, got {until!r}") from None
-    rows = [r.as_dict() for r in load_daily(args.root, until, args.days)]
+    rows = [r.as_dict() for r in load_daily(args.root, until, args.days, config_problem=warn_config)]
     if args.json:
         _print_json({"until": until, "days": rows})
         return 0
@@ -404,6 +412,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
 def cmd_policy_show(args: argparse.Namespace) -> int:
     root = store.resolve_root(args.root)
     overlay, policy, loaded = store.read_state(root)
+    warn_config(loaded.config_problem)
     engine = loaded.engine
     now = clock_ms()
     today = day_key(now)
@@ -423,8 +432,6 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
                      "days": dict(sorted(days.items(), reverse=True))})
         return 0
     print(f"Safety rails  {path or '(no readable policy file)'}")
-    if loaded.config_problem:
-        print(f"  warning: {clean(loaded.config_problem, 300)} (showing the config the journal last recorded)")
     for rail in RAILS:
         for f in rail.fields:
             value = values[f.key]
@@ -532,6 +539,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         for kind, stem in cfg.STEMS.items():
             (tmp / "configs" / f"{stem}.toml").write_text(cfg.default_text(kind), encoding="utf-8")
         print(f"tc1 smoke: temporary root {tmp} (shipped default configs)", flush=True)
+        _smoke_user_configs(store.resolve_root(args.root), step)
 
         live = LiveRisk(tmp)
         start = live.store.configs().overlay.initial_balance
@@ -607,6 +615,25 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return 1
 
 
+def _smoke_user_configs(root: Path, step: Any) -> None:
+    """The user's own configs, loaded as the engine would (`tc1 config check`): the live part of
+    smoke runs on the shipped defaults, so a bad edit of the real files would pass it unseen."""
+    from .cli_config import check_configs
+
+    if not (root / "configs").is_dir():
+        print(f"  --   configs    no configs/ in {root}: only the shipped defaults were used "
+              f"(--root DIR checks yours)", flush=True)
+        return
+    report = check_configs(root)
+    if not report.ok:
+        step("configs", False, f"your configs do not load: {report.errors[0]}")
+        return
+    files = " and ".join(str(p) for p in report.paths.values())
+    n = len(report.advice)
+    step("configs", True, f"your configs load: {files}" + (
+        f" ({n} warning{'s' if n != 1 else ''}: see `tc1 config check`)" if n else " (no warnings)"))
+
+
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Two answers of the live API agree apart from `replayed` (a retry's answer says it is one)."""
     return {k: v for k, v in a.items() if k != "replayed"} == {k: v for k, v in b.items() if k != "replayed"}
@@ -642,6 +669,7 @@ def _usage(message: str) -> Tc1Error:
 
 def cmd_state_rebuild(args: argparse.Namespace) -> int:
     result = store.Store(args.root).rebuild()
+    warn_config(result["config_problem"], "rebuilt")
     diffs = result["differences"]
     if diffs:
         print(f"rebuilt from the journal; {len(diffs)} difference{'s' if len(diffs) != 1 else ''} with the files on disk:")

@@ -114,9 +114,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_positions(args: argparse.Namespace) -> int:
-    from .cli import positions_table, snapshot
+    from .cli import positions_table, snapshot, warn_config
 
     s = snapshot(args.root)
+    warn_config(s["config_problem"])
     rows = s["positions"]["rows"]
     if args.json:
         print(json.dumps(store.jsonable({"count": len(rows), "max": s["positions"]["max"], "positions": rows}),
