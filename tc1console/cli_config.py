@@ -73,7 +73,8 @@ def check_configs(root: str | Path | None) -> ConfigReport:
         report.balance = loaded.engine.balance
         fresh = loaded.needs_adopt.startswith("fresh")
         report.balance_from = "initial_balance (no state yet)" if fresh else f"the state (journal seq {loaded.seq})"
-        report.traded = adv.traded_symbols(loaded.engine, events)
+        report.traded = adv.traded_symbols(loaded.engine.positions.values(),
+                                            loaded.engine.recent_closes.values(), events)
     report.advice = adv.advise(overlay, policy, report.balance, report.traded)
     return report
 

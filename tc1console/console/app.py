@@ -34,6 +34,7 @@ from textual.screen import Screen
 
 from .. import words
 from ..engine import config as cfg
+from ..engine.advice import traded_symbols
 from ..engine.core import Position
 from ..engine.errors import ConfigError, InputError, StateError, Tc1Error
 from ..engine.events import cleared_lines
@@ -552,7 +553,10 @@ class Tc1ConsoleApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - a missing or unparsable config: say which
             self.notify(self._error_text(exc), title="Edit caps: cannot open", severity="error", timeout=20)
             return
-        self.push_screen(CapsScreen(self.root, form), self._caps_closed)
+        snap = self.snapshot  # the warnings weigh the caps against the balance and the symbols traded
+        traded = traded_symbols((r.position for r in snap.positions if r.position is not None), snap.closes) if snap else ()
+        balance = snap.balance.balance if snap is not None and not snap.fresh else None
+        self.push_screen(CapsScreen(self.root, form, balance=balance, traded=traded), self._caps_closed)
 
     def _caps_closed(self, saved: dict | None) -> None:
         if not saved:

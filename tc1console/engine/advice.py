@@ -106,16 +106,16 @@ def advise(overlay: OverlayConfig, policy: PolicyConfig, balance: float,
     return out
 
 
-def traded_symbols(engine: Any, events: Iterable[Mapping[str, Any]] = ()) -> set[str]:
-    """The symbols a bot trades: its open positions, the closes its state keeps, and the opens and
-    closes among `events` (journal entries). `engine` is a RiskEngine (or anything with its
-    `positions` and `recent_closes`)."""
-    found = {p.alloc.symbol for p in engine.positions.values()}
-    found |= {c.symbol for c in engine.recent_closes.values()}
+def traded_symbols(positions: Iterable[Any], closes: Iterable[Any] = (),
+                   events: Iterable[Mapping[str, Any]] = ()) -> set[str]:
+    """The symbols a bot trades: its open positions (core.Position), the closes its state keeps
+    (core.CloseResult), and the opens and closes among `events` (journal entries)."""
+    found = {p.alloc.symbol for p in positions} | {c.symbol for c in closes}
     for e in events:  # an open's symbol is in its position record, a close's in its result
         part = e.get("position") if e.get("type") == "open" else e.get("result") if e.get("type") == "close" else None
-        if isinstance(part, Mapping):
-            found.add(part.get("symbol"))
+        symbol = part.get("symbol") if isinstance(part, Mapping) else None
+        if isinstance(symbol, str):  # a line edited by hand may hold anything
+            found.add(symbol)
     return {s for s in found if isinstance(s, str) and s}
 
 
