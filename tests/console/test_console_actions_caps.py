@@ -235,7 +235,7 @@ async def test_an_unparsable_config_is_named_and_the_form_does_not_open(demo_roo
 
 
 async def test_the_editor_warns_about_percent_risk_above_2_percent_with_config_checks_words(demo_root):
-    """docs/engine.md section 1.4 and docs/console.md section 3.3: the cap editor shows, for the values
+    """docs/engine.md section 1.4 and docs/console.md section 2.5: the cap editor shows, for the values
     as typed, the warnings `tc1 config check` prints (engine/advice.py): percent_risk 0.03 is above
     2%; 0.02 is not. A warning is advice: the change can still be saved."""
     app = demo_app(demo_root)
