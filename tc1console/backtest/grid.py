@@ -173,13 +173,14 @@ class Grid:
 
     def raw_at(self, kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
         """The base table of `kind` with this combination's values of that kind set in it."""
-        raw = copy.deepcopy(dict(self.raw[kind]))
+        raw = dict(self.raw[kind])
         for a in self.axes:
             if a.kind != kind:
                 continue
             table = raw
-            for name in a.path[:-1]:
-                table = table.setdefault(name, {})
+            for name in a.path[:-1]:  # a table on the way is copied: the base is never changed
+                table[name] = copy.deepcopy(table.get(name, {}))
+                table = table[name]
             if values[a.key] is None:
                 table.pop(a.path[-1], None)
             else:
@@ -198,9 +199,12 @@ class Grid:
             for kind in ("overlay", "policy"):
                 mine = tuple((a.key, values[a.key]) for a in self.axes if a.kind == kind)
                 if (kind, mine) not in memo:
-                    where = self.sources[kind]
-                    if mine:
-                        where = f"--grid {', '.join(f'{k}={show(v)}' for k, v in mine)} over {where}"
-                    memo[kind, mine] = config.validate(kind, self.raw_at(kind, values), where)
+                    raw = self.raw_at(kind, values)
+                    try:
+                        memo[kind, mine] = config.validate(kind, raw, self.sources[kind])
+                    except ConfigError:  # again, with a message that names the combination
+                        where = f"--grid {', '.join(f'{k}={show(v)}' for k, v in mine)} over {self.sources[kind]}"
+                        config.validate(kind, raw, where)
+                        raise
                 checked[kind] = memo[kind, mine]
             yield Point(index, values, checked["overlay"], checked["policy"])

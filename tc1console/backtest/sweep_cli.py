@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -95,9 +96,14 @@ def format_best(result: dict[str, Any], out_dir: str | os.PathLike[str]) -> str:
                       f"outputs: {out_dir}"])
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main_from_args(args: argparse.Namespace) -> int:
     """Run with parsed flags. Errors: one `tc1: error:` line, exit 2; Ctrl-C: exit 130, no outputs."""
     bar = _Progress(sys.stderr)
+    signal.signal(signal.SIGTERM, _interrupt)  # a job killed by its scheduler stops its workers too
     try:
         result = run_sweep(args.trades_csv, args.risk_config, args.out_dir, args.grid, args.policy_config,
                            random_n=args.random, seed=args.seed, objective=args.objective,
