@@ -21,6 +21,8 @@ import os
 import shutil
 import signal
 import tempfile
+import time
+import uuid
 from array import array
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -111,8 +113,29 @@ def _run_shared(index: int, overlay: OverlayConfig, policy: PolicyConfig, curve:
     return (index, *run_config(_SHARED, overlay, policy, curve=curve, cancel=_CANCEL))
 
 
-def _run_scattered(t: Trades, index: int, overlay: OverlayConfig, policy: PolicyConfig, curve: bool) -> tuple:
-    return (index, *run_config(t, overlay, policy, curve=curve))
+class _ClusterCancel:
+    """A distributed.Event by name, asked at most once a second (each ask is a scheduler round trip)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.event, self.next_at = name, None, 0.0
+
+    def is_set(self) -> bool:
+        now = time.monotonic()
+        if now < self.next_at:
+            return False
+        self.next_at = now + 1.0
+        if self.event is None:
+            from distributed import Event
+            self.event = Event(self.name)
+        return self.event.is_set()
+
+
+def _run_scattered(t: Trades, index: int, overlay: OverlayConfig, policy: PolicyConfig, curve: bool,
+                   cancel_name: str) -> tuple | None:
+    try:
+        return (index, *run_config(t, overlay, policy, curve=curve, cancel=_ClusterCancel(cancel_name)))
+    except SweepCancelled:
+        return None  # not an error for the worker to log: the client is gone already
 
 
 Task = tuple[int, OverlayConfig, PolicyConfig, bool]
@@ -151,7 +174,7 @@ def run_dask(t: Trades, tasks: Sequence[Task], done: Done, scheduler: Any) -> No
     """The tasks on a Dask distributed cluster: `scheduler` is its address (tcp://HOST:PORT) or a
     distributed.Client. The table is scattered once to every worker."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client, Event, as_completed
     except ImportError:
         raise InputError("--scheduler needs Dask: pip install 'tc1console[cluster]'") from None
     own = not isinstance(scheduler, Client)
@@ -163,14 +186,16 @@ def run_dask(t: Trades, tasks: Sequence[Task], done: Done, scheduler: Any) -> No
     else:
         client = scheduler
     futures: list = []
+    cancel = Event(f"tc1-sweep-{uuid.uuid4().hex}", client=client)
     try:
         shared = client.scatter(t, broadcast=True)
-        futures = [client.submit(_run_scattered, shared, *task, pure=False) for task in tasks]
+        futures = [client.submit(_run_scattered, shared, *task, cancel.name, pure=False) for task in tasks]
         for future in as_completed(futures):
             done(future.result())
     except BaseException:
         if futures:
-            client.cancel(futures)
+            client.cancel(futures)  # the others never start
+        cancel.set()  # the running configs stop within a second
         raise
     finally:
         if own:
