@@ -34,7 +34,7 @@ from ..engine.core import SKIP_REASONS, RiskEngine
 from ..engine.errors import ConfigError, InputError, Tc1Error
 from .grid import Grid, Point, parse_axis
 from .progress import Cancel
-from .reader import read_trades
+from .reader import check_header, read_trades
 from .replay import Batch, replay
 from .rows import Rows
 from .summary import Tally, summary as make_summary
@@ -263,10 +263,11 @@ def run_sweep(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLike
     g = Grid(axes, overlay_raw, policy_raw, str(risk_path), str(policy_config) if policy_config else None)
     points = g.points(random_n, seed)
     out_path = Path(out_dir)
+    check_header(Path(trades_csv))  # a file that cannot be read fails before out_dir is touched
     _check_out_dir(out_path)
     t = read_trades(trades_csv)
 
-    if scheduler is None:
+    if scheduler is None and workers is None:  # an explicit --workers means these cores
         scheduler = os.environ.get(SCHEDULER_ENV) or None
     workers = default_workers() if workers is None else workers
     if workers < 1:
@@ -313,7 +314,7 @@ def run_sweep(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLike
     bests = {"overlay": config.render(Path(BEST["overlay"]), "overlay", g.raw_at("overlay", best["values"]))}
     if policy_config is not None or any(a.kind == "policy" for a in axes):
         bests["policy"] = config.render(Path(BEST["policy"]), "policy", g.raw_at("policy", best["values"]))
-    write_outputs(out_path, result, [a.key for a in axes], bests,
+    write_outputs(out_path, result, [(a.key, a.kind) for a in axes], bests,
                   [(row["rank"], curves[row["config"]]) for row in ranked[:keep_curves]])
     return result
 
@@ -330,15 +331,18 @@ def _check_out_dir(out: Path) -> None:
         raise InputError(f"{out}: cannot write outputs ({exc.strerror or exc})") from None
 
 
-def csv_rows(rows: list[dict[str, Any]], keys: list[str]) -> Iterable[list[Any]]:
-    """sweep.csv: a header, then one line per row (a null figure or an unset value is empty)."""
-    yield ["rank", "config", *keys, *FIGURES, *(f"skipped_{r}" for r in SKIP_REASONS)]
+def csv_rows(rows: list[dict[str, Any]], axes: list[tuple[str, str]]) -> Iterable[list[Any]]:
+    """sweep.csv: a header, then one line per row (a null figure or an unset value is empty). A key's
+    column is its name, or KIND.KEY where a figure has that name (policy.max_drawdown_pct)."""
+    keys = [key for key, _ in axes]
+    names = [f"{kind}.{key}" if key in FIGURES else key for key, kind in axes]
+    yield ["rank", "config", *names, *FIGURES, *(f"skipped_{r}" for r in SKIP_REASONS)]
     for row in rows:
         yield [row["rank"], row["config"], *(row["values"][k] for k in keys),
                *(row[name] for name in FIGURES), *(row["skipped_by_reason"][r] for r in SKIP_REASONS)]
 
 
-def write_outputs(out: Path, result: dict[str, Any], keys: list[str], bests: dict[str, str],
+def write_outputs(out: Path, result: dict[str, Any], axes: list[tuple[str, str]], bests: dict[str, str],
                   curves: list[tuple[int, tuple[array, array]]]) -> None:
     """Every file in a temporary folder inside `out`, then renamed into place with sweep.json last
     (it marks a finished sweep, as summary.json does a harness run); on any failure or Ctrl-C the
@@ -346,7 +350,7 @@ def write_outputs(out: Path, result: dict[str, Any], keys: list[str], bests: dic
     tmp = Path(tempfile.mkdtemp(prefix=".sweep-partial-", dir=out))
     try:
         with open(tmp / SWEEP_CSV, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f, lineterminator="\n").writerows(csv_rows(result["rows"], keys))
+            csv.writer(f, lineterminator="\n").writerows(csv_rows(result["rows"], axes))
         for kind, text in bests.items():
             (tmp / BEST[kind]).write_text(text, encoding="utf-8")
         if curves:

@@ -117,6 +117,10 @@ def main_from_args(args: argparse.Namespace) -> int:
         bar.end()
         print(f"tc1: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug (or a worker process killed): still one line, and a way to report it
+        bar.end()
+        print(f"tc1: error: internal error in the sweep: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     bar.end()
     print(format_best(result, args.out_dir))
     return 0

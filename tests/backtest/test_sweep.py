@@ -199,3 +199,25 @@ def test_cli_prints_the_best_rows(files):
     result = json.loads((tmp / "cli" / "sweep.json").read_text())
     assert result["rows"][0]["max_drawdown_pct"] <= result["rows"][1]["max_drawdown_pct"]
     assert "best by max_drawdown_pct" in proc.stdout
+
+
+def test_unreadable_trades_file_is_one_line_and_touches_nothing(files, capsys):
+    tmp, trades, risk, pol = files
+    out = tmp / "no_trades"
+    code = main(["sweep", "--trades_csv", str(tmp / "missing.csv"), "--risk_config", str(risk),
+                 "--grid", "percent_risk=0.01,0.02", "--out_dir", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "missing.csv" in err, err
+    assert not out.exists()
+
+
+def test_a_key_named_like_a_figure_gets_its_config_in_the_csv_header(files):
+    """The policy's max_drawdown_pct rail and the max_drawdown_pct figure are two columns."""
+    tmp, trades, risk, pol = files
+    out = tmp / "rail"
+    result = run_sweep(trades, risk, out, ["max_drawdown_pct=0.05,none"], pol, workers=1)
+    with open(out / "sweep.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert "policy.max_drawdown_pct" in header and header.count("max_drawdown_pct") == 1
+    assert {r["values"]["max_drawdown_pct"] for r in result["rows"]} == {0.05, None}
+    assert config.load_policy(out / "best_risk_policy.toml").daily_loss_cap == POLICY["daily_loss_cap"]
