@@ -50,14 +50,18 @@ def grid_of(configs: int) -> list[str]:
     return [f"percent_risk=0.002:{0.002 + 0.001 * (configs - 1):.3f}:0.001"]
 
 
-def timed_sweep(trades: Path, risk: Path, pol: Path, out: Path, grid: list[str], workers: int) -> float:
+def timed_sweep(trades: Path, risk: Path, pol: Path, out: Path, grid: list[str], workers: int) -> tuple[float, float]:
     """Seconds from the first config started to the last one done (the parse and the writing are
-    left out: the same for any worker count)."""
+    left out: the same for any worker count), and the CPU seconds of this process and its workers
+    over the whole sweep."""
     marks: dict[str, float] = {}
+    before = os.times()
     run_sweep(trades, risk, out, grid, pol, workers=workers,
               started=lambda *_: marks.__setitem__("start", time.perf_counter()),
               progress=lambda done, total: marks.__setitem__("end", time.perf_counter()))
-    return marks["end"] - marks["start"]
+    after = os.times()
+    cpu = sum(after[k] - before[k] for k in range(4))  # user and system, own and waited-for children
+    return marks["end"] - marks["start"], cpu
 
 
 def wall(cmd: list[str]) -> float:
@@ -94,10 +98,12 @@ def main() -> int:
         grid = grid_of(args.configs)
         print(f"{args.trades:,} trades, {args.configs} configs ({grid[0]}), {os.cpu_count()} CPUs")
 
-        one = timed_sweep(trades, risk, pol, tmp / "w1", grid, 1)
-        two = timed_sweep(trades, risk, pol, tmp / "w2", grid, 2)
+        one, one_cpu = timed_sweep(trades, risk, pol, tmp / "w1", grid, 1)
+        two, two_cpu = timed_sweep(trades, risk, pol, tmp / "w2", grid, 2)
         print(f"1. configs/s: 1 worker {args.configs / one:.2f}, 2 workers {args.configs / two:.2f}; "
-              f"scaling {one / two:.2f}x (target >= 1.7)")
+              f"scaling {one / two:.2f}x (target >= 1.7); CPU seconds 2 workers / 1: "
+              f"{two_cpu / one_cpu:.2f} (1.0: no per-worker overhead, so the wall-time scaling is "
+              f"what the free cores allow; load average now {os.getloadavg()[0]:.1f})")
 
         tc1 = [sys.executable, "-m", "tc1console"]
         sweep_s = wall([*tc1, "sweep", "--trades_csv", str(trades), "--risk_config", str(risk), "--policy_config",
