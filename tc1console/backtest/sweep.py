@@ -6,9 +6,10 @@ Each config runs the very replay loop of `tc1 harness` (replay.py) into a sink t
 tally of its closes (summary.py's Tally), and its figures are the harness's summary.json figures
 (summary.py), so a row equals a standalone harness run with that config, to the bit. The table is
 read once: local worker processes inherit it through fork; a Dask cluster gets it scattered once to
-every worker. Outputs (outputs.py-style, all or nothing): sweep.csv, sweep.json, best_risk_overlay.toml,
+every worker. Outputs, all or nothing (as writer.py's for a harness run): sweep.csv, sweep.json, best_risk_overlay.toml,
 best_risk_policy.toml and curves/ for the top `keep_curves`, written in a temporary folder inside
-out_dir and renamed into place, sweep.json last.
+out_dir and renamed into place, sweep.json last. grid.py parses and validates the grid;
+sweep_cli.py is `tc1 sweep`.
 """
 
 from __future__ import annotations
