@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("harness", help="the backtest harness (see `tc1 harness --help`)", add_help=False)
     _root_arg(p)
     p.set_defaults(func=cmd_harness)
+    p = sub.add_parser("sweep", help="many configs over one trades CSV, on local cores or Dask "
+                                     "(see `tc1 sweep --help`)", add_help=False)
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("smoke", help="end-to-end live check in a temporary root, with a restart")
     _root_arg(p)
@@ -149,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
-        if extra and args.command != "harness":
+        if extra and args.command not in ("harness", "sweep"):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.extra = extra
         args.root = getattr(args, "root", None)
@@ -492,6 +495,20 @@ def cmd_harness(args: argparse.Namespace) -> int:
     if getattr(hargs, "root", None) is None:
         hargs.root = args.root
     return int(harness.main_from_args(hargs) or 0)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    try:
+        from .backtest import sweep_cli
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
+            raise
+        _fail("the backtest (tc1console.backtest) is not installed in this build")
+        return 2
+    sp = _Parser(prog=f"{PROG} sweep", description="Replay one trades CSV under a grid of configs "
+                                                   "(parsed once; local processes or a Dask cluster).")
+    sweep_cli.add_arguments(sp)
+    return int(sweep_cli.main_from_args(sp.parse_args(args.extra)) or 0)
 
 
 # --- smoke ------------------------------------------------------------------------------------------
