@@ -357,11 +357,22 @@ class Store:
                         before[name] = f"unreadable ({exc.__class__.__name__}: {exc})"
                 after = self._docs(rebuilt)
                 diffs = _differences(before, after)
-                for path, doc in ((self.state_path, after["book"]), (self.policy_path, after["days"])):
+                targets = ((self.state_path, after["book"]), (self.policy_path, after["days"]))
+                for path, _doc in targets:  # refused before either is written, not half way
+                    if path.is_dir() or (path.exists() and not path.is_file()):
+                        raise StateError(f"{path}: is a folder or another non-file; move it away and run "
+                                         f"`tc1 state rebuild` again; nothing was changed")
+                written: list[Path] = []
+                for path, doc in targets:
                     try:
                         atomic_write(path, seal(_dumps(doc)))
                     except OSError as exc:
-                        raise io_error(exc, path, "write the rebuilt file") from None
+                        if not written:
+                            raise io_error(exc, path, "write the rebuilt file") from None
+                        raise StateError(f"{path}: cannot write the rebuilt file ({exc.strerror or exc}); "
+                                         f"{written[0].name} was rebuilt, this one not: fix the cause and "
+                                         f"run `tc1 state rebuild` again") from None
+                    written.append(path)
                 self._loaded = None
                 return {"seq": rebuilt.seq, "differences": diffs, "balance": rebuilt.engine.balance,
                         "open_positions": len(rebuilt.engine.positions), "config_problem": configs.problem}
