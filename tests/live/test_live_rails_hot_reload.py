@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 
-from live_tools import OVERLAY, POLICY, T0, assert_files_equal_replay, journal, make_root, read_ack, start_bot
+from live_tools import (OVERLAY, POLICY, T0, apply_event, assert_files_equal_replay, journal, make_root, read_ack,
+                        start_bot)
 from tc1console.engine import config
+from tc1console.engine.errors import ConfigError
+from tc1console.engine.live import LiveRisk
 from tc1console.engine.store import Store
 
 # $100 flat risk, no fees: an entry at 100 with its stop at 99 buys 100 units, so a close at 100 + r
@@ -198,3 +201,25 @@ def test_each_rail_key_edited_under_a_trading_bot_applies_on_its_next_call(tmp_p
     saved = [e for e in journal(root) if e["type"] == "config" and e["by"] == "console"]
     assert len(saved) == sum(s[0] == "save" for s in steps)
     assert_files_equal_replay(root)
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_a_console_started_after_a_bad_edit_can_save_the_fix(tmp_path: Path, fmt: str) -> None:
+    """ENGINE.md 4 and 6: with a bad value on disk, a console that never saw a good config (a fresh
+    Store, as the cap editor's save uses) still saves an edit that makes the file valid; an edit that
+    leaves it invalid is refused naming the key, and the file is left as it was."""
+    root = make_root(tmp_path, FLAT, {**POLICY, "max_drawdown_pct": 0.125}, fmt=fmt)
+    path = config.find_config(root, "policy")
+    bot = LiveRisk(root)
+    for step in lose("a", T0, r=-6.25):  # balance 9,375, peak 10,000
+        apply_event(bot, step[1])
+    _replace(path, (config.dump_json if fmt == "json" else config.dump_toml)("policy", {**POLICY, "max_drawdown_pct": 1.5}))
+    broken = path.read_bytes()
+    with pytest.raises(ConfigError, match="max_drawdown_pct"):
+        Store(root).save_config("policy", {"weekly_loss_cap": 100.0}, by="console")
+    assert path.read_bytes() == broken
+    changes = Store(root).save_config("policy", {"max_drawdown_pct": 0.0625}, by="console")
+    assert changes == {"max_drawdown_pct": [0.125, 0.0625]}  # against the config last recorded
+    assert config.load_policy(path).max_drawdown_pct == 0.0625
+    _, ev, expect, _ = o("p1", T0 + 2 * M, "max_drawdown")  # 9,375 <= 10,000 * 0.9375
+    assert apply_event(bot, ev)["skipped_reason"] == expect
