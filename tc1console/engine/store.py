@@ -321,12 +321,15 @@ class Store:
         """Write a config file atomically in its own format and journal old -> new. Returns changes.
 
         All or nothing like any call: if the journal line cannot be made durable, the file's old
-        text is put back before the error comes out.
+        text is put back before the error comes out. A bad file on disk does not stop a save that
+        makes it valid (the state is read with the configs it last recorded, as for a reset): the
+        console is where an operator fixes it. The new text is validated before it is written, and
+        the configs are read back from the files before anything is journaled.
         """
         path = cfg.find_config(self.root, kind)
         old_bytes: bytes | None = None
         try:
-            with self.transaction() as tx:
+            with self.transaction(recorded_config_ok=True) as tx:
                 old_bytes = path.read_bytes()
                 merged = {**cfg.parse_raw(old_bytes.decode("utf-8"), path), **values}
                 text = cfg.render(path, kind, merged)

@@ -20,11 +20,13 @@ OVERLAY = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 50, "total_ope
 POLICY = {"equity_floor": 1_000.0, "daily_loss_cap": 1_000_000.0, "max_trades_per_day": 1_000_000}
 
 
-def make_root(path: Path, overlay: dict[str, Any] | None = None, policy: dict[str, Any] | None = None) -> Path:
-    """A root with configs written by the project's own writer (TOML)."""
+def make_root(path: Path, overlay: dict[str, Any] | None = None, policy: dict[str, Any] | None = None,
+              fmt: str = "toml") -> Path:
+    """A root with configs written by the project's own writer (TOML, or JSON with fmt="json")."""
     (path / "configs").mkdir(parents=True, exist_ok=True)
-    (path / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay or OVERLAY))
-    (path / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", policy or POLICY))
+    dump = config.dump_json if fmt == "json" else config.dump_toml
+    (path / "configs" / f"risk_overlay.{fmt}").write_text(dump("overlay", overlay or OVERLAY))
+    (path / "configs" / f"risk_policy.{fmt}").write_text(dump("policy", policy or POLICY))
     return path
 
 
@@ -51,9 +53,11 @@ def configs(root: Path) -> tuple[config.OverlayConfig, config.PolicyConfig]:
 
 
 def essentials(engine: Any) -> dict[str, Any]:
-    """What must survive anything: balance, positions, day buckets, equity, kept closes."""
+    """What must survive anything: balance, positions, day buckets, equity, kept closes, the rails'
+    state (peak, streak and its block, symbol cooldowns)."""
     return {
         "balance": engine.balance,
+        "rails": engine.rail_state.to_record(),
         "total_open_risk": engine.total_open_risk,
         "positions": {t: p.to_record() for t, p in engine.positions.items()},
         "days": engine.days_state(),
@@ -73,9 +77,9 @@ def assert_files_equal_replay(root: Path) -> store.Loaded:
 
 
 def start_bot(root: Path, run: int, n: int, seed: int, *, hold: int = 3, extra: Iterable[str] = (),
-              pass_fds: tuple[int, ...] = ()) -> subprocess.Popen:
+              pass_fds: tuple[int, ...] = (), stdin: int | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(BOT_CHILD), str(root), str(run), str(n), str(seed),
-                             str(hold), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             str(hold), *extra], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"}, pass_fds=pass_fds)
 
 
