@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from ..engine import advice as adv
 from ..engine import config as cfg
+from ..engine import schema
 from ..engine.config import Field, Kind
 from ..engine.errors import ConfigError
 
@@ -139,7 +140,7 @@ def read_caps(root: str | os.PathLike[str]) -> CapsForm:
 def check(f: Field, text: str) -> str | None:
     """None when `text` is a valid value for `f`, else the reason (the loader's own rule)."""
     try:
-        cfg.parse_text(f, text)
+        schema.parse_text(f, text)
     except ValueError as exc:
         return f"{f.key} {exc}"
     return None
@@ -153,7 +154,7 @@ def changed_values(form: CapsForm, texts: Mapping[str, str]) -> dict[Kind, dict[
     """
     out: dict[Kind, dict[str, Any]] = {}
     for cap in form.fields:
-        value = cfg.parse_text(cap.field, texts.get(cap.key, cap.text))
+        value = schema.parse_text(cap.field, texts.get(cap.key, cap.text))
         if not same_value(value, cap.current):
             out.setdefault(cap.kind, {})[cap.key] = value
     return out

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from ...engine.config import Field, parse_text
+from ...engine.schema import Field, parse_text
 from ...engine.errors import Tc1Error
 from ...engine.store import Store
 from ...engine.advice import lines as advice_lines
