@@ -273,8 +273,11 @@ def _compare_state(root: Path, engine: RiskEngine, last_seq: int | None) -> tupl
         return f"not compared: no {store.STATE_FILE} (a journal without its state files)", None
     try:
         loaded = store.load(root, engine.overlay, engine.policy, trust_edits=True)
-    except Tc1Error as exc:
-        raise InputError(f"cannot read the state files to compare: {_one_line(exc)}") from None
+    except Tc1Error as exc:  # the files cannot be read with this journal: that is a difference too
+        return f"cannot be read with this journal", Divergence(
+            0, 0, "final state", "(loading the state files)", "the state files load with this journal",
+            _one_line(exc), "a hand edit of the journal (the state files' journal positions no longer fall on "
+                            "its lines) or of a state file")
     replayed = {"seq": last_seq, "book": _plain(engine.book_state()), "days": _plain(engine.days_state())}
     recorded = {"seq": loaded.seq, "book": _plain(loaded.engine.book_state()),
                 "days": _plain(loaded.engine.days_state())}
