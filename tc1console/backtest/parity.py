@@ -274,7 +274,7 @@ def _compare_state(root: Path, engine: RiskEngine, last_seq: int | None) -> tupl
     try:
         loaded = store.load(root, engine.overlay, engine.policy, trust_edits=True)
     except Tc1Error as exc:  # the files cannot be read with this journal: that is a difference too
-        return f"cannot be read with this journal", Divergence(
+        return "cannot be read with this journal", Divergence(
             0, 0, "final state", "(loading the state files)", "the state files load with this journal",
             _one_line(exc), "a hand edit of the journal (the state files' journal positions no longer fall on "
                             "its lines) or of a state file")
