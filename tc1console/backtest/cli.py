@@ -117,7 +117,7 @@ def add_parity_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy_config", "--policy-config", dest="policy_config", metavar="FILE",
                         help="with --trades_csv: the policy config the backtest ran with (default: the root's)")
     parser.add_argument("--tolerance", type=float, default=60.0, metavar="SECONDS",
-                        help="with --trades_csv and no trade_id column: how far apart two entry times of "
+                        help="with --trades_csv, for trades not paired by trade_id: how far apart two entry times of "
                              "one symbol and side may be to be the same trade (default 60)")
 
 
