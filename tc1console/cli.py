@@ -35,6 +35,7 @@ PROG = "tc1"
 EVENTS_SHOWN = 10
 DASHBOARD_DAYS = 7
 CLOCK_ENV = "TC1_NOW_MS"
+BACKTEST_COMMANDS = ("harness", "sweep", "parity", "journal")  # their flags are parsed by tc1console/backtest/cli.py
 
 
 def clock_ms() -> int:
@@ -119,6 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(see `tc1 sweep --help`)", add_help=False)
     p.set_defaults(func=cmd_sweep)
 
+    p = sub.add_parser("parity", help="replay runtime/journal.jsonl through the engine and compare it to the "
+                                      "bit, or line up a backtest CSV with the live trades (see `tc1 parity --help`)",
+                       add_help=False)
+    _root_arg(p)
+    p.set_defaults(func=cmd_parity)
+
+    p = sub.add_parser("journal", help="the journal's tools: `tc1 journal export` writes the live trades as a "
+                                       "harness input", add_help=False)
+    _root_arg(p)
+    p.set_defaults(func=cmd_journal)
+
     p = sub.add_parser("smoke", help="end-to-end live check in a temporary root, with a restart")
     _root_arg(p)
     p.add_argument("--keep", action="store_true", help="keep the temporary root and print its path")
@@ -152,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
-        if extra and args.command not in ("harness", "sweep"):
+        if extra and args.command not in BACKTEST_COMMANDS:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.extra = extra
         args.root = getattr(args, "root", None)
@@ -509,6 +521,56 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                                                    "(parsed once; local processes or a Dask cluster).")
     sweep_cli.add_arguments(sp)
     return int(sweep_cli.main_from_args(sp.parse_args(args.extra)) or 0)
+
+
+def _backtest_cli() -> Any:
+    """tc1console/backtest/cli.py, or None (said on stderr) in a build without the backtest."""
+    try:
+        from .backtest import cli as backtest_cli
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
+            raise
+        _fail("the backtest harness (tc1console.backtest) is not installed in this build")
+        return None
+    return backtest_cli
+
+
+def _sub_args(args: argparse.Namespace, prog: str, description: str, add: Any) -> argparse.Namespace:
+    """The extra arguments of a backtest command, parsed by its own parser (`add` its flags)."""
+    hp = _Parser(prog=f"{PROG} {prog}", description=description)
+    add(hp)
+    _root_arg(hp)
+    hargs = hp.parse_args(args.extra)
+    if getattr(hargs, "root", None) is None:
+        hargs.root = args.root
+    return hargs
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    bc = _backtest_cli()
+    if bc is None:
+        return 2
+    pargs = _sub_args(args, "parity", "Replay runtime/journal.jsonl through the engine from its start and compare "
+                      "every decision and the final state to the bit (exit 0: no difference, 1: a difference). "
+                      "With --trades_csv: line up a backtest input with the live trades.", bc.add_parity_arguments)
+    return int(bc.parity_main(pargs))
+
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    bc = _backtest_cli()
+    if bc is None:
+        return 2
+    hp = _Parser(prog=f"{PROG} journal", description="The journal's tools.")
+    _root_arg(hp)
+    jsub = hp.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+    q = jsub.add_parser("export", help="the live trade set as a harness input CSV (plus trade_id); "
+                                       "open trades with a blank exit")
+    _root_arg(q)
+    bc.add_export_arguments(q)
+    jargs = hp.parse_args(args.extra)
+    if getattr(jargs, "root", None) is None:
+        jargs.root = args.root
+    return int(bc.export_main(jargs))
 
 
 # --- smoke ------------------------------------------------------------------------------------------

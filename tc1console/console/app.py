@@ -48,7 +48,8 @@ from .bindings import ACTIONS, APP_BINDINGS, KEYMAP_ENV, parse_keymap
 from .caps import describe_changes, read_caps
 from .commands import ConsoleCommands
 from .marks_view import with_marks
-from .messages import ActionDone, ActionFailed, LoadFailed, Problem, ResetDone, ResetPlanned, SnapshotLoaded
+from .messages import (ActionDone, ActionFailed, LoadFailed, ParityChecked, Problem, ResetDone, ResetPlanned,
+                       SnapshotLoaded)
 from .reset import ResetPlan, confirm_lines, confirm_title, done_text, nothing_text, plan_reset
 from .screens.caps_screen import CapsScreen
 from .screens.confirm_screen import ConfirmScreen
@@ -579,6 +580,28 @@ class Tc1ConsoleApp(App[int]):
             screen.action_compare()
         else:
             self.push_screen(HarnessScreen(self.root, self.clock, pick_runs=True))
+
+    # --- parity --------------------------------------------------------------------------------------
+
+    def action_parity(self) -> None:
+        """Replay the journal and compare it to the bit (`tc1 parity`), off the UI thread."""
+        self.notify("replaying runtime/journal.jsonl through the engine...", title="Parity", timeout=5)
+        self._check_parity()
+
+    @work(thread=True, exclusive=True, group="parity", exit_on_error=False)
+    def _check_parity(self) -> None:
+        from ..backtest.parity import check_journal, format_report
+
+        try:
+            report = check_journal(self.root)
+        except Exception as exc:  # noqa: BLE001 - no journal, a line that is no entry: said, nothing written
+            self.post_message(ActionFailed("Parity: not checked", self._error_text(exc)))
+        else:
+            self.post_message(ParityChecked(format_report(report), report.ok))
+
+    def on_parity_checked(self, message: ParityChecked) -> None:
+        self.notify(message.text, title="Parity: 0 differences" if message.ok else "Parity: a difference",
+                    severity="information" if message.ok else "warning", timeout=60, markup=False)
 
     # --- history and daily ---------------------------------------------------------------------------
 

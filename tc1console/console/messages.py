@@ -61,6 +61,15 @@ class ActionDone(Message):
         self.text = text
 
 
+class ParityChecked(Message):
+    """`tc1 parity` ran in a worker: its report in words, and whether it found no difference."""
+
+    def __init__(self, text: str, ok: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.ok = ok
+
+
 class ResetPlanned(Message):
     """The day buckets a reset would clear were read: ask for confirmation (a `reset.ResetPlan`)."""
 
