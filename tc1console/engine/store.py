@@ -368,10 +368,11 @@ class Store:
             finally:
                 self._file_lock.release()
 
-    def adopt(self, *, by: str = "cli", reason: str = "") -> dict[str, Any]:
+    def adopt(self, *, by: str = "cli", reason: str = "", ts_ms: int | None = None) -> dict[str, Any]:
         """Keep state files edited by hand: journal them, as they are, as the new base (an `adopt`
-        event). A balance that differs from the journal's account is booked as a cash flow (the peak
-        moves with it), so trading PnL stays what the journal says it is."""
+        event). A balance that differs from the journal's account is booked as a cash flow stamped
+        `ts_ms` (default: the wall clock): net flows, the peak, a flow-marked equity point and the
+        flows of its day move with it, so trading PnL stays what the journal says it is."""
         with self._thread_lock, HeldSignals() as held:
             self._acquire(held)
             try:
@@ -385,13 +386,16 @@ class Store:
                     diffs, delta = ["no journal yet"], 0.0
                 if not diffs and not loaded.needs_adopt:
                     return {"differences": [], "adjustment": 0.0, "seq": loaded.seq}
-                engine = loaded.engine
+                flow = None
                 if delta:
-                    engine.rail_state.on_flow(engine.balance - delta, delta)
-                    engine.net_flows += delta
+                    flow = loaded.engine.adopt_difference(
+                        account.engine.balance, ts_ms=time.time_ns() // 1_000_000 if ts_ms is None else ts_ms,
+                        flow_id=f"adopt-{loaded.seq + 1}", reason=reason)
                 doc = json.loads(_dumps(self._docs(loaded)))
                 record = {"type": "adopt", "reason": f"state files adopted by {by}" + (f": {reason}" if reason else ""),
                           "differences": diffs, "adjustment": delta, "by": by, **doc}
+                if flow is not None:
+                    record["flow"] = flow._asdict()
                 self._commit(loaded, [record])
                 self._loaded = None
                 return {"differences": diffs, "adjustment": delta, "seq": loaded.seq}
@@ -553,7 +557,11 @@ def _read_state(path: Path) -> tuple[Any | None, bool | None]:
         doc = json.loads(data, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise StateError(f"{path}: not valid JSON ({str(exc)[:120]}); {RECOVER_HINT}") from None
-    return doc, unsealed(data)[1] if isinstance(doc, dict) and "digest" in doc else None
+    if not isinstance(doc, dict) or "digest" not in doc:
+        return doc, None
+    # A digest this writer did not leave where `seal` puts it: the file was rewritten by another
+    # tool (json.dump, jq, an editor's formatter), so edited by hand, never a file from before digests.
+    return doc, unsealed(data)[1] is True
 
 
 def _no_constant(name: str) -> Any:
