@@ -761,7 +761,7 @@ def cmd_state_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_state_adopt(args: argparse.Namespace) -> int:
-    result = store.Store(args.root).adopt(by="cli", reason=args.reason)
+    result = store.Store(args.root).adopt(by="cli", reason=args.reason, ts_ms=clock_ms())
     if not result["differences"]:
         print("the state files agree with the journal: nothing to adopt")
         return 0

@@ -71,11 +71,13 @@ class ParityChecked(Message):
 
 
 class ResetPlanned(Message):
-    """The day buckets a reset would clear were read: ask for confirmation (a `reset.ResetPlan`)."""
+    """The day buckets a reset would clear were read: ask for confirmation (a `reset.ResetPlan`), or
+    with `refresh`, count them again in the confirmation already up."""
 
-    def __init__(self, plan: ResetPlan) -> None:
+    def __init__(self, plan: ResetPlan, *, refresh: bool = False) -> None:
         super().__init__()
         self.plan = plan
+        self.refresh = refresh
 
 
 class ResetDone(Message):

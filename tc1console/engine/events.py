@@ -329,13 +329,22 @@ def _config_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
 
 def _adopt_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
     book = e.get("book") or {}
-    return [("adopt ", MUTED), (f"{clean(e.get('reason'))} (balance {_num(book.get('balance'))})", MUTED)]
+    flow = e.get("flow")
+    parts: Parts = [("adopt ", MUTED), (f"{clean(e.get('reason'))} (balance {_num(book.get('balance'))})", MUTED)]
+    if isinstance(flow, Mapping):  # the balance the hand edit changed: a cash flow, not trading PnL
+        amount = flow.get("amount")
+        parts.append((f"  difference {_num(amount, signed_money)} booked as a cash flow", WARN))
+    return parts
+
+
+FLOW_WORDS = {"deposit": "deposit", "withdraw": "withdrawal", "set": "balance sync",
+              "adopt": "adopted difference"}  # a flow's kind in words (events, the CLI, the console)
 
 
 def _flow_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
     res = e.get("result") or {}
     amount = res.get("amount")
-    kind = {"deposit": "deposit", "withdraw": "withdrawal", "set": "balance sync"}.get(res.get("kind"), "flow")
+    kind = FLOW_WORDS.get(res.get("kind"), "flow")
     return [("flow  ", WARN), (f"{kind} {_num(amount, signed_money)}", GAIN if isinstance(amount, (int, float))
                                 and amount > 0 else LOSS),
             (f"  balance {_num(res.get('balance_before'))} -> {_num(res.get('balance_after'))}{_by(e)}", MUTED)]
@@ -375,7 +384,9 @@ def _ts(*path: str) -> Callable[[Mapping[str, Any]], Any]:
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("adopt", "the state files as they were, taken as the journal's new starting point (a fresh "
-                  "start, a hand-written seed, files adopted with `tc1 state adopt`)", _apply_adopt, _adopt_parts),
+                  "start, a hand-written seed, files adopted with `tc1 state adopt`; a balance that differs "
+                  "from the journal's is booked as a cash flow, its `flow`)", _apply_adopt, _adopt_parts,
+         _ts("flow", "ts_ms")),
     Kind("config", "a config file in force, its values and what changed (by the console, the CLI, or "
                    "detected: a hand edit or the first start)", _apply_config, _config_parts),
     Kind("open", "an entry taken: its allocation (qty, risk, notional, budget) and what it was sized with",

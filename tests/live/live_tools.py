@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -145,3 +146,58 @@ def apply_event(target: Any, ev: dict[str, Any]) -> dict[str, Any]:
         return target.close(**args)._asdict()
     except Tc1Error as exc:
         return {"error": type(exc).__name__}
+
+
+# --- operator actions (ENGINE.md section 6) as real `tc1` processes ---------------------------------
+
+CLI_CHILD = HERE / "live_cli_child.py"
+CLI_NOW_MS = T0 + 6_000_000  # the clock `tc1` runs at here ($TC1_NOW_MS): after every entry of bot run 0
+
+
+def start_tc1(root: Path, point: str, *args: str) -> subprocess.Popen:
+    """`tc1 ARGS --root ROOT` through live_cli_child.py, stopping for good at `point` (see there)."""
+    env = {k: v for k, v in os.environ.items() if k != "TC1_ROOT"}
+    env.update(TC1_NOW_MS=str(CLI_NOW_MS), PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, str(CLI_CHILD), point, *args, "--root", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def tc1(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`tc1 ARGS --root ROOT` run to its end, at the tests' CLI clock."""
+    proc = start_tc1(root, "none", *args)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def account(engine: Any) -> dict[str, Any]:
+    """essentials() plus what the operator actions move: net flows, the pause, the peak and streak."""
+    return {**essentials(engine), "net_flows": engine.net_flows, "start_balance": engine.start_balance,
+            "paused": engine.paused, "rails": engine.rail_state.to_record(),
+            "recent_flows": {k: r._asdict() for k, r in engine.recent_flows.items()},
+            "recent_cancels": {k: r._asdict() for k, r in engine.recent_cancels.items()}}
+
+
+def assert_books_balance(root: Path) -> store.Loaded:
+    """After any mix of bot calls and operator actions (ENGINE.md 4 and 6): `tc1 state rebuild` finds
+    no difference, the journal's seq runs 1..N, a load equals a replay, and the balance is the start
+    balance plus every close's PnL and every cash flow, in journal order: the engine's own float
+    operations, so exactly equal; trading PnL = balance - start - net flows."""
+    proc = tc1(root, "state", "rebuild")
+    assert proc.returncode == 0 and "no differences" in proc.stdout, (proc.stdout, proc.stderr)
+    entries = journal(root)
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    loaded = assert_files_equal_replay(root)
+    assert entries[0]["type"] == "adopt"
+    balance, flows, pnl = entries[0]["book"]["balance"], 0.0, []
+    for e in entries:
+        if e["type"] == "close":
+            balance += e["result"]["pnl_after_fees"]
+            pnl.append(e["result"]["pnl_after_fees"])
+        elif e["type"] == "flow":
+            balance += e["result"]["amount"]
+            flows += e["result"]["amount"]
+    engine = loaded.engine
+    assert engine.balance == balance and engine.net_flows == flows
+    assert engine.trading_pnl == engine.balance - engine.start_balance - engine.net_flows
+    assert abs(engine.trading_pnl - math.fsum(pnl)) < 1e-6  # the closes alone, summed another way
+    return loaded
