@@ -6,14 +6,22 @@ and a second subprocess that only iterates csv.reader over the file. Prints trad
 of the harness process, the harness / bare-reader time ratio and the 1M / 100k per-trade cost ratio.
 
     python bench/harness_bench.py [--sizes 100000,1000000] [--keep DIR] [--repeat 3] [--profile]
+                                  [--rails seed|all|both]
 
-Targets (ENGINE.md §5, the harness brief): ratio <= 8, peak RSS <= 600 MB, cost linear in size.
+`--rails` picks the policy: `seed` (default) the three seed rails, `all` every rail of the registry
+on (drawdown, week and month caps, loss streak, symbol cooldown, the daily cap counting open risk),
+loose enough that most trades still reach sizing; `both` runs the two in one invocation and prints
+the per-trade cost with all rails on over the cost with the seed rails.
+
+Targets (ENGINE.md §5, the harness brief): ratio <= 8, peak RSS <= 600 MB, cost linear in size;
+issue 13: the seed-rails figure within noise of before, the all-rails figure printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
 import subprocess
@@ -22,6 +30,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,6 +50,17 @@ OVERLAY["symbol_overrides"]["XRPUSDT"] = {"qty_step": 1.0, "min_qty": 1.0, "min_
 OVERLAY["symbol_overrides"]["DOGEUSDT"] = {"qty_step": 1.0, "min_qty": 1.0, "min_notional": 5.0}
 # Rails loose enough that most trades reach the sizing code (the expensive path).
 POLICY = {"equity_floor": 1_000.0, "daily_loss_cap": 2_000.0, "max_trades_per_day": 5_000}
+# Every rail on, each checked on every entry, each tripping rarely: ~960 trades a day at 45%
+# stop-outs, so a streak of 10 is rare and a symbol is traded about every 9 minutes (a 1-minute
+# cooldown seldom blocks); the daily cap counts open risk, so each entry also computes what the day
+# has left.
+ALL_RAILS = {**POLICY, "max_drawdown_pct": 0.5, "daily_loss_includes_open_risk": True,
+             "weekly_loss_cap": 10_000.0, "monthly_loss_cap": 30_000.0, "loss_streak_limit": 10,
+             "loss_streak_cooldown_minutes": 5.0, "symbol_cooldown_minutes": 1.0}
+POLICIES = {"seed": POLICY, "all": ALL_RAILS}
+# The skip reasons only a rail gives (what "most trades still reach sizing" is counted against).
+RAIL_REASONS = ("equity_floor", "max_drawdown", "daily_loss_cap", "weekly_loss_cap", "monthly_loss_cap",
+                "max_trades_per_day", "loss_streak", "symbol_cooldown")
 
 
 def _iso(ts: datetime) -> str:
@@ -116,15 +136,15 @@ print(t1 - t0, time.perf_counter() - t1)
 """
 
 
-def bench(workdir: Path, n: int, profile: bool, repeat: int) -> dict[str, float]:
+def bench(workdir: Path, n: int, profile: bool, repeat: int, rails: str = "seed") -> dict[str, Any]:
     """Best of `repeat` runs of each child (the machine may be shared), peak RSS of the harness."""
     trades = workdir / f"trades_{n}.csv"
     if not trades.exists():
         generate(trades, n)
-    risk, policy = workdir / "risk_overlay.toml", workdir / "risk_policy.toml"
+    risk, policy = workdir / "risk_overlay.toml", workdir / f"risk_policy_{rails}.toml"
     risk.write_text(config.dump_toml("overlay", OVERLAY), encoding="utf-8")
-    policy.write_text(config.dump_toml("policy", POLICY), encoding="utf-8")
-    out = workdir / f"out_{n}"
+    policy.write_text(config.dump_toml("policy", POLICIES[rails]), encoding="utf-8")
+    out = workdir / f"out_{n}_{rails}"
     cmd = [sys.executable, "-m", "tc1console", "harness", "--trades_csv", str(trades),
            "--risk_config", str(risk), "--policy_config", str(policy), "--out_dir", str(out)]
     if profile:
@@ -136,15 +156,16 @@ def bench(workdir: Path, n: int, profile: bool, repeat: int) -> dict[str, float]
     tiny = workdir / "trades_1.csv"
     generate(tiny, 1)
     fixed = min(_run_child([*cmd[:cmd.index("--trades_csv") + 1], str(tiny),
-                            *cmd[cmd.index("--trades_csv") + 2:-1], str(workdir / "out_1")])[0]
+                            *cmd[cmd.index("--trades_csv") + 2:-1], str(workdir / f"out_1_{rails}")])[0]
                 for _ in range(3))
     splits = [tuple(map(float, _run_child([sys.executable, "-c", BREAKDOWN, str(trades), str(risk),
                                            str(policy)])[2].split())) for _ in range(repeat)]
     parse_s, replay_s = min(p for p, _ in splits), min(r for _, r in splits)
     if profile:
         print(stdout)
-    return {"n": n, "harness_s": h_wall, "bare_s": bare, "fixed_s": fixed, "rss_mb": h_rss,
-            "parse_s": parse_s, "replay_s": replay_s}
+    skipped = json.loads((out / "summary.json").read_text(encoding="utf-8"))["skipped_by_reason"]
+    return {"n": n, "rails": rails, "harness_s": h_wall, "bare_s": bare, "fixed_s": fixed, "rss_mb": h_rss,
+            "parse_s": parse_s, "replay_s": replay_s, "skipped": skipped}
 
 
 def main() -> int:
@@ -153,26 +174,44 @@ def main() -> int:
     ap.add_argument("--keep", help="folder for the generated files (kept); default: a temp folder")
     ap.add_argument("--profile", action="store_true", help="run the harness under cProfile")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
+    ap.add_argument("--rails", choices=("seed", "all", "both"), default="seed",
+                    help="policy: the seed rails (default), every rail on loosely, or both compared")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    modes = ["seed", "all"] if args.rails == "both" else [args.rails]
     with tempfile.TemporaryDirectory(prefix="tc1bench_") as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        results = [bench(workdir, n, args.profile, args.repeat) for n in sorted(sizes)]
-    print(f"{'trades':>10} {'harness s':>10} {'trades/s':>10} {'csv.reader s':>13} {'ratio':>6} "
-          f"{'peak MB':>8}   us/trade: {'read':>5} {'engine':>6} {'rest':>6}")
+        # Interleaved per size, so both policies meet the same machine load as far as possible.
+        results = [bench(workdir, n, args.profile, args.repeat, mode) for n in sorted(sizes) for mode in modes]
+    print(f"{'trades':>10} {'rails':>5} {'harness s':>10} {'trades/s':>10} {'csv.reader s':>13} {'ratio':>6} "
+          f"{'peak MB':>8}   us/trade: {'read':>5} {'engine':>6} {'rest':>6}   rail skips")
     for r in results:
         us = 1e6 / r["n"]
         rest_s = r["harness_s"] - r["fixed_s"] - r["replay_s"]
-        print(f"{r['n']:>10,} {r['harness_s']:>10.2f} {r['n'] / r['harness_s']:>10,.0f} "
+        rail_skips = sum(r["skipped"].get(k, 0) for k in RAIL_REASONS)
+        print(f"{r['n']:>10,} {r['rails']:>5} {r['harness_s']:>10.2f} {r['n'] / r['harness_s']:>10,.0f} "
               f"{r['bare_s']:>13.2f} {r['harness_s'] / r['bare_s']:>6.2f} {r['rss_mb']:>8.0f}"
-              f"             {r['parse_s'] * us:>5.2f} {r['replay_s'] * us:>6.2f} {rest_s * us:>6.2f}")
+              f"             {r['parse_s'] * us:>5.2f} {r['replay_s'] * us:>6.2f} {rest_s * us:>6.2f}"
+              f"   {rail_skips / r['n']:.1%}")
     print("(read = reading in one process, which the forked child does beside the replay; engine = "
           "try_open/close and the replay loop, results dropped: the critical path; rest = the harness's "
-          "time beyond the engine and its fixed cost; peak MB = the largest process)")
-    if len(results) >= 2:
-        small, big = results[0], results[-1]
-        per = lambda r: (r["harness_s"] - r["fixed_s"]) / r["n"]  # noqa: E731
+          "time beyond the engine and its fixed cost; peak MB = the largest process; rail skips = the "
+          "share of trades a rail refused)")
+    for r in results:
+        if r["rails"] == "all":
+            print(f"rails all, skips by reason at {r['n']:,}: "
+                  + (", ".join(f"{k} {v:,}" for k, v in r["skipped"].items() if v) or "none"))
+    per = lambda r: (r["harness_s"] - r["fixed_s"]) / r["n"]  # noqa: E731
+    if args.rails == "both":
+        for seed, full in zip(results[0::2], results[1::2]):
+            print(f"per-trade cost at {seed['n']:,}, all rails / seed rails: harness "
+                  f"{per(full) * 1e6:.2f} / {per(seed) * 1e6:.2f} us = {per(full) / per(seed):.2f}, engine "
+                  f"{full['replay_s'] / full['n'] * 1e6:.2f} / {seed['replay_s'] / seed['n'] * 1e6:.2f} us = "
+                  f"{full['replay_s'] / seed['replay_s']:.2f}")
+    by_size = [r for r in results if r["rails"] == modes[0]]
+    if len(by_size) >= 2:
+        small, big = by_size[0], by_size[-1]
         print(f"per-trade cost {big['n']:,} / {small['n']:,}: {per(big) / per(small):.2f} "
               f"(fixed cost of a 1-trade run, {small['fixed_s'] * 1000:.0f} ms, subtracted)")
     return 0

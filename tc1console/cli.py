@@ -28,12 +28,14 @@ from .engine.marks import mark_book, read_marks
 from .engine.rails import RAILS, day_index, day_key
 from .engine.core import MAX_TS_MS, MIN_TS_MS
 from .engine.view import account_view, format_duration, value_text
+from .cli_config import add_config_commands
 from .cli_ops import add_operator_commands, print_cleared
 
 PROG = "tc1"
 EVENTS_SHOWN = 10
 DASHBOARD_DAYS = 7
 CLOCK_ENV = "TC1_NOW_MS"
+BACKTEST_COMMANDS = ("harness", "sweep", "parity", "journal")  # their flags are parsed by tc1console/backtest/cli.py
 
 
 def clock_ms() -> int:
@@ -114,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("harness", help="the backtest harness (see `tc1 harness --help`)", add_help=False)
     _root_arg(p)
     p.set_defaults(func=cmd_harness)
+    p = sub.add_parser("sweep", help="many configs over one trades CSV, on local cores or Dask "
+                                     "(see `tc1 sweep --help`)", add_help=False)
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("parity", help="replay runtime/journal.jsonl through the engine and compare it to the "
+                                      "bit, or line up a backtest CSV with the live trades (see `tc1 parity --help`)",
+                       add_help=False)
+    _root_arg(p)
+    p.set_defaults(func=cmd_parity)
+
+    p = sub.add_parser("journal", help="the journal's tools: `tc1 journal export` writes the live trades as a "
+                                       "harness input", add_help=False)
+    _root_arg(p)
+    p.set_defaults(func=cmd_journal)
 
     p = sub.add_parser("smoke", help="end-to-end live check in a temporary root, with a restart")
     _root_arg(p)
@@ -140,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_state_adopt)
 
     add_operator_commands(sub, _root_arg)
+    add_config_commands(sub, _root_arg)
     return parser
 
 
@@ -147,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
-        if extra and args.command != "harness":
+        if extra and args.command not in BACKTEST_COMMANDS:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.extra = extra
         args.root = getattr(args, "root", None)
@@ -166,6 +183,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(message: str) -> None:
     print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+def warn_config(problem: str | None, doing: str = "showing the state") -> None:
+    """A read-only command shown with the config the journal last recorded, the files being bad
+    (store.read_state): one line on stderr naming the file and what is wrong, stdout untouched."""
+    if problem:
+        print(f"{PROG}: warning: {' '.join(clean(problem, 400).split())} ({doing} with the config "
+              f"the journal last recorded; `{PROG} config check` for more)", file=sys.stderr, flush=True)
 
 
 # --- console ----------------------------------------------------------------------------------------
@@ -266,9 +291,6 @@ def render_dashboard(s: dict[str, Any], style: _Style) -> str:
     lines: list[str] = []
     add = lines.append
     add(f"tc1 dashboard  {clean(s['root'])}  {_utc(s['now_ms'])} UTC  journal seq {s['seq']}")
-    if s.get("config_problem"):
-        add(style(f"  warning: {clean(s['config_problem'], 300)} (showing the config the journal last recorded)",
-                  "33"))
     if s["fresh"]:
         note = s["note"] or ""
         add("  (no state yet: the first call of a bot starts from initial_balance)" if note.startswith("fresh")
@@ -368,6 +390,7 @@ def _print_json(doc: Any) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     s = snapshot(args.root)
+    warn_config(s["config_problem"])
     if args.json:
         _print_json(s)
     else:
@@ -385,7 +408,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
         day_index(until)
     except ValueError:
         raise InputError(f"--until must be a date YYYY-MM-DD, got {until!r}") from None
-    rows = [r.as_dict() for r in load_daily(args.root, until, args.days)]
+    rows = [r.as_dict() for r in load_daily(args.root, until, args.days, config_problem=warn_config)]
     if args.json:
         _print_json({"until": until, "days": rows})
         return 0
@@ -404,6 +427,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
 def cmd_policy_show(args: argparse.Namespace) -> int:
     root = store.resolve_root(args.root)
     overlay, policy, loaded = store.read_state(root)
+    warn_config(loaded.config_problem)
     engine = loaded.engine
     now = clock_ms()
     today = day_key(now)
@@ -423,8 +447,6 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
                      "days": dict(sorted(days.items(), reverse=True))})
         return 0
     print(f"Safety rails  {path or '(no readable policy file)'}")
-    if loaded.config_problem:
-        print(f"  warning: {clean(loaded.config_problem, 300)} (showing the config the journal last recorded)")
     for rail in RAILS:
         for f in rail.fields:
             value = values[f.key]
@@ -487,6 +509,70 @@ def cmd_harness(args: argparse.Namespace) -> int:
     return int(harness.main_from_args(hargs) or 0)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    try:
+        from .backtest import sweep_cli
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
+            raise
+        _fail("the backtest (tc1console.backtest) is not installed in this build")
+        return 2
+    sp = _Parser(prog=f"{PROG} sweep", description="Replay one trades CSV under a grid of configs "
+                                                   "(parsed once; local processes or a Dask cluster).")
+    sweep_cli.add_arguments(sp)
+    return int(sweep_cli.main_from_args(sp.parse_args(args.extra)) or 0)
+
+
+def _backtest_cli() -> Any:
+    """tc1console/backtest/cli.py, or None (said on stderr) in a build without the backtest."""
+    try:
+        from .backtest import cli as backtest_cli
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
+            raise
+        _fail("the backtest harness (tc1console.backtest) is not installed in this build")
+        return None
+    return backtest_cli
+
+
+def _sub_args(args: argparse.Namespace, prog: str, description: str, add: Any) -> argparse.Namespace:
+    """The extra arguments of a backtest command, parsed by its own parser (`add` its flags)."""
+    hp = _Parser(prog=f"{PROG} {prog}", description=description)
+    add(hp)
+    _root_arg(hp)
+    hargs = hp.parse_args(args.extra)
+    if getattr(hargs, "root", None) is None:
+        hargs.root = args.root
+    return hargs
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    bc = _backtest_cli()
+    if bc is None:
+        return 2
+    pargs = _sub_args(args, "parity", "Replay runtime/journal.jsonl through the engine from its start and compare "
+                      "every decision and the final state to the bit (exit 0: no difference, 1: a difference). "
+                      "With --trades_csv: line up a backtest input with the live trades.", bc.add_parity_arguments)
+    return int(bc.parity_main(pargs))
+
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    bc = _backtest_cli()
+    if bc is None:
+        return 2
+    hp = _Parser(prog=f"{PROG} journal", description="The journal's tools.")
+    _root_arg(hp)
+    jsub = hp.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+    q = jsub.add_parser("export", help="the live trade set as a harness input CSV (plus trade_id); "
+                                       "open trades with a blank exit")
+    _root_arg(q)
+    bc.add_export_arguments(q)
+    jargs = hp.parse_args(args.extra)
+    if getattr(jargs, "root", None) is None:
+        jargs.root = args.root
+    return int(bc.export_main(jargs))
+
+
 # --- smoke ------------------------------------------------------------------------------------------
 
 _T1 = dict(trade_id="smoke-1", symbol="BTCUSDT", is_long=True, entry_price=50_000.0, stop_price=49_500.0)
@@ -532,6 +618,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         for kind, stem in cfg.STEMS.items():
             (tmp / "configs" / f"{stem}.toml").write_text(cfg.default_text(kind), encoding="utf-8")
         print(f"tc1 smoke: temporary root {tmp} (shipped default configs)", flush=True)
+        _smoke_user_configs(store.resolve_root(args.root), step)
 
         live = LiveRisk(tmp)
         start = live.store.configs().overlay.initial_balance
@@ -607,6 +694,25 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return 1
 
 
+def _smoke_user_configs(root: Path, step: Any) -> None:
+    """The user's own configs, loaded as the engine would (`tc1 config check`): the live part of
+    smoke runs on the shipped defaults, so a bad edit of the real files would pass it unseen."""
+    from .cli_config import check_configs
+
+    if not (root / "configs").is_dir():
+        print(f"  --   configs    no configs/ in {root}: only the shipped defaults were used "
+              f"(--root DIR checks yours)", flush=True)
+        return
+    report = check_configs(root)
+    if not report.ok:
+        step("configs", False, f"your configs do not load: {report.errors[0]}")
+        return
+    files = " and ".join(str(p) for p in report.paths.values())
+    n = len(report.advice)
+    step("configs", True, f"your configs load: {files}" + (
+        f" ({n} warning{'s' if n != 1 else ''}: see `tc1 config check`)" if n else " (no warnings)"))
+
+
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Two answers of the live API agree apart from `replayed` (a retry's answer says it is one)."""
     return {k: v for k, v in a.items() if k != "replayed"} == {k: v for k, v in b.items() if k != "replayed"}
@@ -642,6 +748,7 @@ def _usage(message: str) -> Tc1Error:
 
 def cmd_state_rebuild(args: argparse.Namespace) -> int:
     result = store.Store(args.root).rebuild()
+    warn_config(result["config_problem"], "rebuilt")
     diffs = result["differences"]
     if diffs:
         print(f"rebuilt from the journal; {len(diffs)} difference{'s' if len(diffs) != 1 else ''} with the files on disk:")
@@ -654,7 +761,7 @@ def cmd_state_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_state_adopt(args: argparse.Namespace) -> int:
-    result = store.Store(args.root).adopt(by="cli", reason=args.reason)
+    result = store.Store(args.root).adopt(by="cli", reason=args.reason, ts_ms=clock_ms())
     if not result["differences"]:
         print("the state files agree with the journal: nothing to adopt")
         return 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from typing import Any, Callable, Mapping
 
 from . import words
@@ -75,6 +74,14 @@ def _live(args: argparse.Namespace) -> LiveRisk:
     return LiveRisk(args.root, check=False)
 
 
+def _now() -> int:
+    """The CLI's clock (cli.clock_ms: $TC1_NOW_MS when set): what a flow, a pause and a close without
+    --at are stamped with, so "today" in `tc1 dashboard` is the day they were booked."""
+    from .cli import clock_ms
+
+    return clock_ms()
+
+
 def _number(text: str, name: str) -> float:
     try:
         value = as_number(float(text.replace("_", "").replace(",", "")))
@@ -89,21 +96,21 @@ def cmd_balance(args: argparse.Namespace) -> int:
     live = _live(args)
     amount = _number(args.amount, "AMOUNT")
     if args.action == "set":
-        done = live.set_balance(amount, args.reason, flow_id=args.flow_id, by=BY)
+        done = live.set_balance(amount, args.reason, _now(), flow_id=args.flow_id, by=BY)
         if done is None:
             print(f"the balance already is {money(amount)}: nothing booked")
             return 0
     else:
         if amount <= 0:
             raise InputError(f"AMOUNT must be above 0 (the action says which way), not {args.amount!r}")
-        done = live.adjust_balance(amount if args.action == "deposit" else -amount, args.reason,
+        done = live.adjust_balance(amount if args.action == "deposit" else -amount, args.reason, _now(),
                                    flow_id=args.flow_id, by=BY)
     print(words.flow_done(done))
     return 0
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
-    done = _live(args).pause(args.reason, by=BY)
+    done = _live(args).pause(args.reason, by=BY, ts_ms=_now())
     print(words.pause_done(done, BY) + ("; `tc1 resume` allows them again" if done["changed"] else ""))
     return 0
 
@@ -114,9 +121,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_positions(args: argparse.Namespace) -> int:
-    from .cli import positions_table, snapshot
+    from .cli import positions_table, snapshot, warn_config
 
     s = snapshot(args.root)
+    warn_config(s["config_problem"])
     rows = s["positions"]["rows"]
     if args.json:
         print(json.dumps(store.jsonable({"count": len(rows), "max": s["positions"]["max"], "positions": rows}),
@@ -133,7 +141,7 @@ def cmd_positions(args: argparse.Namespace) -> int:
 def cmd_close(args: argparse.Namespace) -> int:
     price = _number(args.price, "--price")
     if args.at is None:
-        at = time.time_ns() // 1_000_000
+        at = _now()
     else:
         try:
             at = parse_time_ms(args.at)

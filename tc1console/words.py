@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .engine.events import clean
+from .engine.events import FLOW_WORDS, clean
 from .engine.numbers import money, signed_money
 from .engine.rails import utc_time
-
-FLOW_WORDS = {"deposit": "deposit", "withdraw": "withdrawal", "set": "balance sync"}
 
 
 def flow_done(done: Mapping[str, Any]) -> str:

@@ -10,6 +10,8 @@ The modules, in the order the data flows: reader.py (CSV -> Trades, with fast_re
 acceleration) -> replay.py (Trades -> RiskEngine, in event order, results in batches) ->
 writer.py (batches -> the CSVs, rendered by rows.py or fast_rows.py) and summary.py; runner.py
 runs the lot, forked.py (with pipes.py) spreads it over two cores, progress.py reports.
+sweep.py (with grid.py and sweep_cli.py) replays one table under a grid of configs, on local
+cores or a Dask cluster (`tc1 sweep`).
 """
 
 from .progress import HarnessCancelled

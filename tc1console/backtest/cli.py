@@ -103,3 +103,61 @@ def main_from_args(args: argparse.Namespace) -> int:
     bar.end()
     print(format_summary(summary, args.out_dir))
     return 0
+
+
+# --- tc1 parity and tc1 journal export ---------------------------------------------------------------
+
+def add_parity_arguments(parser: argparse.ArgumentParser) -> None:
+    """`tc1 parity`'s flags: the journal check, or with --trades_csv the lineup of a backtest input."""
+    parser.add_argument("--trades_csv", "--trades-csv", dest="trades_csv", metavar="FILE",
+                        help="line up this backtest trades CSV with the live trades instead: trades on one "
+                             "side only, price, time and fee differences, and the PnL gap by class")
+    parser.add_argument("--risk_config", "--risk-config", dest="risk_config", metavar="FILE",
+                        help="with --trades_csv: the overlay config the backtest ran with (default: the root's)")
+    parser.add_argument("--policy_config", "--policy-config", dest="policy_config", metavar="FILE",
+                        help="with --trades_csv: the policy config the backtest ran with (default: the root's)")
+    parser.add_argument("--tolerance", type=float, default=60.0, metavar="SECONDS",
+                        help="with --trades_csv, for trades not paired by trade_id: how far apart two entry times of "
+                             "one symbol and side may be to be the same trade (default 60)")
+
+
+def parity_main(args: argparse.Namespace) -> int:
+    """`tc1 parity`: 0 when the replay agrees to the bit, 1 at a difference, 2 for bad input."""
+    try:
+        if args.trades_csv is None:
+            from .parity import check_journal, format_report
+
+            report = check_journal(args.root)
+            print(format_report(report))
+            return 0 if report.ok else 1
+        from .lineup import format_lineup, line_up
+
+        lineup = line_up(args.root, args.trades_csv, risk_config=args.risk_config,
+                         policy_config=args.policy_config, tolerance_s=args.tolerance)
+        print(format_lineup(lineup))
+        return 0 if lineup.ok else 1
+    except Tc1Error as exc:
+        print(f"tc1: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """`tc1 journal export`'s flags."""
+    parser.add_argument("--trades_csv", "--trades-csv", dest="trades_csv", required=True, metavar="FILE",
+                        help="the CSV to write: the harness's columns plus trade_id")
+    parser.add_argument("--from", dest="since", metavar="TIME",
+                        help="only trades entered at or after TIME (ISO 8601, naive = UTC, or epoch)")
+    parser.add_argument("--to", dest="until", metavar="TIME", help="only trades entered before TIME")
+
+
+def export_main(args: argparse.Namespace) -> int:
+    """`tc1 journal export`: the live trade set as a harness input."""
+    from .export import export_trades, format_export
+
+    try:
+        done = export_trades(args.root, args.trades_csv, since=args.since, until=args.until)
+    except Tc1Error as exc:
+        print(f"tc1: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    print(format_export(done))
+    return 0

@@ -34,6 +34,7 @@ from textual.screen import Screen
 
 from .. import words
 from ..engine import config as cfg
+from ..engine.advice import traded_symbols
 from ..engine.core import Position
 from ..engine.errors import ConfigError, InputError, StateError, Tc1Error
 from ..engine.events import cleared_lines
@@ -47,7 +48,8 @@ from .bindings import ACTIONS, APP_BINDINGS, KEYMAP_ENV, parse_keymap
 from .caps import describe_changes, read_caps
 from .commands import ConsoleCommands
 from .marks_view import with_marks
-from .messages import ActionDone, ActionFailed, LoadFailed, Problem, ResetDone, ResetPlanned, SnapshotLoaded
+from .messages import (ActionDone, ActionFailed, LoadFailed, ParityChecked, Problem, ResetDone, ResetPlanned,
+                       SnapshotLoaded)
 from .reset import ResetPlan, confirm_lines, confirm_title, done_text, nothing_text, plan_reset
 from .screens.caps_screen import CapsScreen
 from .screens.confirm_screen import ConfirmScreen
@@ -158,6 +160,9 @@ class Tc1ConsoleApp(App[int]):
         self._live: LiveRisk | None = None
         self._posted: Snapshot | None = None  # the last good read's snapshot, None after a failed read
         self._queued: Snapshot | None = None  # the newest snapshot posted and not shown yet
+        # The reset confirmation up now and the plan it shows: read again on each new snapshot, so
+        # what it counts is what is there when the operator confirms (ENGINE.md section 6, resets).
+        self._reset_asking: tuple[ConfirmScreen, ResetPlan] | None = None
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(id="main")
@@ -280,6 +285,8 @@ class Tc1ConsoleApp(App[int]):
             for screen in self.screen_stack[1:]:
                 if isinstance(screen, LiveScreen) and screen.is_mounted:
                     screen.follow(snap)
+        if self._reset_asking is not None:
+            self._replan_reset(self._reset_asking[1].scope)
 
     def _show_problem(self, problem: Problem) -> None:
         self.failures += 1
@@ -378,22 +385,41 @@ class Tc1ConsoleApp(App[int]):
         else:
             self.post_message(ResetPlanned(plan))
 
+    @work(thread=True, exclusive=True, group="reset-plan", exit_on_error=False)
+    def _replan_reset(self, scope: str) -> None:
+        """Count the buckets again for the confirmation that is up (a bot trades meanwhile)."""
+        try:
+            plan = plan_reset(self.root, scope, day_key(self.clock()))
+        except Exception:  # noqa: BLE001 - the dialog keeps its last count; the dashboard shows the problem
+            return
+        self.post_message(ResetPlanned(plan, refresh=True))
+
     def on_reset_planned(self, message: ResetPlanned) -> None:
         plan = message.plan
+        if message.refresh:
+            asking = self._reset_asking
+            if asking is not None and asking[0].is_mounted and asking[1].scope == plan.scope and asking[1] != plan:
+                self._reset_asking = (asking[0], plan)
+                asking[0].update_lines(confirm_lines(plan))
+            return
         if not plan.days:
             self.notify(nothing_text(plan), title="Reset")
             return
         if not self.on_dashboard():
             return  # another screen opened while the counters were read: do not stack a question on it
+        screen = ConfirmScreen(confirm_title(plan), confirm_lines(plan),
+                               "Reset today" if plan.scope == "today" else "Reset all")
 
         def answered(confirmed: bool | None) -> None:
+            asking, self._reset_asking = self._reset_asking, None
+            shown = asking[1] if asking is not None and asking[0] is screen else plan
             if confirmed:
-                self._reset(plan)
+                self._reset(shown)  # the toast compares what it cleared with what the dialog showed last
             else:
                 self.notify("reset cancelled; nothing was written", title="Reset")
 
-        self.push_screen(ConfirmScreen(confirm_title(plan), confirm_lines(plan),
-                                       "Reset today" if plan.scope == "today" else "Reset all"), answered)
+        self._reset_asking = (screen, plan)
+        self.push_screen(screen, answered)
 
     @work(thread=True, exclusive=True, group="reset", exit_on_error=False)
     def _reset(self, plan: ResetPlan) -> None:
@@ -422,7 +448,8 @@ class Tc1ConsoleApp(App[int]):
                                lambda: self.live.resume(by=BY), words.resume_done)
         else:
             self._form_then("Pause new entries", [], operator.pause_fields(), operator.pause_confirm, "Pause",
-                            lambda v: self.live.pause(v["reason"], by=BY), lambda d: words.pause_done(d, BY))
+                            lambda v: self.live.pause(v["reason"], by=BY, ts_ms=self.clock()),
+                            lambda d: words.pause_done(d, BY))
 
     def action_cash_flow(self) -> None:
         """Book a deposit, a withdrawal or a sync to the exchange's balance."""
@@ -434,11 +461,11 @@ class Tc1ConsoleApp(App[int]):
         def book(values: dict[str, Any]) -> dict[str, Any]:
             (kind, value), why = values["flow"], values["reason"]
             if kind == "set":
-                done = self.live.set_balance(value, why, by=BY)
+                done = self.live.set_balance(value, why, self.clock(), by=BY)
                 if done is None:
                     raise InputError(f"the balance already is {fmt.money(value)}: nothing booked")
                 return done
-            return self.live.adjust_balance(value if kind == "deposit" else -value, why, by=BY)
+            return self.live.adjust_balance(value if kind == "deposit" else -value, why, self.clock(), by=BY)
 
         self._form_then("Book a cash flow", operator.flow_intro(balance), operator.flow_fields(),
                         lambda v: operator.flow_confirm(v, balance), "Cash flow", book, words.flow_done)
@@ -552,7 +579,10 @@ class Tc1ConsoleApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - a missing or unparsable config: say which
             self.notify(self._error_text(exc), title="Edit caps: cannot open", severity="error", timeout=20)
             return
-        self.push_screen(CapsScreen(self.root, form), self._caps_closed)
+        snap = self.snapshot  # the warnings weigh the caps against the balance and the symbols traded
+        traded = traded_symbols((r.position for r in snap.positions if r.position is not None), snap.closes) if snap else ()
+        balance = snap.balance.balance if snap is not None and not snap.fresh else None
+        self.push_screen(CapsScreen(self.root, form, balance=balance, traded=traded), self._caps_closed)
 
     def _caps_closed(self, saved: dict | None) -> None:
         if not saved:
@@ -575,6 +605,28 @@ class Tc1ConsoleApp(App[int]):
             screen.action_compare()
         else:
             self.push_screen(HarnessScreen(self.root, self.clock, pick_runs=True))
+
+    # --- parity --------------------------------------------------------------------------------------
+
+    def action_parity(self) -> None:
+        """Replay the journal and compare it to the bit (`tc1 parity`), off the UI thread."""
+        self.notify("replaying runtime/journal.jsonl through the engine...", title="Parity", timeout=5)
+        self._check_parity()
+
+    @work(thread=True, exclusive=True, group="parity", exit_on_error=False)
+    def _check_parity(self) -> None:
+        from ..backtest.parity import check_journal, format_report
+
+        try:
+            report = check_journal(self.root)
+        except Exception as exc:  # noqa: BLE001 - no journal, a line that is no entry: said, nothing written
+            self.post_message(ActionFailed("Parity: not checked", self._error_text(exc)))
+        else:
+            self.post_message(ParityChecked(format_report(report), report.ok))
+
+    def on_parity_checked(self, message: ParityChecked) -> None:
+        self.notify(message.text, title="Parity: 0 differences" if message.ok else "Parity: a difference",
+                    severity="information" if message.ok else "warning", timeout=60, markup=False)
 
     # --- history and daily ---------------------------------------------------------------------------
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
+from ..engine import advice as adv
 from ..engine import config as cfg
+from ..engine import schema
 from ..engine.config import Field, Kind
+from ..engine.errors import ConfigError
 
 # The form's keys, in the order an operator reads them: caps, then sizing, then fees, then rails.
 CAP_KEYS: tuple[tuple[Kind, str], ...] = (
@@ -137,7 +140,7 @@ def read_caps(root: str | os.PathLike[str]) -> CapsForm:
 def check(f: Field, text: str) -> str | None:
     """None when `text` is a valid value for `f`, else the reason (the loader's own rule)."""
     try:
-        cfg.parse_text(f, text)
+        schema.parse_text(f, text)
     except ValueError as exc:
         return f"{f.key} {exc}"
     return None
@@ -151,10 +154,28 @@ def changed_values(form: CapsForm, texts: Mapping[str, str]) -> dict[Kind, dict[
     """
     out: dict[Kind, dict[str, Any]] = {}
     for cap in form.fields:
-        value = cfg.parse_text(cap.field, texts.get(cap.key, cap.text))
+        value = schema.parse_text(cap.field, texts.get(cap.key, cap.text))
         if not same_value(value, cap.current):
             out.setdefault(cap.kind, {})[cap.key] = value
     return out
+
+
+def advice_for(form: CapsForm, texts: Mapping[str, str], balance: float | None,
+               traded: Iterable[str] = ()) -> list[adv.Advice]:
+    """engine/advice.py's warnings for the values being edited: each file's keys with the typed
+    values over them, loaded as the loader would, at `balance` (None: no state yet, so the
+    overlay's initial_balance). Empty while a field or a file is invalid (the form says why)."""
+    try:
+        changes = changed_values(form, texts)
+        configs = {}
+        for kind, file in form.files.items():
+            raw = {**file.raw, **changes.get(kind, {})}
+            configs[kind] = cfg.validate(kind, {k: v for k, v in raw.items() if v is not None}, file.rel)
+    except (ValueError, ConfigError):
+        return []
+    overlay, policy = configs["overlay"], configs["policy"]
+    assert isinstance(overlay, cfg.OverlayConfig) and isinstance(policy, cfg.PolicyConfig)
+    return adv.advise(overlay, policy, overlay.initial_balance if balance is None else balance, traded)
 
 
 def same_value(a: Any, b: Any) -> bool:

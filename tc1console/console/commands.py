@@ -39,6 +39,8 @@ EXTRA: list[tuple[str, str, str]] = [
      "the positions table: x)"),
     ("Reset the peak (max drawdown)", "reset_peak", "Set the peak max_drawdown_pct measures from to the "
      "balance now, after a confirmation naming both; journaled"),
+    ("Parity: replay the journal and compare it to the bit", "parity", "Decide every journal entry again with "
+     "this engine, compare each one and the final state with what was recorded (`tc1 parity`); read only"),
     ("Reset the loss streak", "reset_streak", "Clear the losing closes in a row and lift a streak's block, "
      "after a confirmation; journaled"),
 ]

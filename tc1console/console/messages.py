@@ -61,12 +61,23 @@ class ActionDone(Message):
         self.text = text
 
 
-class ResetPlanned(Message):
-    """The day buckets a reset would clear were read: ask for confirmation (a `reset.ResetPlan`)."""
+class ParityChecked(Message):
+    """`tc1 parity` ran in a worker: its report in words, and whether it found no difference."""
 
-    def __init__(self, plan: ResetPlan) -> None:
+    def __init__(self, text: str, ok: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.ok = ok
+
+
+class ResetPlanned(Message):
+    """The day buckets a reset would clear were read: ask for confirmation (a `reset.ResetPlan`), or
+    with `refresh`, count them again in the confirmation already up."""
+
+    def __init__(self, plan: ResetPlan, *, refresh: bool = False) -> None:
         super().__init__()
         self.plan = plan
+        self.refresh = refresh
 
 
 class ResetDone(Message):

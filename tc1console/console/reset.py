@@ -77,7 +77,9 @@ def confirm_title(plan: ResetPlan) -> str:
 def confirm_lines(plan: ResetPlan) -> list[tuple[str, str]]:
     """The confirmation's body as (text, tone) lines: exactly what will be cleared, and what will not."""
     out: list[tuple[str, str]] = []
-    if plan.scope == "today":
+    if not plan.days:  # cleared by someone else while the question was up
+        out.append((nothing_text(plan), "bold"))
+    elif plan.scope == "today":
         day = plan.days[0]
         out.append((f"Day {day.key} (UTC, today)", "bold"))
         out.append((f"  entries today        {day.entries:>10,}", ""))

@@ -89,12 +89,13 @@ class HeadroomInfo:
 class EquityInfo:
     values: tuple[float, ...]  # balances after each close in the kept window (from the start balance
     # while the window still holds the whole history), oldest first
-    closes: int
+    closes: int  # the kept points (one per close or cash flow)
     low: float | None
     high: float | None
     last: float | None
     first_ts_ms: int | None
     last_ts_ms: int | None
+    flows: int = 0  # how many of the kept points a cash flow made (ENGINE.md section 6), not a close
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,7 @@ def build_snapshot(overlay: OverlayConfig, policy: PolicyConfig, loaded: Loaded,
         values = (engine.start_balance, *values)  # the whole history is kept: the curve starts at the start
     equity = EquityInfo(values, len(points), min(values) if values else None, max(values) if values else None,
                         values[-1] if values else None, points[0][0] if points else None,
-                        points[-1][0] if points else None)
+                        points[-1][0] if points else None, view["equity"]["flows"])
 
     paused = rails["paused"]
     return Snapshot(

@@ -16,7 +16,7 @@ import tomli_w
 
 from .errors import ConfigError
 from .rails import POLICY_FIELDS, RAILS
-from .schema import REQUIRED, Field, check_value, parse_text, show as _show  # noqa: F401 - parse_text: the forms'
+from .schema import REQUIRED, Field, check_value, show as _show
 
 Kind = Literal["overlay", "policy"]
 STEMS: dict[Kind, str] = {"overlay": "risk_overlay", "policy": "risk_policy"}

@@ -94,7 +94,7 @@ class FlowResult(NamedTuple):
     """A cash flow booked: a deposit (amount > 0), a withdrawal (< 0) or a sync to the exchange's balance."""
 
     flow_id: str
-    kind: str  # "deposit", "withdraw" or "set"
+    kind: str  # "deposit", "withdraw", "set" (a sync), or "adopt" (a hand edit kept by `tc1 state adopt`)
     amount: float
     balance_before: float
     balance_after: float
@@ -530,6 +530,22 @@ class RiskEngine:
             return  # a flow touches no day bucket
         self.rail_state.on_flow(self.balance, result.amount)
         self.balance += result.amount
+        self._flow_booked(result)
+
+    def adopt_difference(self, balance_before: float, *, ts_ms: int, flow_id: str, reason: str) -> FlowResult | None:
+        """State files kept as edited by hand (`tc1 state adopt`) hold this balance where the journal's
+        account says `balance_before`: the difference is a cash flow of kind "adopt", not trading PnL
+        (ENGINE.md section 6): net flows, the peak and a flow-marked equity point move with it, and the
+        balance stays the file's to the bit. None when the balances agree."""
+        delta = self.balance - balance_before
+        if delta == 0:
+            return None
+        result = FlowResult(flow_id, "adopt", delta, balance_before, self.balance, self._action_ts(ts_ms), reason)
+        self.rail_state.on_flow(balance_before, delta)
+        self._flow_booked(result)
+        return result
+
+    def _flow_booked(self, result: FlowResult) -> None:
         self.net_flows += result.amount
         self.equity_points.append((result.ts_ms, self.balance, FLOW))
         _remember(self.recent_flows, result.flow_id, result)

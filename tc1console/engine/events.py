@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from . import config as cfg
-from .core import CancelResult, CloseResult, FlowResult, Position, _record
+from .core import INVALID_INPUT, CancelResult, CloseResult, FlowResult, Position, _record
 from .numbers import money, price_text, qty_text, signed_money
 from .rails import utc_time
 
@@ -51,6 +51,10 @@ class Kind:
     apply: Callable[["RiskEngine", Mapping[str, Any], bool, bool], None] | None
     describe: Callable[[Mapping[str, Any], cfg.OverlayConfig], Parts]
     own_time: Callable[[Mapping[str, Any]], Any] = lambda e: None  # the event's own timestamp, if any
+    # How the engine decides it again (`tc1 parity`): the live API's own engine call made with the
+    # entry's arguments, answering with the entry's recorded fields as that call gives them now
+    # (None: the entry is an input, such as a config or a new base, and is replayed by `apply`).
+    redo: Callable[["RiskEngine", Mapping[str, Any]], dict[str, Any]] | None = None
 
 
 # --- cleaning text from files -----------------------------------------------------------------------
@@ -136,6 +140,67 @@ def _apply_pause(engine: "RiskEngine", e: Mapping[str, Any], book: bool, days: b
 
 def _apply_resume(engine: "RiskEngine", e: Mapping[str, Any], book: bool, days: bool) -> None:
     engine.apply_pause(None, book=book, days=days)
+
+
+# --- deciding again (`tc1 parity`) -----------------------------------------------------------------
+# Each makes the very engine call the live API made for the entry (live.py), with the arguments
+# the entry records, and returns the entry's recorded fields as that call gives them now.
+
+def _redo_open(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    p = e["position"]
+    r = engine.try_open(p["trade_id"], p["symbol"], p["is_long"], p["entry_ts_ms"], p["entry_price"], p["stop_price"])
+    if r.skipped_reason is not None:
+        return {"position": f"skipped: {r.skipped_reason} ({r.detail})"}
+    return {"position": engine.positions[r.trade_id].to_record()}
+
+
+def _redo_skip(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    res = e["result"]
+    r = engine.try_open(*(res[k] for k in ("trade_id", "symbol", "is_long", "entry_ts_ms", "entry_price",
+                                          "stop_price")))
+    if res["skipped_reason"] == INVALID_INPUT:
+        # The journal holds a bad argument only as text (store.jsonable): the reason can be decided
+        # again, its wording (which names the argument's type) cannot.
+        return {"result": {**res, "skipped_reason": r.skipped_reason}}
+    return {"result": r._asdict()}
+
+
+def _redo_close(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    res = e["result"]
+    return {"result": engine.close(res["trade_id"], res["exit_ts_ms"], res["exit_price"])._asdict()}
+
+
+def _redo_cancel(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    res = e["result"]
+    return {"result": engine.cancel(res["trade_id"], reason=res["reason"])._asdict()}
+
+
+def _redo_fill(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    res = e["result"]
+    result, position = engine.fill(res["trade_id"], res["qty"])
+    return {"result": result._asdict(), "position": position.to_record()}
+
+
+def _redo_flow(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    res = e["result"]
+    return {"result": engine.adjust_balance(res["amount"], kind=res["kind"], reason=res["reason"],
+                                            ts_ms=res["ts_ms"], flow_id=res["flow_id"])._asdict()}
+
+
+def _redo_pause(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    p = e["paused"]
+    engine.pause(by=p["by"], reason=p["reason"], ts_ms=p["ts_ms"])
+    return {"paused": engine.paused}
+
+
+def _redo_resume(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ended": engine.resume()}
+
+
+def _redo_reset(engine: "RiskEngine", e: Mapping[str, Any]) -> dict[str, Any]:
+    peak = e.get("peak") is not None
+    cleared = engine.reset(e["days"], peak=peak, streak=bool(e.get("streak")))
+    return {"cleared": cleared, "peak": engine.rail_state.peak if peak else None}
 
 
 # --- in words -------------------------------------------------------------------------------------
@@ -264,13 +329,22 @@ def _config_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
 
 def _adopt_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
     book = e.get("book") or {}
-    return [("adopt ", MUTED), (f"{clean(e.get('reason'))} (balance {_num(book.get('balance'))})", MUTED)]
+    flow = e.get("flow")
+    parts: Parts = [("adopt ", MUTED), (f"{clean(e.get('reason'))} (balance {_num(book.get('balance'))})", MUTED)]
+    if isinstance(flow, Mapping):  # the balance the hand edit changed: a cash flow, not trading PnL
+        amount = flow.get("amount")
+        parts.append((f"  difference {_num(amount, signed_money)} booked as a cash flow", WARN))
+    return parts
+
+
+FLOW_WORDS = {"deposit": "deposit", "withdraw": "withdrawal", "set": "balance sync",
+              "adopt": "adopted difference"}  # a flow's kind in words (events, the CLI, the console)
 
 
 def _flow_parts(e: Mapping[str, Any], o: cfg.OverlayConfig) -> Parts:
     res = e.get("result") or {}
     amount = res.get("amount")
-    kind = {"deposit": "deposit", "withdraw": "withdrawal", "set": "balance sync"}.get(res.get("kind"), "flow")
+    kind = FLOW_WORDS.get(res.get("kind"), "flow")
     return [("flow  ", WARN), (f"{kind} {_num(amount, signed_money)}", GAIN if isinstance(amount, (int, float))
                                 and amount > 0 else LOSS),
             (f"  balance {_num(res.get('balance_before'))} -> {_num(res.get('balance_after'))}{_by(e)}", MUTED)]
@@ -310,24 +384,27 @@ def _ts(*path: str) -> Callable[[Mapping[str, Any]], Any]:
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("adopt", "the state files as they were, taken as the journal's new starting point (a fresh "
-                  "start, a hand-written seed, files adopted with `tc1 state adopt`)", _apply_adopt, _adopt_parts),
+                  "start, a hand-written seed, files adopted with `tc1 state adopt`; a balance that differs "
+                  "from the journal's is booked as a cash flow, its `flow`)", _apply_adopt, _adopt_parts,
+         _ts("flow", "ts_ms")),
     Kind("config", "a config file in force, its values and what changed (by the console, the CLI, or "
                    "detected: a hand edit or the first start)", _apply_config, _config_parts),
     Kind("open", "an entry taken: its allocation (qty, risk, notional, budget) and what it was sized with",
-         _apply_open, _open_parts, _ts("position", "entry_ts_ms")),
+         _apply_open, _open_parts, _ts("position", "entry_ts_ms"), _redo_open),
     Kind("skip", "an entry refused, with the reason and a detail in words; changes no state", None,
-         _skip_parts, _ts("result", "entry_ts_ms")),
+         _skip_parts, _ts("result", "entry_ts_ms"), _redo_skip),
     Kind("close", "an exit booked: PnL after fees, R multiple, the balance after (by the bot, or a manual "
-                  "exit with who and why)", _apply_close, _close_parts, _ts("result", "exit_ts_ms")),
+                  "exit with who and why)", _apply_close, _close_parts, _ts("result", "exit_ts_ms"), _redo_close),
     Kind("cancel", "an entry that never filled, dropped: no PnL, its risk and its day's entry freed",
-         _apply_cancel, _cancel_parts),
-    Kind("fill", "a partial fill: the allocation scaled down to the filled quantity", _apply_fill, _fill_parts),
+         _apply_cancel, _cancel_parts, redo=_redo_cancel),
+    Kind("fill", "a partial fill: the allocation scaled down to the filled quantity", _apply_fill, _fill_parts, redo=_redo_fill),
     Kind("flow", "a cash flow: a deposit, a withdrawal or a sync to the exchange's balance; not trading PnL",
-         _apply_flow, _flow_parts, _ts("result", "ts_ms")),
-    Kind("pause", "new entries paused by an operator, with why", _apply_pause, _pause_parts, _ts("paused", "ts_ms")),
-    Kind("resume", "new entries allowed again", _apply_resume, _resume_parts),
+         _apply_flow, _flow_parts, _ts("result", "ts_ms"), _redo_flow),
+    Kind("pause", "new entries paused by an operator, with why", _apply_pause, _pause_parts, _ts("paused", "ts_ms"),
+         _redo_pause),
+    Kind("resume", "new entries allowed again", _apply_resume, _resume_parts, redo=_redo_resume),
     Kind("reset", "counters cleared by an operator: day buckets, the peak, the loss streak; records what "
-                  "it cleared", _apply_reset, _reset_parts),
+                  "it cleared", _apply_reset, _reset_parts, redo=_redo_reset),
 )}
 
 

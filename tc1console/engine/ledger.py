@@ -15,7 +15,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .events import event_time
 from .rails import MS_PER_DAY, RAIL_NAMES, day_index, day_key, day_key_of_index
@@ -281,8 +281,13 @@ def read_daily(root: str | os.PathLike[str] | None, today: str, days: int = DAYS
     return daily_table(journal_since(root, start_ms), today, days, buckets=buckets, balance_now=balance_now)
 
 
-def load_daily(root: str | os.PathLike[str] | None, today: str, days: int = DAYS_DEFAULT) -> list[DayRow]:
+def load_daily(root: str | os.PathLike[str] | None, today: str, days: int = DAYS_DEFAULT, *,
+               config_problem: Callable[[str], None] | None = None) -> list[DayRow]:
     """The daily table of a root: its journal, and its state's day buckets for days the journal does
-    not cover. Read without the lock; a bad config or state file raises its Tc1Error."""
+    not cover. Read without the lock; a bad state file raises its Tc1Error, and so does a bad config
+    file unless the state records a config to read it with (read_state): then `config_problem` is
+    called with what is wrong."""
     _overlay, _policy, loaded = read_state(root)
+    if loaded.config_problem and config_problem is not None:
+        config_problem(loaded.config_problem)
     return read_daily(root, today, days, buckets=loaded.engine.days_state(), balance_now=loaded.engine.balance)

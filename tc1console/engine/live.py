@@ -155,11 +155,13 @@ class LiveRisk:
         """Latest prices for the console (runtime/marks.json): display only; no lock, never journaled."""
         return self.marks.write(prices, ts_ms)
 
-    def pause(self, reason: str = "", *, by: str = "bot") -> dict[str, Any]:
-        """Skip every new entry with `paused` until `resume` (closes, cancels and fills go on)."""
+    def pause(self, reason: str = "", *, by: str = "bot", ts_ms: int | None = None) -> dict[str, Any]:
+        """Skip every new entry with `paused` until `resume` (closes, cancels and fills go on); `ts_ms`
+        (default: the wall clock) is when, as the status shows it."""
         with self.store.transaction(recorded_config_ok=True) as tx:
             engine = self._engine(tx)
-            changed = engine.pause(by=_text(by, "by"), reason=_text(reason, "reason", empty=True), ts_ms=now_ms())
+            changed = engine.pause(by=_text(by, "by"), reason=_text(reason, "reason", empty=True),
+                                   ts_ms=now_ms() if ts_ms is None else ts_ms)
             if changed:
                 tx.record({"type": "pause", "paused": engine.paused, "by": by, "reason": reason})
             return {"paused": dict(engine.paused or {}), "changed": changed}

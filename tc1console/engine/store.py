@@ -154,6 +154,7 @@ class Loaded:
     needs_adopt: str = ""  # why the files must be adopted as a new journal base ("" = they need not)
     config_problem: str = ""  # a config file on disk is bad: the state was read with the last recorded one
     edited: list[str] = field(default_factory=list)  # state files whose digest no longer matches
+    behind: bool = False  # a state file lags the journal (a kill after a commit): the next transaction writes it
 
 
 class Store:
@@ -252,6 +253,11 @@ class Store:
                 yield tx
                 if tx.records:
                     self._commit(loaded, tx.records)
+                elif loaded.behind:
+                    # ENGINE.md 4: a commit whose state files were not written (a kill, a full disk)
+                    # is redone by the next transaction, even one that records nothing (a restart,
+                    # a retried call answered from the record, a status read).
+                    self._write_states(loaded)
             except BaseException as exc:
                 self._loaded = None  # the engine may be half-applied: reload from the files next time
                 if isinstance(exc, OSError):
@@ -293,6 +299,11 @@ class Store:
                                    f"{RETRY_HINT}") from exc
         loaded.seq, loaded.offset = seq, loaded.offset + len(data)
         loaded.needs_adopt = ""
+        self._write_states(loaded)
+
+    def _write_states(self, loaded: Loaded) -> None:
+        """Rewrite both state files as of `loaded` (its seq and journal offset). A failure is logged,
+        not raised: the journal holds every change, and the next transaction writes them."""
         try:
             atomic_write(self.state_path, seal(self._encoder.book(loaded)))
             atomic_write(self.policy_path, seal(self._encoder.days(loaded)))
@@ -300,9 +311,11 @@ class Store:
             # Committed: the journal holds it. The files are rewritten from the journal by the next
             # transaction (its stamps no longer match, so it reloads) or by any load.
             self._file_stamps = None
+            loaded.behind = True
             log.error("%s: state files not written after seq %d (%s); the journal holds the change "
-                      "and the next call writes them", self.runtime, seq, exc)
+                      "and the next call writes them", self.runtime, loaded.seq, exc)
             return
+        loaded.behind = False
         self._file_stamps = (_stamp(self.state_path), _stamp(self.policy_path), _stamp(self.journal_path))
 
     @staticmethod
@@ -321,12 +334,15 @@ class Store:
         """Write a config file atomically in its own format and journal old -> new. Returns changes.
 
         All or nothing like any call: if the journal line cannot be made durable, the file's old
-        text is put back before the error comes out.
+        text is put back before the error comes out. A bad file on disk does not stop a save that
+        makes it valid (the state is read with the configs it last recorded, as for a reset): the
+        console is where an operator fixes it. The new text is validated before it is written, and
+        the configs are read back from the files before anything is journaled.
         """
         path = cfg.find_config(self.root, kind)
         old_bytes: bytes | None = None
         try:
-            with self.transaction() as tx:
+            with self.transaction(recorded_config_ok=True) as tx:
                 old_bytes = path.read_bytes()
                 merged = {**cfg.parse_raw(old_bytes.decode("utf-8"), path), **values}
                 text = cfg.render(path, kind, merged)
@@ -357,21 +373,33 @@ class Store:
                         before[name] = f"unreadable ({exc.__class__.__name__}: {exc})"
                 after = self._docs(rebuilt)
                 diffs = _differences(before, after)
-                for path, doc in ((self.state_path, after["book"]), (self.policy_path, after["days"])):
+                targets = ((self.state_path, after["book"]), (self.policy_path, after["days"]))
+                for path, _doc in targets:  # refused before either is written, not half way
+                    if path.is_dir() or (path.exists() and not path.is_file()):
+                        raise StateError(f"{path}: is a folder or another non-file; move it away and run "
+                                         f"`tc1 state rebuild` again; nothing was changed")
+                written: list[Path] = []
+                for path, doc in targets:
                     try:
                         atomic_write(path, seal(_dumps(doc)))
                     except OSError as exc:
-                        raise io_error(exc, path, "write the rebuilt file") from None
+                        if not written:
+                            raise io_error(exc, path, "write the rebuilt file") from None
+                        raise StateError(f"{path}: cannot write the rebuilt file ({exc.strerror or exc}); "
+                                         f"{written[0].name} was rebuilt, this one not: fix the cause and "
+                                         f"run `tc1 state rebuild` again") from None
+                    written.append(path)
                 self._loaded = None
                 return {"seq": rebuilt.seq, "differences": diffs, "balance": rebuilt.engine.balance,
                         "open_positions": len(rebuilt.engine.positions), "config_problem": configs.problem}
             finally:
                 self._file_lock.release()
 
-    def adopt(self, *, by: str = "cli", reason: str = "") -> dict[str, Any]:
+    def adopt(self, *, by: str = "cli", reason: str = "", ts_ms: int | None = None) -> dict[str, Any]:
         """Keep state files edited by hand: journal them, as they are, as the new base (an `adopt`
-        event). A balance that differs from the journal's account is booked as a cash flow (the peak
-        moves with it), so trading PnL stays what the journal says it is."""
+        event). A balance that differs from the journal's account is booked as a cash flow stamped
+        `ts_ms` (default: the wall clock): net flows, the peak, a flow-marked equity point and the
+        flows of its day move with it, so trading PnL stays what the journal says it is."""
         with self._thread_lock, HeldSignals() as held:
             self._acquire(held)
             try:
@@ -385,13 +413,16 @@ class Store:
                     diffs, delta = ["no journal yet"], 0.0
                 if not diffs and not loaded.needs_adopt:
                     return {"differences": [], "adjustment": 0.0, "seq": loaded.seq}
-                engine = loaded.engine
+                flow = None
                 if delta:
-                    engine.rail_state.on_flow(engine.balance - delta, delta)
-                    engine.net_flows += delta
+                    flow = loaded.engine.adopt_difference(
+                        account.engine.balance, ts_ms=time.time_ns() // 1_000_000 if ts_ms is None else ts_ms,
+                        flow_id=f"adopt-{loaded.seq + 1}", reason=reason)
                 doc = json.loads(_dumps(self._docs(loaded)))
                 record = {"type": "adopt", "reason": f"state files adopted by {by}" + (f": {reason}" if reason else ""),
                           "differences": diffs, "adjustment": delta, "by": by, **doc}
+                if flow is not None:
+                    record["flow"] = flow._asdict()
                 self._commit(loaded, [record])
                 self._loaded = None
                 return {"differences": diffs, "adjustment": delta, "seq": loaded.seq}
@@ -553,7 +584,11 @@ def _read_state(path: Path) -> tuple[Any | None, bool | None]:
         doc = json.loads(data, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise StateError(f"{path}: not valid JSON ({str(exc)[:120]}); {RECOVER_HINT}") from None
-    return doc, unsealed(data)[1] if isinstance(doc, dict) and "digest" in doc else None
+    if not isinstance(doc, dict) or "digest" not in doc:
+        return doc, None
+    # A digest this writer did not leave where `seal` puts it: the file was rewritten by another
+    # tool (json.dump, jq, an editor's formatter), so edited by hand, never a file from before digests.
+    return doc, unsealed(data)[1] is True
 
 
 def _no_constant(name: str) -> Any:
@@ -626,7 +661,9 @@ def _load(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -
             isinstance(book_doc, dict) and book_doc.get("seq") is not None)) and _first_commit_only(journal_path):
         # A kill inside the very first transaction: its journal lines were committed, the state
         # files not (all) written yet. Those lines are the whole history: replay them.
-        return replay_journal(journal_path, overlay, policy)
+        replayed = replay_journal(journal_path, overlay, policy)
+        replayed.behind = True
+        return replayed
     if book_doc is None and days_doc is None:
         if journal_size:
             raise StateError(f"{state_path} and {policy_path.name} are missing but {journal_path.name} "
@@ -680,7 +717,8 @@ def _load(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig) -
             if entry.get("type") == "config" and s > book_seq:
                 config_record[entry["kind"]] = {"hash": entry["hash"], "values": entry["values"]}
             seq, offset = max(seq, s), end
-    return Loaded(engine, seq, max(offset, book_off, days_off), dict(config_record), edited=edited)
+    return Loaded(engine, seq, max(offset, book_off, days_off), dict(config_record), edited=edited,
+                  behind=seq > min(book_seq, days_seq))
 
 
 def _refuse_edits(runtime: Path, overlay: cfg.OverlayConfig, policy: cfg.PolicyConfig, loaded: Loaded) -> None:

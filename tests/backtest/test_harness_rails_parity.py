@@ -10,6 +10,7 @@ time). Every allocation, close and the final state agree to the last bit.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
@@ -64,6 +65,19 @@ def scripted() -> list[Row]:
         _t("month-blocked", "2025-03-18", 8 * H, None),  # monthly_loss_cap: 900 in March, 150 this week
         _t("drawdown-blocked", "2025-04-01", 15 * H, None),  # max_drawdown: 9,000 = 10,000 * 0.9
     ]
+    # More entries inside each block, a different number per rail, so the summary's counts say which
+    # rail refused what (a skipped entry changes nothing, so each block still ends where it did).
+    rows += [_row("BIG", "long", T0 + H + 6 * M, 1000, 990, T0 + 2 * H, FLAT, "open-5")]  # daily_loss_cap: 0 left
+    rows += [_t(f"cool-{k}", "2025-03-03", 8 * H + m * M, None, "BIG2") for k, m in ((3, 15), (4, 29))]
+    rows += [_t(f"streak-blocked-{k}", "2025-03-03", at, None)
+             for k, at in enumerate((9 * H + 30 * M, 9 * H + 40 * M, 10 * H - 1))]  # until 10:00
+    rows += [_t(f"week-blocked-{k}", day, at, None)  # the same ISO week, to Sunday
+             for k, (day, at) in enumerate((("2025-03-06", 9 * H), ("2025-03-07", 8 * H), ("2025-03-08", 8 * H),
+                                            ("2025-03-09", 23 * H)))]
+    rows += [_t(f"month-blocked-{k}", day, 8 * H, None)  # March, in weeks with no loss of their own
+             for k, day in enumerate(("2025-03-19", "2025-03-20", "2025-03-24", "2025-03-25", "2025-03-31"))]
+    rows += [_t(f"drawdown-blocked-{k}", day, 16 * H, None)
+             for k, day in enumerate(("2025-04-01", "2025-04-02", "2025-04-03", "2025-04-10", "2025-04-29", "2025-04-30"))]
     for k, r in enumerate(rows):
         r.line = k + 2
     return rows
@@ -85,8 +99,20 @@ def test_each_rail_blocks_at_the_entry_its_rule_says(rails_run: SimpleNamespace)
     assert reasons["week-blocked"] == "weekly_loss_cap"
     assert reasons["month-blocked"] == "monthly_loss_cap"
     assert reasons["drawdown-blocked"] == "max_drawdown"
-    skipped = rails_run.summary["skipped_by_reason"]
-    assert all(skipped[reason] > 0 for reason in NEW_REASONS), skipped
+
+
+def test_the_summary_counts_each_new_skip_reason_as_the_rules_say(rails_run: SimpleNamespace) -> None:
+    """ENGINE.md 5 (summary.json: counts by skip reason) and 7: every entry scripted inside a block
+    is counted under that rail, and nothing else is skipped."""
+    expected = {"daily_loss_cap": 2, "symbol_cooldown": 3, "loss_streak": 4, "weekly_loss_cap": 5,
+                "monthly_loss_cap": 6, "max_drawdown": 7}
+    assert set(expected) == set(NEW_REASONS)
+    for summary in (rails_run.summary, rails_run.summary_file):
+        assert {k: v for k, v in summary["skipped_by_reason"].items() if v} == expected
+        assert summary["trades_skipped"] == sum(expected.values())
+    by_row = Counter(e["skipped_reason"] for e in rails_run.echoes if e["skipped_reason"])
+    assert by_row == expected
+    assert Counter(r["skipped_reason"] for r in rails_run.live.opens.values() if r["skipped_reason"]) == expected
 
 
 def test_every_allocation_and_close_matches_the_live_api_restarted_per_event(rails_run: SimpleNamespace) -> None:

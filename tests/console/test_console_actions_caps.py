@@ -11,14 +11,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from console_tools import showing, toasts, tree_bytes, wait_until
+from console_tools import shown, showing, toasts, tree_bytes, wait_until
 from textual.widgets import Input
 
 from tc1console.console.caps import CAP_KEYS
 from tc1console.console.fixtures import FIXED_NOW_MS, MINUTE
 from tc1console.console.screens.caps_screen import CapRow, CapsScreen
 from tc1console.console.screenshots import demo_app
-from tc1console.engine import config, store
+from tc1console.engine import advice, config, store
 from tc1console.engine.live import LiveRisk
 
 pytestmark = pytest.mark.anyio
@@ -232,3 +232,28 @@ async def test_an_unparsable_config_is_named_and_the_form_does_not_open(demo_roo
         await pilot.press("e")
         await wait_until(pilot, lambda: any("risk_policy.toml: invalid TOML" in t for t in toasts(app)), "the error")
         assert not isinstance(app.screen, CapsScreen) and app.is_running
+
+
+async def test_the_editor_warns_about_percent_risk_above_2_percent_with_config_checks_words(demo_root):
+    """docs/engine.md section 1.4 and docs/console.md section 2.5: the cap editor shows, for the values
+    as typed, the warnings `tc1 config check` prints (engine/advice.py): percent_risk 0.03 is above
+    2%; 0.02 is not. A warning is advice: the change can still be saved."""
+    app = demo_app(demo_root)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_editor(pilot)
+        box = screen.query_one("#caps-advice")
+        assert not box.has_class("-shown") and shown(box) == ""  # the demo's caps: nothing to say
+
+        await put(pilot, screen, "percent_risk", "0.03")
+        await wait_until(pilot, lambda: "percent_risk" in shown(box), "the warning")
+        assert box.has_class("-shown") and box.display
+        overlay = config.validate("overlay", {**config.DEFAULTS["overlay"], "percent_risk": 0.03}, "o")
+        policy = config.validate("policy", config.DEFAULTS["policy"], "p")
+        expected = advice.lines(advice.advise(overlay, policy, app.snapshot.balance.balance))
+        assert shown(box).splitlines() == [f"! {line}" for line in expected]
+        assert "3% of the balance on each trade (above 2%)" in shown(box)
+        assert "1 change to save: percent_risk" in status(screen)
+
+        await put(pilot, screen, "percent_risk", "0.02")  # at the threshold: not above it
+        await wait_until(pilot, lambda: not box.has_class("-shown"), "the warning to go")
+        assert shown(box) == ""

@@ -19,6 +19,7 @@ from tc1console.console.fixtures import FIXED_NOW_MS, HOUR
 from tc1console.console.screens.confirm_screen import ConfirmScreen
 from tc1console.console.screenshots import demo_app
 from tc1console.engine import config, store
+from tc1console.engine.numbers import signed_money
 from tc1console.engine.rails import day_key
 
 pytestmark = pytest.mark.anyio
@@ -244,3 +245,71 @@ async def test_the_events_tail_keeps_following_as_it_outgrows_the_panel(fresh_ro
             if app.on_dashboard():  # (under a dialog the dashboard is not laid out again)
                 await wait_until(pilot, lambda: panel.scroll_y == panel.max_scroll_y, f"the panel at e{i}")
         assert panel.max_scroll_y > 0
+
+
+def _busy_root(tmp_path: Path) -> Path:
+    """Configs with room for many trades, and one entry today (by the console's fixed clock)."""
+    from tc1console.engine.live import LiveRisk
+
+    root = tmp_path / "busy"
+    (root / "configs").mkdir(parents=True)
+    overlay = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 50, "total_open_risk_cap": 10_000.0,
+               "max_leverage": 100.0}
+    (root / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay))
+    (root / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", {"max_trades_per_day": 100_000}))
+    LiveRisk(root).try_open(trade_id="early", symbol="ETHUSDT", is_long=True, entry_ts_ms=FIXED_NOW_MS - 2 * HOUR,
+                            entry_price=3_000.0, stop_price=2_970.0)
+    return root
+
+
+async def _bot_opens_two(pilot, root: Path) -> None:
+    """A bot process opens c0 and c1 today (console_bot_child: no close before a fourth is open)."""
+    bot = subprocess.Popen([sys.executable, str(HERE / "console_bot_child.py"), str(root), "2",
+                            str(FIXED_NOW_MS - HOUR)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    await wait_until(pilot, lambda: bot.poll() is not None, "the bot to finish", timeout=BUSY_WAIT_S)
+    out, err = bot.communicate()
+    assert bot.returncode == 0 and out.count('"ack": "open"') == 2, err
+
+
+async def test_the_dialog_counts_what_a_bot_opened_while_it_was_up_and_the_toast_says_what_was_cleared(tmp_path):
+    """ENGINE.md 6 / issue 14 item 5 ("Reset all said 1 entry and cleared 3"): the confirmation counts
+    again as the files change, so what it says when the operator confirms is what there is; the
+    toast says what the reset cleared, as the journal records it."""
+    from tc1console.console.app import Tc1ConsoleApp
+
+    root = _busy_root(tmp_path)
+    app = Tc1ConsoleApp(root, clock=lambda: FIXED_NOW_MS, label="root")  # watching the files
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
+        await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.rails.entries_today == 1,
+                         "the first read")
+        await confirm_dialog(pilot, "T")
+        assert "1 day bucket, 1 entry" in dialog_text(app)
+        await _bot_opens_two(pilot, root)
+        await wait_until(pilot, lambda: "1 day bucket, 3 entries" in dialog_text(app), "the dialog to count again")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: resets_journaled(root) == 1, "the reset to be journaled", timeout=BUSY_WAIT_S)
+        cleared = journal(root)[-1]["cleared"]
+        assert cleared == {"days": {TODAY: {"entries": 3, "pnl": 0.0}}}
+        expected = f"cleared 1 day bucket: {TODAY} (3 entries, {signed_money(0.0)} pnl)"
+        await wait_until(pilot, lambda: expected in toasts(app), "the reset's toast")
+        assert not any("changed after the confirmation" in t for t in toasts(app))
+
+
+async def test_a_change_the_dialog_did_not_show_is_named_in_the_toast(tmp_path):
+    """Without a watcher (nothing tells the dialog), a bot opens two trades while it is up: the reset
+    clears what is there when it runs, and the toast says so, with what it cleared."""
+    root = _busy_root(tmp_path)
+    app = demo_app(root)  # fixed clock, no watcher
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts(app)  # record every toast from the start
+        await confirm_dialog(pilot, "t")
+        assert "entries today                 1" in dialog_text(app)
+        await _bot_opens_two(pilot, root)
+        await pilot.press("enter")
+        expected = f"cleared 1 day bucket: {TODAY} (3 entries, {signed_money(0.0)} pnl)"
+        await wait_until(pilot, lambda: any(expected in t for t in toasts(app)), "the reset's toast")
+        toast = next(t for t in toasts(app) if expected in t)
+        assert "changed after the confirmation was shown" in toast
+    assert journal(root)[-1]["cleared"] == {"days": {TODAY: {"entries": 3, "pnl": 0.0}}}

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from property_budget import examples
 import tc1console
-from tc1console.engine import config
+from tc1console.engine import config, schema
 from tc1console.engine.rails import RAILS
 from tc1console.engine.config import OverlayConfig, PolicyConfig, SymbolRules
 from tc1console.engine.errors import ConfigError
@@ -326,13 +326,13 @@ def test_kind_of_names_the_config_by_its_stem() -> None:
 def test_parse_text_reads_form_input_with_the_schema() -> None:
     """ENGINE.md §1: the console validates as you type with the same schema."""
     fields = {f.key: f for f in config.OVERLAY_FIELDS}
-    assert config.parse_text(fields["initial_balance"], " 10_000 ") == 10_000.0
-    assert config.parse_text(fields["max_leverage"], "") is None
-    assert config.parse_text(fields["fees_in_risk"], "off") is False
+    assert schema.parse_text(fields["initial_balance"], " 10_000 ") == 10_000.0
+    assert schema.parse_text(fields["max_leverage"], "") is None
+    assert schema.parse_text(fields["fees_in_risk"], "off") is False
     with pytest.raises(ValueError, match="must be a whole number, not '2.5'"):
-        config.parse_text(fields["max_concurrent_trades"], "2.5")
+        schema.parse_text(fields["max_concurrent_trades"], "2.5")
     with pytest.raises(ValueError, match="is required"):
-        config.parse_text(fields["percent_risk"], "")
+        schema.parse_text(fields["percent_risk"], "")
 
 
 # --- round trip over arbitrary valid values ----------------------------------------------------------

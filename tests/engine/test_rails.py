@@ -6,6 +6,7 @@ wall clock); the order of the checks and the registry itself (keys, comments, la
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,18 +248,52 @@ def test_every_rail_is_a_skip_reason_with_documented_keys_and_a_label() -> None:
     assert all(f"# {f.key} = (unset)" in text for f in config.POLICY_FIELDS if f.optional)
 
 
-@pytest.mark.parametrize(("policy", "key"), [
+BAD_RAIL_VALUES = pytest.mark.parametrize(("policy", "key"), [
     ({"max_drawdown_pct": 1.0}, "max_drawdown_pct"), ({"max_drawdown_pct": 0.0}, "max_drawdown_pct"),
+    ({"max_drawdown_pct": -0.1}, "max_drawdown_pct"), ({"max_drawdown_pct": 1.5}, "max_drawdown_pct"),
     ({"weekly_loss_cap": -1.0}, "weekly_loss_cap"), ({"monthly_loss_cap": -5}, "monthly_loss_cap"),
+    ({"daily_loss_cap": -0.01}, "daily_loss_cap"),
     ({"loss_streak_limit": 3}, "loss_streak_limit"), ({"loss_streak_cooldown_minutes": 5.0}, "loss_streak_cooldown_minutes"),
     ({"loss_streak_limit": 0, "loss_streak_cooldown_minutes": 5.0}, "loss_streak_limit"),
+    ({"loss_streak_limit": 2, "loss_streak_cooldown_minutes": -5.0}, "loss_streak_cooldown_minutes"),
     ({"symbol_cooldown_minutes": 0}, "symbol_cooldown_minutes"),
     ({"daily_loss_includes_open_risk": "yes"}, "daily_loss_includes_open_risk"),
 ])
+
+
+@BAD_RAIL_VALUES
 def test_bad_rail_values_are_a_load_error_naming_the_key(policy: dict[str, Any], key: str) -> None:
     """Issue 13 item 5: pct outside (0, 1), negative caps, a streak limit without a cooldown."""
     with pytest.raises(ConfigError, match=key):
         config.validate("policy", policy, "risk_policy.toml")
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+@BAD_RAIL_VALUES
+def test_bad_rail_values_in_a_toml_or_json_file_name_the_file_and_the_key(
+        tmp_path: Path, policy: dict[str, Any], key: str, fmt: str) -> None:
+    """Issue 13 "Done when": the new keys work in TOML and JSON configs; a bad value in either file
+    is refused at load with one message naming the file and the key (ENGINE.md section 1)."""
+    path = tmp_path / f"risk_policy.{fmt}"
+    path.write_text((config.dump_json if fmt == "json" else config.dump_toml)("policy", policy))
+    with pytest.raises(ConfigError) as err:
+        config.load_policy(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ") and repr(key) in message and "\n" not in message
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_every_rail_key_loads_from_toml_and_json_alike(tmp_path: Path, fmt: str) -> None:
+    """Issue 13 "Done when": every key of the registry, set, reads back the same from either format."""
+    values = {"equity_floor": 8_000.0, "daily_loss_cap": 200.0, "daily_loss_includes_open_risk": True,
+              "max_drawdown_pct": 0.1, "weekly_loss_cap": 500.0, "monthly_loss_cap": 1_500.0,
+              "max_trades_per_day": 20, "loss_streak_limit": 3, "loss_streak_cooldown_minutes": 45.0,
+              "symbol_cooldown_minutes": 30.0}
+    assert set(values) == {f.key for f in config.POLICY_FIELDS}
+    path = tmp_path / f"risk_policy.{fmt}"
+    path.write_text((config.dump_json if fmt == "json" else config.dump_toml)("policy", values))
+    loaded = config.load_policy(path)
+    assert {k: getattr(loaded, k) for k in values} == values
 
 
 def test_rail_state_round_trips_and_bad_fields_are_named() -> None:

@@ -1,7 +1,7 @@
 """A small trading bot run as a real process by the reliability tests (not a test module).
 
     python live_bot_child.py ROOT RUN N SEED HOLD [--widen] [--pause SECONDS] [--ticks FD] [--until FILE]
-                             [--stall-at-write K]
+                             [--stall-at-write K] [--stdin]
 
 Calls init_risk, then for i in 0..N-1 opens `r{RUN}-{i}` and, once more than HOLD are open, closes
 the oldest. First it closes whatever an earlier (killed) run left open. After each call returns
@@ -10,6 +10,8 @@ it prints one JSON ack line and flushes, so the parent knows exactly what was ac
 wait on the bot's progress); `--until FILE` stops before the next open once FILE exists;
 `--stall-at-write K` stops for good just before its K-th state-file write and prints
 {"ack": "stalled", ...} (for the parent to kill it at that known instant).
+`--stdin` then trades a script instead (N 0): one JSON event a line on stdin (`apply_event`'s shape,
+through `risk_try_open` / `risk_close`), acked as above, so the parent can act between two calls.
 """
 
 import json
@@ -113,6 +115,15 @@ def main():
             tid, entry, ets = held.pop(0)
             exit_price = round(entry * rng.uniform(0.985, 1.018), 2)
             done("close", tid, risk_close(trade_id=tid, exit_ts_ms=ts + 500, exit_price=exit_price))
+    if "--stdin" in opts:
+        for line in sys.stdin:
+            ev = json.loads(line)
+            args = {k: v for k, v in ev.items() if k != "op"}
+            if ev["op"] == "open":
+                res = risk_try_open(**args)
+                done("open" if res["skipped_reason"] is None else "skip", ev["trade_id"], res)
+            else:
+                done("close", ev["trade_id"], risk_close(**args))
     print(json.dumps({"ack": "done"}), flush=True)
 
 

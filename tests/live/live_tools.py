@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -20,11 +21,13 @@ OVERLAY = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 50, "total_ope
 POLICY = {"equity_floor": 1_000.0, "daily_loss_cap": 1_000_000.0, "max_trades_per_day": 1_000_000}
 
 
-def make_root(path: Path, overlay: dict[str, Any] | None = None, policy: dict[str, Any] | None = None) -> Path:
-    """A root with configs written by the project's own writer (TOML)."""
+def make_root(path: Path, overlay: dict[str, Any] | None = None, policy: dict[str, Any] | None = None,
+              fmt: str = "toml") -> Path:
+    """A root with configs written by the project's own writer (TOML, or JSON with fmt="json")."""
     (path / "configs").mkdir(parents=True, exist_ok=True)
-    (path / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay or OVERLAY))
-    (path / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", policy or POLICY))
+    dump = config.dump_json if fmt == "json" else config.dump_toml
+    (path / "configs" / f"risk_overlay.{fmt}").write_text(dump("overlay", overlay or OVERLAY))
+    (path / "configs" / f"risk_policy.{fmt}").write_text(dump("policy", policy or POLICY))
     return path
 
 
@@ -51,9 +54,11 @@ def configs(root: Path) -> tuple[config.OverlayConfig, config.PolicyConfig]:
 
 
 def essentials(engine: Any) -> dict[str, Any]:
-    """What must survive anything: balance, positions, day buckets, equity, kept closes."""
+    """What must survive anything: balance, positions, day buckets, equity, kept closes, the rails'
+    state (peak, streak and its block, symbol cooldowns)."""
     return {
         "balance": engine.balance,
+        "rails": engine.rail_state.to_record(),
         "total_open_risk": engine.total_open_risk,
         "positions": {t: p.to_record() for t, p in engine.positions.items()},
         "days": engine.days_state(),
@@ -73,9 +78,9 @@ def assert_files_equal_replay(root: Path) -> store.Loaded:
 
 
 def start_bot(root: Path, run: int, n: int, seed: int, *, hold: int = 3, extra: Iterable[str] = (),
-              pass_fds: tuple[int, ...] = ()) -> subprocess.Popen:
+              pass_fds: tuple[int, ...] = (), stdin: int | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(BOT_CHILD), str(root), str(run), str(n), str(seed),
-                             str(hold), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             str(hold), *extra], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"}, pass_fds=pass_fds)
 
 
@@ -141,3 +146,58 @@ def apply_event(target: Any, ev: dict[str, Any]) -> dict[str, Any]:
         return target.close(**args)._asdict()
     except Tc1Error as exc:
         return {"error": type(exc).__name__}
+
+
+# --- operator actions (ENGINE.md section 6) as real `tc1` processes ---------------------------------
+
+CLI_CHILD = HERE / "live_cli_child.py"
+CLI_NOW_MS = T0 + 6_000_000  # the clock `tc1` runs at here ($TC1_NOW_MS): after every entry of bot run 0
+
+
+def start_tc1(root: Path, point: str, *args: str) -> subprocess.Popen:
+    """`tc1 ARGS --root ROOT` through live_cli_child.py, stopping for good at `point` (see there)."""
+    env = {k: v for k, v in os.environ.items() if k != "TC1_ROOT"}
+    env.update(TC1_NOW_MS=str(CLI_NOW_MS), PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, str(CLI_CHILD), point, *args, "--root", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def tc1(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`tc1 ARGS --root ROOT` run to its end, at the tests' CLI clock."""
+    proc = start_tc1(root, "none", *args)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def account(engine: Any) -> dict[str, Any]:
+    """essentials() plus what the operator actions move: net flows, the pause, the peak and streak."""
+    return {**essentials(engine), "net_flows": engine.net_flows, "start_balance": engine.start_balance,
+            "paused": engine.paused, "rails": engine.rail_state.to_record(),
+            "recent_flows": {k: r._asdict() for k, r in engine.recent_flows.items()},
+            "recent_cancels": {k: r._asdict() for k, r in engine.recent_cancels.items()}}
+
+
+def assert_books_balance(root: Path) -> store.Loaded:
+    """After any mix of bot calls and operator actions (ENGINE.md 4 and 6): `tc1 state rebuild` finds
+    no difference, the journal's seq runs 1..N, a load equals a replay, and the balance is the start
+    balance plus every close's PnL and every cash flow, in journal order: the engine's own float
+    operations, so exactly equal; trading PnL = balance - start - net flows."""
+    proc = tc1(root, "state", "rebuild")
+    assert proc.returncode == 0 and "no differences" in proc.stdout, (proc.stdout, proc.stderr)
+    entries = journal(root)
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    loaded = assert_files_equal_replay(root)
+    assert entries[0]["type"] == "adopt"
+    balance, flows, pnl = entries[0]["book"]["balance"], 0.0, []
+    for e in entries:
+        if e["type"] == "close":
+            balance += e["result"]["pnl_after_fees"]
+            pnl.append(e["result"]["pnl_after_fees"])
+        elif e["type"] == "flow":
+            balance += e["result"]["amount"]
+            flows += e["result"]["amount"]
+    engine = loaded.engine
+    assert engine.balance == balance and engine.net_flows == flows
+    assert engine.trading_pnl == engine.balance - engine.start_balance - engine.net_flows
+    assert abs(engine.trading_pnl - math.fsum(pnl)) < 1e-6  # the closes alone, summed another way
+    return loaded

@@ -1,5 +1,7 @@
 """The cap editor: every cap and rail in one form, checked as you type with the loader's own rules.
 
+Under the fields, the warnings of engine/advice.py (the same `tc1 config check` prints) for the
+values as typed, at the account's balance: allowed, but worth a second look.
 Ctrl+S (or the Save button) saves each config file that changed, only its changed keys, through
 `Store.save_config` in a thread (the same locked transaction the bot uses; the file keeps its format
 and its other keys). Save is refused, with the reason, while any field is invalid. Escape closes
@@ -9,7 +11,7 @@ without writing anything. The screen returns {kind: {key: [old, new]}} of what w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,10 +21,11 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from ...engine.config import Field, parse_text
+from ...engine.schema import Field, parse_text
 from ...engine.errors import Tc1Error
 from ...engine.store import Store
-from ..caps import SECTIONS, CapField, CapsForm, changed_values, check, same_value, shown_value
+from ...engine.advice import lines as advice_lines
+from ..caps import SECTIONS, CapField, CapsForm, advice_for, changed_values, check, same_value, shown_value
 from ..messages import CapsSaved, CapsSaveFailed
 from ..snapshot import MUTED, WARN
 from ..widgets.base import lines, styled
@@ -99,6 +102,8 @@ class CapsScreen(ModalScreen[dict | None]):
     CapsScreen .caps-section { margin-top: 1; text-style: bold; color: $text-accent; }
     CapsScreen #caps-warning { display: none; color: $warning; margin-top: 1; }
     CapsScreen #caps-warning.-shown { display: block; }
+    CapsScreen #caps-advice { display: none; height: auto; max-height: 6; color: $warning; margin-top: 1; }
+    CapsScreen #caps-advice.-shown { display: block; }
     CapsScreen #caps-status { height: auto; margin-top: 1; }
     CapsScreen #caps-status.-error { color: $error; }
     CapsScreen #caps-buttons { height: 1; align-horizontal: right; margin-top: 1; }
@@ -111,10 +116,15 @@ class CapsScreen(ModalScreen[dict | None]):
         Binding("escape", "cancel", "Cancel", id="caps.cancel", tooltip="Close without writing anything"),
     ]
 
-    def __init__(self, root: Path, form: CapsForm) -> None:
+    def __init__(self, root: Path, form: CapsForm, *, balance: float | None = None,
+                 traded: Iterable[str] = ()) -> None:
+        """`balance` and `traded`: the account's balance and the symbols its bot trades, from the
+        console's last snapshot (None: no state yet), for the warnings."""
         super().__init__()
         self.root = root
         self.form = form
+        self.balance = balance
+        self.traded = frozenset(traded)
         self.saving = False
         self.saved: dict[str, Any] = {}
 
@@ -132,6 +142,8 @@ class CapsScreen(ModalScreen[dict | None]):
                     for cap in self.form.fields:
                         if cap.kind == kind:
                             yield CapRow(cap)
+            advice = self.advice_text()
+            yield Static(advice, id="caps-advice", classes="-shown" if advice else "")
             yield Static(self.status_text(), id="caps-status")
             with Horizontal(id="caps-buttons"):
                 yield Button("Save (ctrl+s)", id="caps-save", variant="primary", compact=True)
@@ -155,6 +167,14 @@ class CapsScreen(ModalScreen[dict | None]):
         return [reason for row in self.query(CapRow)
                 if (reason := check(row.cap.field, row.query_one(Input).value)) is not None]
 
+    def advice_text(self) -> Any:
+        """The warnings for the values as typed ("" for none): engine/advice.py's, as the CLI prints."""
+        texts = {cap.key: cap.text for cap in self.form.fields} if not self.is_mounted else self.texts()
+        found = advice_for(self.form, texts, self.balance, self.traded)
+        if not found:
+            return ""
+        return lines(styled(f"! {line}", WARN) for line in advice_lines(found))
+
     def status_text(self) -> str:
         problems = self.problems()
         if problems:
@@ -175,6 +195,10 @@ class CapsScreen(ModalScreen[dict | None]):
         row = next((r for r in event.input.ancestors if isinstance(r, CapRow)), None)
         if row is not None:
             row.show(event.value)
+        advice = self.query_one("#caps-advice", Static)
+        text = self.advice_text()
+        advice.set_class(bool(text), "-shown")
+        advice.update(text)
         self._set_status(self.status_text())
 
     @on(Input.Submitted)

@@ -72,6 +72,11 @@ class ConfirmScreen(ModalScreen[bool]):
         for button in self.query(Button):
             button.can_focus = False
 
+    def update_lines(self, lines: Sequence[tuple[str, str]]) -> None:
+        """Say what the action will do again: the numbers changed while the question was up."""
+        self.lines = list(lines)
+        self.query_one("#confirm-body", Static).update(body_markup(self.lines))
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "confirm-yes")

@@ -1,4 +1,5 @@
-"""The equity sparkline of the kept equity points (one per close), with its low / high range."""
+"""The equity sparkline of the kept equity points (one per close or cash flow), with its low / high range
+and how many of the points were cash flows."""
 
 from __future__ import annotations
 
@@ -64,10 +65,13 @@ class EquityPanel(Vertical):
     def _range_text(info: EquityInfo, width: int) -> str:
         if not info.values:
             return styled("no closed trades yet", MUTED)
-        points = info.closes
+        points, flows = info.closes - info.flows, info.flows
         span = f"{fmt.money(info.low)} – {fmt.money(info.high)}"
         last = fmt.money(info.last)
-        count = f"{points:,} close{'s' if points != 1 else ''}, last "
+        count = f"{points:,} close{'s' if points != 1 else ''}, "
+        if flows:  # a cash flow moved the curve: say so, it is not a trade (ENGINE.md section 6)
+            count += f"{flows:,} flow{'s' if flows != 1 else ''}, "
+        count += "last "
         first = (styled("range ", MUTED) if len(span) + 6 <= width else "") + span
         second = (styled(count, MUTED) if len(count) + len(last) <= width else styled("last ", MUTED)) + last
         return f"{first}\n{second}"
