@@ -1,5 +1,5 @@
 """The fast reader and renderer are accelerations only: without orjson, `tc1 harness` falls back to
-the plain csv.reader / csv.writer ones and writes the very same bytes (ENGINE.md §5: numbers at
+the plain csv.reader / csv.writer ones and writes the very same bytes (docs/harness.md: numbers at
 full precision, so two runs compare exactly). tests/backtest/test_reader_fast.py and
 test_rows_fast.py hold the two implementations to each other piece by piece; this is the whole
 run, as a user without orjson gets it, in one process and with the forked reader.

@@ -1,4 +1,4 @@
-"""`tc1 harness` as a real subprocess (ENGINE.md §5 outputs, one-line errors)."""
+"""`tc1 harness` as a real subprocess (docs/harness.md outputs, one-line errors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Golden runs of the backtest harness (ENGINE.md §5): tiny CSVs, every expected number worked out by hand.
+"""Golden runs of the backtest harness (docs/harness.md): tiny CSVs, every expected number worked out by hand.
 
 Config SIMPLE: balance 10,000, risk 1% of balance per trade, qty step 1, no fees, no caps.
 """
@@ -25,7 +25,7 @@ THREE = (
 
 
 def test_golden_three_overlapping_trades_allocations(tmp_path):
-    """ENGINE.md §5 + §2 sizing, by hand."""
+    """docs/harness.md + §2 sizing, by hand."""
     run = Run(tmp_path, *THREE)
     a, b, c = run.opens
     # 00:00 A: budget = 10,000 * 1% = 100; unit risk |100 - 98| = 2; qty = 100 / 2 = 50.
@@ -41,7 +41,7 @@ def test_golden_three_overlapping_trades_allocations(tmp_path):
 
 
 def test_golden_three_overlapping_trades_closes_and_equity(tmp_path):
-    """ENGINE.md §3 booking and §5 equity curve, by hand."""
+    """docs/engine.md §3 booking and §5 equity curve, by hand."""
     run = Run(tmp_path, *THREE)
     # Close order: A at 00:10, B at 00:20, C at 00:30.
     assert [r["trade_id"] for r in run.closes] == [f"BTC_{T0}", f"ETH_{T0 + 5 * MIN}", f"SOL_{T0 + 15 * MIN}"]
@@ -62,7 +62,7 @@ def test_golden_three_overlapping_trades_closes_and_equity(tmp_path):
 
 
 def test_golden_three_overlapping_trades_summary(tmp_path):
-    """ENGINE.md §5 summary figures, by hand."""
+    """docs/harness.md summary figures, by hand."""
     run = Run(tmp_path, *THREE)
     s = run.summary
     assert s == run.summary_file  # the returned summary is what summary.json holds
@@ -87,12 +87,12 @@ def test_golden_three_overlapping_trades_summary(tmp_path):
     assert s["risk_config"] == str(run.risk.resolve()) and s["policy_config"] is None
 
 
-# A again, with both exits blank: still open at the end of the data (ENGINE.md §5).
+# A again, with both exits blank: still open at the end of the data (docs/harness.md).
 A_OPEN = "BTC,long,2024-01-01T00:00:00Z,100,98,,"
 
 
 def test_golden_a_trade_with_both_exits_blank_is_still_open_at_the_end(tmp_path):
-    """ENGINE.md §5: a row whose exit_time and exit_price are both blank is a trade still open at
+    """docs/harness.md: a row whose exit_time and exit_price are both blank is a trade still open at
     the end of the data: sized and counted like any other, never closed, listed in still_open."""
     run = Run(tmp_path, A_OPEN, *THREE[1:])
     a, b, c = run.opens
@@ -111,7 +111,7 @@ def test_golden_a_trade_with_both_exits_blank_is_still_open_at_the_end(tmp_path)
 
 
 def test_golden_a_trade_still_open_keeps_its_slot_to_the_end(tmp_path):
-    """ENGINE.md §5: counted like any other: with max_concurrent_trades 1, the trade still open
+    """docs/harness.md: counted like any other: with max_concurrent_trades 1, the trade still open
     holds the one slot, so every later entry is skipped."""
     run = Run(tmp_path, A_OPEN, *THREE[1:], overlay={"max_concurrent_trades": 1})
     assert [r["skipped_reason"] for r in run.opens] == ["", "max_concurrent_trades", "max_concurrent_trades"]
@@ -120,7 +120,7 @@ def test_golden_a_trade_still_open_keeps_its_slot_to_the_end(tmp_path):
 
 
 def test_golden_fees_in_risk(tmp_path):
-    """ENGINE.md §2 step 6 and §3 fees through the harness: 10 bps per side, fees_in_risk."""
+    """docs/engine.md §2 step 6 and §3 fees through the harness: 10 bps per side, fees_in_risk."""
     run = Run(tmp_path, "BTC,long,2024-01-01T00:00:00Z,100,98,2024-01-01T01:00:00Z,104",
               overlay={"fee_bps_per_side": 10.0})
     o, c = run.opens[0], run.closes[0]
@@ -138,7 +138,7 @@ def test_golden_fees_in_risk(tmp_path):
 
 
 def test_golden_rails_from_policy_file(tmp_path):
-    """ENGINE.md §1 policy + §5: max_trades_per_day counts opens per UTC day of the event."""
+    """docs/engine.md §1 policy + §5: max_trades_per_day counts opens per UTC day of the event."""
     run = Run(tmp_path,
               "BTC,long,2024-01-01T00:00:00Z,100,98,2024-01-01T00:10:00Z,104",
               "BTC,long,2024-01-01T01:00:00Z,100,98,2024-01-01T01:10:00Z,104",  # 2nd open that day
@@ -150,14 +150,14 @@ def test_golden_rails_from_policy_file(tmp_path):
 
 
 def test_no_policy_means_no_rails(tmp_path):
-    """ENGINE.md §5: without --policy_config no rail ever blocks."""
+    """docs/harness.md: without --policy_config no rail ever blocks."""
     rows = [f"BTC,long,2024-01-01T0{h}:00:00Z,100,98,2024-01-01T0{h}:10:00Z,104" for h in range(5)]
     run = Run(tmp_path, *rows)
     assert run.summary["trades_taken"] == 5
 
 
 def test_golden_losses_drawdown_and_skips(tmp_path):
-    """ENGINE.md §5: drawdown on the equity curve, skip counts by reason, max_concurrent_trades."""
+    """docs/harness.md: drawdown on the equity curve, skip counts by reason, max_concurrent_trades."""
     run = Run(tmp_path,
               # A: stopped out: (98 - 100) * 50 = -100 -> 9,900.
               "BTC,long,2024-01-01T00:00:00Z,100,98,2024-01-01T00:10:00Z,98",

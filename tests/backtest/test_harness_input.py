@@ -1,4 +1,4 @@
-"""The harness's input rules (ENGINE.md §5): columns, sides, times, trade_id defaults, bad rows."""
+"""The harness's input rules (docs/harness.md): columns, sides, times, trade_id defaults, bad rows."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ def row(side="long", ts="2024-01-01T00:00:00Z", entry="100", stop=None, xt="2024
     ("short", False), ("Short", False), ("SELL", False), ("-1", False), (" sell ", False),
 ])
 def test_side_spellings(text, is_long):
-    """ENGINE.md §5: long/short/buy/sell in any case, or 1/-1."""
+    """docs/harness.md: long/short/buy/sell in any case, or 1/-1."""
     assert parse_side(text) is is_long
 
 
 def test_sides_reach_the_engine_as_bools(tmp_path):
-    """ENGINE.md §5: a short's stop sits above entry; each spelling sizes the right side."""
+    """docs/harness.md: a short's stop sits above entry; each spelling sizes the right side."""
     run = Run(tmp_path, row("Buy"), row("SELL", stop="102", xp="99"), row("-1", stop="102", xp="99"),
               row("1"))
     assert [r["is_long"] for r in run.opens] == ["True", "False", "False", "True"]
@@ -60,7 +60,7 @@ def test_sides_reach_the_engine_as_bools(tmp_path):
     ("20240101", 20_240_101_000),  # a whole number is an epoch (here seconds), never ISO basic
 ])
 def test_time_formats(text, ms):
-    """ENGINE.md §5: ISO 8601 (naive = UTC) or epoch number (>= 1e11 ms, else s)."""
+    """docs/harness.md: ISO 8601 (naive = UTC) or epoch number (>= 1e11 ms, else s)."""
     assert parse_time_ms(text) == ms
 
 
@@ -71,7 +71,7 @@ def test_bad_times_raise_value_error(text):
 
 
 def test_mixed_time_formats_in_one_file(tmp_path):
-    """ENGINE.md §5: each cell is read on its own, ISO or epoch."""
+    """docs/harness.md: each cell is read on its own, ISO or epoch."""
     run = Run(tmp_path, row(ts="2024-01-01T00:00:00Z", xt=str(T0 + HOUR)),
               row(ts=str((T0 + HOUR) // 1000), xt="2024-01-01T03:00:00+01:00"))
     assert [int(r["entry_ts_ms"]) for r in run.opens] == [T0, T0 + HOUR]
@@ -81,7 +81,7 @@ def test_mixed_time_formats_in_one_file(tmp_path):
 # --- trade ids ------------------------------------------------------------------------------------
 
 def test_default_trade_id_is_symbol_and_entry_ms_made_unique(tmp_path):
-    """ENGINE.md §5: default `{symbol}_{entry_ts_ms}`, repeats suffixed _2, _3 in input order."""
+    """docs/harness.md: default `{symbol}_{entry_ts_ms}`, repeats suffixed _2, _3 in input order."""
     run = Run(tmp_path, row(), row(), row(symbol="ETH"), row())
     assert [r["trade_id"] for r in run.opens] == [f"BTC_{T0}", f"BTC_{T0}_2", f"ETH_{T0}", f"BTC_{T0}_3"]
     assert run.summary["trades_taken"] == 4
@@ -94,7 +94,7 @@ def test_default_trade_id_avoids_an_explicit_one(tmp_path):
 
 
 def test_explicit_trade_id_column_is_used(tmp_path):
-    """ENGINE.md §5: optional trade_id column, in any position; blank falls back to the default."""
+    """docs/harness.md: optional trade_id column, in any position; blank falls back to the default."""
     header = "trade_id," + HEADER
     run = Run(tmp_path, "t-1," + row(), " t-2 ," + row(symbol="ETH"), "," + row(symbol="SOL"), header=header)
     assert [r["trade_id"] for r in run.opens] == ["t-1", "t-2", f"SOL_{T0}"]
@@ -102,7 +102,7 @@ def test_explicit_trade_id_column_is_used(tmp_path):
 
 
 def test_repeated_explicit_trade_id_is_the_engines_call(tmp_path):
-    """ENGINE.md §2 step 2 through the harness: other arguments -> duplicate_trade_id; the same
+    """docs/engine.md §2 step 2 through the harness: other arguments -> duplicate_trade_id; the same
     arguments while open -> the engine's harmless retry (one position, one close)."""
     header = HEADER + ",trade_id"
     run = Run(tmp_path, row() + ",x", row(entry="101", xp="102") + ",x", row() + ",x", header=header)
@@ -135,14 +135,14 @@ def test_extra_columns_and_header_case_are_ignored(tmp_path):
     (row(xp="nan"), "line 3: exit_price 'nan' must be a finite number > 0"),
     (row(xt="2023-12-31T23:59:59Z"), "line 3: exit_time '2023-12-31T23:59:59Z' is before timestamp "
                                      "'2024-01-01T00:00:00Z'"),
-    # ENGINE.md §5: one exit blank and not the other stays invalid (both blank: still open).
+    # docs/harness.md: one exit blank and not the other stays invalid (both blank: still open).
     (row(xt=""), "line 3: exit_time is blank (leave exit_price blank too for a trade still open)"),
     (row(xp=" "), "line 3: exit_price is blank (leave exit_time blank too for a trade still open)"),
     (row() + ",extra", "line 3: expected 7 fields, got 8"),
     ("BTC,long,2024-01-01T00:00:00Z", "line 3: expected 7 fields, got 3"),
 ])
 def test_bad_row_is_invalid_input_with_line_number(tmp_path, bad, detail):
-    """ENGINE.md §5: a row that fails validation is a skip (invalid_input, with its line), never an abort."""
+    """docs/harness.md: a row that fails validation is a skip (invalid_input, with its line), never an abort."""
     run = Run(tmp_path, row(), bad, row(symbol="ETH"))
     assert [r["skipped_reason"] for r in run.opens] == ["", "invalid_input", ""]
     assert run.opens[1]["detail"] == detail
@@ -154,7 +154,7 @@ def test_bad_row_is_invalid_input_with_line_number(tmp_path, bad, detail):
 
 
 def test_engine_rejected_row_is_invalid_input_via_the_engine(tmp_path):
-    """ENGINE.md §2 step 1: a stop on the wrong side is the engine's own invalid_input."""
+    """docs/engine.md §2 step 1: a stop on the wrong side is the engine's own invalid_input."""
     run = Run(tmp_path, row(stop="101"), row(ts="1000", xt="2000"))
     a, b = run.opens
     assert a["skipped_reason"] == "invalid_input" and "must be below entry_price" in a["detail"]
@@ -164,7 +164,7 @@ def test_engine_rejected_row_is_invalid_input_via_the_engine(tmp_path):
 
 
 def test_line_numbers_count_blank_and_multiline_rows(tmp_path):
-    """ENGINE.md §5: the line number is the file line a row starts on; a blank line is not a trade."""
+    """docs/harness.md: the line number is the file line a row starts on; a blank line is not a trade."""
     text = "\n".join([HEADER, row(), "", row(entry="bad"), 'BTC,"lo\nng",2024,1,2,3,4', row(entry="x")]) + "\n"
     path = tmp_path / "t.csv"
     path.write_text(text, encoding="utf-8")
@@ -197,7 +197,7 @@ def test_utf8_bom_header_is_read(tmp_path):
 # --- the stop's two names, every missing column at once ---------------------------------------------
 
 def test_stop_price_column_is_accepted_for_sl_price(tmp_path):
-    """ENGINE.md §5: `stop_price` is accepted for `sl_price` (the engine's and the outputs' name):
+    """docs/harness.md: `stop_price` is accepted for `sl_price` (the engine's and the outputs' name):
     the same run, and a bad stop is named by the file's own column."""
     rows = (row(), row("short", xp="99"), row(stop="x"), row(stop="101"))
     sl = Run(tmp_path / "sl", *rows)
@@ -220,7 +220,7 @@ def test_sl_price_and_stop_price_together_is_input_error(tmp_path):
 
 
 def test_every_missing_column_is_named_at_once_in_one_line(tmp_path):
-    """ENGINE.md §5: a file missing columns is refused with every missing column named at once
+    """docs/harness.md: a file missing columns is refused with every missing column named at once
     (a foreign file is fixed in one round, not seven)."""
     path = write_trades(tmp_path, "BTC,2024-01-01,100,101,x", header="Symbol,timestamp,entry_price,exit_price,note")
     risk, _ = write_configs(tmp_path)
@@ -237,7 +237,7 @@ def test_every_missing_column_is_named_at_once_in_one_line(tmp_path):
 @pytest.mark.parametrize("missing", ["symbol", "side", "timestamp", "entry_price", "sl_price", "exit_time",
                                      "exit_price"])
 def test_missing_required_column_is_input_error_naming_file_and_column(tmp_path, missing):
-    """ENGINE.md §5: every required column must be in the header."""
+    """docs/harness.md: every required column must be in the header."""
     header = ",".join(c for c in HEADER.split(",") if c != missing)
     path = write_trades(tmp_path, "a,b,c,d,e,f", header=header)
     risk, _ = write_configs(tmp_path)
@@ -274,7 +274,7 @@ def test_duplicate_required_column_is_input_error(tmp_path):
 
 
 def test_json_configs_load(tmp_path):
-    """ENGINE.md §1: a .json config with the same keys loads too."""
+    """docs/engine.md §1: a .json config with the same keys loads too."""
     risk, pol = write_configs(tmp_path / "c", policy={"max_trades_per_day": 1}, ext="json")
     path = write_trades(tmp_path, row(), row(ts="2024-01-01T00:30:00Z"))
     s = run_harness(path, risk, tmp_path / "out", pol)

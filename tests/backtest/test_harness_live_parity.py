@@ -1,4 +1,4 @@
-"""Backtest/live parity (ENGINE.md §5 "Parity"): the harness and the live API, fed the same events,
+"""Backtest/live parity (docs/harness.md "Parity"): the harness and the live API, fed the same events,
 give identical allocations, closes and final state, to the last bit, with the process restarted
 between any two events.
 
@@ -93,7 +93,7 @@ def _iso(ms: int, naive: bool = False) -> str:
 
 
 def _time_text(rng: random.Random, ms: int) -> str:
-    """The same instant in one of the input formats ENGINE.md §5 accepts."""
+    """The same instant in one of the input formats docs/harness.md accepts."""
     form = rng.randrange(4)
     if form == 0:
         return str(ms)
@@ -315,7 +315,7 @@ def in_child(root: Path, op: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any
 
 def live_feed(root: Path, echoes: list[dict[str, str]], rows: list[Row], *, one_process: bool = False,
               in_children: Callable[[int], bool] = lambda k: False) -> SimpleNamespace:
-    """Feed the harness's events to the live API in the order ENGINE.md §5 prescribes, restated here
+    """Feed the harness's events to the live API in the order docs/harness.md prescribes, restated here
     independently of the harness: entries by (entry time, input position); before each entry every
     due exit with exit time <= its entry time, by (exit time, input position); a trade's exit is due
     only once its entry was taken (a retry of an open trade schedules nothing); at the end the
@@ -347,7 +347,7 @@ def live_feed(root: Path, echoes: list[dict[str, str]], rows: list[Row], *, one_
             live = shared if shared is not None else LiveRisk(root)
             result = getattr(live, op)(**kwargs)
         events += 1
-        result.pop("replayed")  # the live API's own flag (ENGINE.md 6); the harness rows have no such column
+        result.pop("replayed")  # the live API's own flag (docs/engine.md 6); the harness rows have no such column
         return result
 
     waiting: list[tuple[int, int]] = []  # (exit time, input position) of each taken, still open trade
@@ -448,7 +448,7 @@ def test_the_forked_row_writer_gives_the_same_bytes(big: SimpleNamespace, tmp_pa
 
 
 def test_generated_trades_hit_every_skip_reason(big: SimpleNamespace) -> None:
-    """The data is only a good parity test if every path of try_open ran (ENGINE.md §2, §5 "Parity"):
+    """The data is only a good parity test if every path of try_open ran (docs/engine.md §2, §5 "Parity"):
     every skip reason, a retried open, equal timestamps and rows out of time order."""
     skipped = big.summary["skipped_by_reason"]
     assert set(skipped) == set(SKIP_REASONS)
@@ -468,7 +468,7 @@ def test_generated_trades_hit_every_skip_reason(big: SimpleNamespace) -> None:
 
 
 def test_csv_level_invalid_rows_are_reported_with_their_line_and_never_reach_live(big: SimpleNamespace) -> None:
-    """ENGINE.md §5: a row that fails validation is an invalid_input skip with its line number; it
+    """docs/harness.md: a row that fails validation is an invalid_input skip with its line number; it
     never reaches the engine, so the live feed skips it too (and the live journal never saw it)."""
     bad = [(i, r) for i, r in enumerate(big.rows) if r.csv_bad]
     assert len(bad) == 6
@@ -484,7 +484,7 @@ def test_csv_level_invalid_rows_are_reported_with_their_line_and_never_reach_liv
 
 
 def test_every_allocation_matches_the_live_try_open_to_the_last_bit(big: SimpleNamespace) -> None:
-    """ENGINE.md §5 "Parity": every open_allocations.csv row (input order) equals, field by field as
+    """docs/harness.md "Parity": every open_allocations.csv row (input order) equals, field by field as
     text, the live try_open answer for the same event, with the process restarted between events."""
     assert len(big.live.opens) == len(big.rows) - 6
     for i, live in big.live.opens.items():
@@ -496,7 +496,7 @@ def test_every_allocation_matches_the_live_try_open_to_the_last_bit(big: SimpleN
 
 
 def test_every_close_matches_the_live_close_in_order(big: SimpleNamespace) -> None:
-    """ENGINE.md §5 "Parity": realized_pnl.csv, row by row in close order, equals the live close
+    """docs/harness.md "Parity": realized_pnl.csv, row by row in close order, equals the live close
     results (every CloseResult field as text), and every taken trade was closed."""
     assert len(big.closes) == len(big.live.closes) == big.summary["trades_closed"] == big.summary["trades_taken"]
     for k, (row, live) in enumerate(zip(big.closes, big.live.closes)):
@@ -504,7 +504,7 @@ def test_every_close_matches_the_live_close_in_order(big: SimpleNamespace) -> No
 
 
 def test_equity_curve_matches_the_live_balance_after_each_close(big: SimpleNamespace) -> None:
-    """ENGINE.md §5 "Parity": the equity curve is the start point, then one point per close whose
+    """docs/harness.md "Parity": the equity curve is the start point, then one point per close whose
     balance is what risk_state.json held right after that live close (and the close's balance_after)."""
     curve = [(row["ts_ms"], row["balance"]) for row in big.equity]
     start = (cell(big.live.first_ts), cell(OVERLAY["initial_balance"]))
@@ -514,7 +514,7 @@ def test_equity_curve_matches_the_live_balance_after_each_close(big: SimpleNames
 
 
 def test_final_live_state_matches_the_harness(big: SimpleNamespace) -> None:
-    """ENGINE.md §5 "Parity": final balance, nothing left open, the state files' equity window and
+    """docs/harness.md "Parity": final balance, nothing left open, the state files' equity window and
     kept closes are the tail of the harness's equity curve and realized_pnl.csv."""
     book, _ = state_docs(big.live_root)
     assert big.summary_file["final_balance"] == big.summary["final_balance"]
@@ -530,7 +530,7 @@ def test_final_live_state_matches_the_harness(big: SimpleNamespace) -> None:
 
 
 def test_day_buckets_left_by_live_match_the_harness_outputs(big: SimpleNamespace) -> None:
-    """ENGINE.md §1/§5: the live risk_policy_state.json day buckets equal the buckets the harness's
+    """docs/engine.md §1/§5: the live risk_policy_state.json day buckets equal the buckets the harness's
     outputs imply: entries per entry day of each taken trade, pnl summed per exit day in close order,
     the oldest days dropped past the DAY_WINDOW kept in the state file."""
     days: dict[str, dict[str, Any]] = {}
@@ -561,7 +561,7 @@ def test_day_buckets_left_by_live_match_the_harness_outputs(big: SimpleNamespace
 
 
 def test_live_journal_replays_to_the_live_state_files(big: SimpleNamespace) -> None:
-    """ENGINE.md §4: the state files are rebuildable from the journal; and the journal holds one
+    """docs/live.md: the state files are rebuildable from the journal; and the journal holds one
     open per taken trade, one close per close, one skip per engine-level skip."""
     overlay = config.load_overlay(big.live_root / "configs" / "risk_overlay.toml")
     policy = config.load_policy(big.live_root / "configs" / "risk_policy.toml")
@@ -577,7 +577,7 @@ def test_live_journal_replays_to_the_live_state_files(big: SimpleNamespace) -> N
 
 
 def test_events_in_a_process_of_their_own_took_part(big: SimpleNamespace) -> None:
-    """ENGINE.md §5 "Parity" with a real restart: the events of CHILD_SLICES each ran in a new
+    """docs/harness.md "Parity" with a real restart: the events of CHILD_SLICES each ran in a new
     `python` process (their answers are among those compared above) and covered opens, skips and closes."""
     assert len(big.live.child_events) == sum(len(s) for s in CHILD_SLICES) < big.live.events
     assert len(big.live.child_pids) == len(big.live.child_events) and os.getpid() not in big.live.child_pids
@@ -590,7 +590,7 @@ def test_events_in_a_process_of_their_own_took_part(big: SimpleNamespace) -> Non
 # --- one process vs a restart per event ----------------------------------------------------------
 
 def test_one_process_and_a_restart_per_event_leave_byte_identical_state(scratch: Path) -> None:
-    """ENGINE.md §5 "Parity" and §4: the same events through one LiveRisk, and through a new LiveRisk
+    """docs/harness.md "Parity" and §4: the same events through one LiveRisk, and through a new LiveRisk
     per event, give the same answers and byte-identical risk_state.json and risk_policy_state.json.
 
     Nothing is excepted: `seq` and `journal_offset` are equal because both runs journal the same

@@ -1,4 +1,4 @@
-"""Replay order of the harness (ENGINE.md §5): time order, exits before entries at an equal time,
+"""Replay order of the harness (docs/harness.md): time order, exits before entries at an equal time,
 an exit at its own entry time right after that entry, otherwise input order."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ ONE_AT_A_TIME = {"max_concurrent_trades": 1}
 
 
 def test_entries_replay_in_time_order_but_rows_stay_in_input_order(tmp_path):
-    """ENGINE.md §5: events in time order; open_allocations.csv keeps input order."""
+    """docs/harness.md: events in time order; open_allocations.csv keeps input order."""
     run = Run(tmp_path,
               "LATE,long,2024-01-01T02:00:00Z,100,98,2024-01-01T03:00:00Z,101",
               "EARLY,long,2024-01-01T00:00:00Z,100,98,2024-01-01T01:00:00Z,101",
@@ -22,7 +22,7 @@ def test_entries_replay_in_time_order_but_rows_stay_in_input_order(tmp_path):
 
 
 def test_exit_before_entry_at_an_equal_timestamp(tmp_path):
-    """ENGINE.md §5: at an equal timestamp exits come before entries."""
+    """docs/harness.md: at an equal timestamp exits come before entries."""
     run = Run(tmp_path,
               "A,long,2024-01-01T00:00:00Z,100,98,2024-01-01T01:00:00Z,101",
               "B,long,2024-01-01T01:00:00Z,100,98,2024-01-01T02:00:00Z,101",  # enters as A exits
@@ -34,7 +34,7 @@ def test_exit_before_entry_at_an_equal_timestamp(tmp_path):
 
 
 def test_entry_after_exit_one_ms_later_is_blocked(tmp_path):
-    """ENGINE.md §5 (the contrast): an exit 1 ms after the entry comes after it."""
+    """docs/harness.md (the contrast): an exit 1 ms after the entry comes after it."""
     run = Run(tmp_path,
               "A,long,1704067200000,100,98,1704070800001,101",
               "B,long,1704070800000,100,98,1704074400000,101",
@@ -43,7 +43,7 @@ def test_entry_after_exit_one_ms_later_is_blocked(tmp_path):
 
 
 def test_exit_at_own_entry_time_closes_before_later_entries_of_that_time(tmp_path):
-    """ENGINE.md §5: an exit stamped at its own entry time closes right after that entry,
+    """docs/harness.md: an exit stamped at its own entry time closes right after that entry,
     before later entries of the same timestamp."""
     run = Run(tmp_path,
               "A,long,2024-01-01T00:00:00Z,100,98,2024-01-01T00:00:00Z,101",
@@ -56,7 +56,7 @@ def test_exit_at_own_entry_time_closes_before_later_entries_of_that_time(tmp_pat
 
 
 def test_equal_entry_times_go_in_input_order(tmp_path):
-    """ENGINE.md §5: otherwise input order: of two entries at one time the first row goes first."""
+    """docs/harness.md: otherwise input order: of two entries at one time the first row goes first."""
     run = Run(tmp_path,
               "SECOND_IN_TIME,long,2024-01-01T05:00:00Z,100,98,2024-01-01T06:00:00Z,101",
               "X,long,2024-01-01T00:00:00Z,100,98,2024-01-01T01:00:00Z,101",
@@ -66,7 +66,7 @@ def test_equal_entry_times_go_in_input_order(tmp_path):
 
 
 def test_equal_exit_times_close_in_input_order(tmp_path):
-    """ENGINE.md §5: exits at one timestamp close in input order, whatever order they opened in."""
+    """docs/harness.md: exits at one timestamp close in input order, whatever order they opened in."""
     run = Run(tmp_path,
               "P,long,2024-01-01T00:30:00Z,100,98,2024-01-01T02:00:00Z,101",
               "Q,long,2024-01-01T00:00:00Z,100,98,2024-01-01T02:00:00Z,99",
@@ -77,7 +77,7 @@ def test_equal_exit_times_close_in_input_order(tmp_path):
 
 
 def test_skipped_trade_has_no_exit(tmp_path):
-    """ENGINE.md §5: only a taken entry's exit becomes due."""
+    """docs/harness.md: only a taken entry's exit becomes due."""
     run = Run(tmp_path,
               "A,long,2024-01-01T00:00:00Z,100,98,2024-01-01T03:00:00Z,101",
               "B,long,2024-01-01T01:00:00Z,100,98,2024-01-01T02:00:00Z,101",

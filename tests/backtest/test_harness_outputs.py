@@ -1,4 +1,4 @@
-"""The harness's output files, determinism, progress and cancel (ENGINE.md §5)."""
+"""The harness's output files, determinism, progress and cancel (docs/harness.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ SUMMARY_KEYS = {
 
 
 def test_output_files_and_columns(tmp_path):
-    """ENGINE.md §5: the four outputs; allocation columns are OpenResult's plus the line."""
+    """docs/harness.md: the four outputs; allocation columns are OpenResult's plus the line."""
     run = Run(tmp_path, *ROWS, overlay={"fee_bps_per_side": 4.0})
     assert sorted(p.name for p in run.out.iterdir()) == [
         "equity_curve.csv", "open_allocations.csv", "realized_pnl.csv", "summary.json"]
@@ -40,7 +40,7 @@ def test_output_files_and_columns(tmp_path):
 
 
 def test_summary_fields(tmp_path):
-    """ENGINE.md §5: counts by every skip reason, balance, return, drawdown, R, fees, peaks."""
+    """docs/harness.md: counts by every skip reason, balance, return, drawdown, R, fees, peaks."""
     run = Run(tmp_path, *ROWS, overlay={"max_concurrent_trades": 1})
     s = run.summary
     assert SUMMARY_KEYS <= set(s)
@@ -61,7 +61,7 @@ def test_full_float_precision_in_files(tmp_path):
 
 
 def test_two_runs_are_byte_identical(tmp_path):
-    """ENGINE.md §5 parity rests on determinism: the same inputs give the same bytes."""
+    """docs/harness.md parity rests on determinism: the same inputs give the same bytes."""
     risk, pol = write_configs(tmp_path / "c", {"fee_bps_per_side": 4.0}, {"daily_loss_cap": 50.0})
     trades = write_trades(tmp_path, *reversed(ROWS))
     run_harness(trades, risk, tmp_path / "one", pol)
@@ -139,7 +139,7 @@ def test_stale_summary_is_replaced_and_other_files_kept(tmp_path):
 
 
 def test_a_run_into_a_used_folder_replaces_its_outputs_and_a_cancelled_one_keeps_them(tmp_path):
-    """ENGINE.md §5 outputs: a second run into the folder of a longer one leaves exactly what a
+    """docs/harness.md outputs: a second run into the folder of a longer one leaves exactly what a
     fresh folder gets (the old files are removed before the new ones are renamed in); a run
     cancelled there once its outputs were started removes only summary.json: the CSVs stay."""
     risk, policy = write_configs(tmp_path / "c")

@@ -1,4 +1,4 @@
-"""The rails beyond the seed, in the harness exactly as live (ENGINE.md section 7, and section 5 "Parity").
+"""The rails beyond the seed, in the harness exactly as live (docs/engine.md section 7, and section 5 "Parity").
 
 A month of scripted trades runs through the harness under a policy with every rail set (drawdown
 from the peak, weekly and monthly caps, loss streaks, symbol cooldowns, the daily cap counting open
@@ -44,7 +44,7 @@ def _t(tid: str, day: str, at: int, exit_price: float | None, symbol: str = "BIG
 
 
 def scripted() -> list[Row]:
-    """Each rail of ENGINE.md section 7 tripped at a known entry (the comment names the skip)."""
+    """Each rail of docs/engine.md section 7 tripped at a known entry (the comment names the skip)."""
     rows = [
         # Mon 2025-03-03: the daily cap counts open risk: 3 x 50 open, the 4th gets the 30 left, the
         # 5th nothing (daily_loss_cap); they close flat an hour later.
@@ -89,7 +89,7 @@ def rails_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 
 def test_each_rail_blocks_at_the_entry_its_rule_says(rails_run: SimpleNamespace) -> None:
-    """ENGINE.md 7, each rule to the letter: the expected skip at each scripted entry, and the daily
+    """docs/engine.md 7, each rule to the letter: the expected skip at each scripted entry, and the daily
     cap's budget clamped to what the day has left (2.5)."""
     reasons = {e["trade_id"]: e["skipped_reason"] for e in rails_run.echoes}
     assert reasons["open-3"] == "" and rails_run.echoes[3]["budget"] == "30.0"
@@ -102,7 +102,7 @@ def test_each_rail_blocks_at_the_entry_its_rule_says(rails_run: SimpleNamespace)
 
 
 def test_the_summary_counts_each_new_skip_reason_as_the_rules_say(rails_run: SimpleNamespace) -> None:
-    """ENGINE.md 5 (summary.json: counts by skip reason) and 7: every entry scripted inside a block
+    """docs/engine.md 5 (summary.json: counts by skip reason) and 7: every entry scripted inside a block
     is counted under that rail, and nothing else is skipped."""
     expected = {"daily_loss_cap": 2, "symbol_cooldown": 3, "loss_streak": 4, "weekly_loss_cap": 5,
                 "monthly_loss_cap": 6, "max_drawdown": 7}
@@ -116,7 +116,7 @@ def test_the_summary_counts_each_new_skip_reason_as_the_rules_say(rails_run: Sim
 
 
 def test_every_allocation_and_close_matches_the_live_api_restarted_per_event(rails_run: SimpleNamespace) -> None:
-    """ENGINE.md 5 "Parity" with the section 7 rails: each open_allocations.csv row equals the live
+    """docs/engine.md 5 "Parity" with the section 7 rails: each open_allocations.csv row equals the live
     try_open answer, each realized_pnl.csv row the live close, field by field as text."""
     assert len(rails_run.live.opens) == len(rails_run.rows)
     for i, live in rails_run.live.opens.items():
@@ -128,7 +128,7 @@ def test_every_allocation_and_close_matches_the_live_api_restarted_per_event(rai
 
 
 def test_the_rails_state_left_by_live_is_the_one_the_journal_rebuilds(rails_run: SimpleNamespace) -> None:
-    """ENGINE.md 7: the peak, the streak and the cooldowns live in the state files and are rebuilt
+    """docs/engine.md 7: the peak, the streak and the cooldowns live in the state files and are rebuilt
     from the journal (config events replayed in order) to the same values."""
     book, _ = state_docs(rails_run.live_root)
     assert book["rails"]["peak"] is not None and book["rails"]["last_loss"]

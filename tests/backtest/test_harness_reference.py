@@ -1,4 +1,4 @@
-"""The harness against a plain re-statement of ENGINE.md §5 on random trades with many tied times.
+"""The harness against a plain re-statement of docs/harness.md on random trades with many tied times.
 
 The reference replays with sorted lists instead of a heap and chunks: if the two ever disagree on
 an allocation, a close or the final balance, one of them has the order rule wrong.
@@ -38,7 +38,7 @@ def random_rows(n: int, seed: int) -> list[str]:
 
 
 def reference(rows: list[str], overlay: dict) -> tuple[list, list, float, list[str]]:
-    """ENGINE.md §5 restated: before each entry (by time, then input order), close every taken
+    """docs/harness.md restated: before each entry (by time, then input order), close every taken
     trade whose exit time <= the entry's, by (exit time, input order); then open; then drain.
     A trade with no exit stays open."""
     ov = config.validate("overlay", overlay, "ref")
@@ -73,7 +73,7 @@ def reference(rows: list[str], overlay: dict) -> tuple[list, list, float, list[s
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_harness_matches_the_reference_replay(tmp_path, seed):
-    """ENGINE.md §5 order rules, on 400 trades over 40 distinct minutes, some still open at the end."""
+    """docs/harness.md order rules, on 400 trades over 40 distinct minutes, some still open at the end."""
     overlay = {**config.DEFAULTS["overlay"], "symbol_overrides": {}, **OVERLAY}
     rows = random_rows(400, seed)
     path = tmp_path / "t.csv"

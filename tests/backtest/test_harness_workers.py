@@ -1,6 +1,6 @@
 """The forked reader and row writer (`workers=2`, what a large file gets on two cores) against one process.
 
-ENGINE.md §5: numbers at full float precision so two runs compare exactly. Reading and rendering
+docs/harness.md: numbers at full float precision so two runs compare exactly. Reading and rendering
 in a child process, with the replay going ahead on the rows as they stream in, is only a way to
 spend a second core: every file must be byte-identical to the in-process run, on input with
 every awkward case, in time order or not; a bad file must give the same one error; and a cancel

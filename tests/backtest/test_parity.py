@@ -1,5 +1,5 @@
 """`tc1 parity` (issue 15): the live journal decided again by the engine and compared to the bit
-(ENGINE.md section 4: "the state files must be rebuildable from" the journal; section 5 "Parity";
+(docs/live.md: "the state files must be rebuildable from" the journal; section 5 "Parity";
 section 6: every operator action is journaled and replayed), a backtest CSV lined up with the live
 trades, and `tc1 journal export` whose harness re-run gives the live allocations and closes.
 
@@ -101,7 +101,7 @@ def copy_root(src: Path, dst: Path) -> Path:
 
 
 def test_a_live_session_with_every_operator_action_replays_with_0_differences(lived: Path) -> None:
-    """ENGINE.md section 4 and 6: every entry, decided again, is what was journaled, to the bit."""
+    """docs/live.md and 6: every entry, decided again, is what was journaled, to the bit."""
     kinds = {e["type"] for e in journal(lived)}
     assert kinds >= {"adopt", "config", "open", "skip", "close", "cancel", "fill", "flow", "pause", "resume",
                      "reset"}
@@ -202,7 +202,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_export_rerun_by_the_harness_gives_the_live_allocations_and_closes_bit_for_bit(tmp_path: Path) -> None:
-    """ENGINE.md section 5 "Parity", from the live side: the journal's trade set, exported and run
+    """docs/harness.md "Parity", from the live side: the journal's trade set, exported and run
     through `tc1 harness` with the same configs, gives every allocation and close as journaled."""
     root = make_root(tmp_path / "root", PARITY_OVERLAY, PARITY_POLICY)
     trade_session(root)
@@ -216,7 +216,7 @@ def test_export_rerun_by_the_harness_gives_the_live_allocations_and_closes_bit_f
               "--policy_config", str(root / "configs/risk_policy.toml"), "--out_dir", str(out))
     assert ran.returncode == 0, ran.stderr
 
-    allocations = rows(out / "open_allocations.csv")  # one per input row, in event order (ENGINE.md section 5)
+    allocations = rows(out / "open_allocations.csv")  # one per input row, in event order (docs/harness.md)
     asked = [e for e in entries if e["type"] == "open" or (e["type"] == "skip" and e["result"]["skipped_reason"]
                                                            not in ("invalid_input", "duplicate_trade_id"))]
     assert len({e["result"]["skipped_reason"] for e in asked if e["type"] == "skip"}) >= 2  # rails and caps too
@@ -251,7 +251,7 @@ def test_export_window_and_blank_exits_for_open_trades(lived: Path, tmp_path: Pa
     assert {r["trade_id"] for r in got} >= {"m1", "m2"} and "m5" not in {r["trade_id"] for r in got}
     assert "m3" not in {r["trade_id"] for r in got}  # cancelled: never a trade
     m2 = next(r for r in got if r["trade_id"] == "m2")
-    assert (m2["exit_time"], m2["exit_price"]) == ("", "")  # still open: blank exit (ENGINE.md section 5)
+    assert (m2["exit_time"], m2["exit_price"]) == ("", "")  # still open: blank exit (docs/harness.md)
     assert "1 cancelled" in done.stdout and "flow" in done.stdout  # what a re-run cannot replay is named
     bad = tc1("journal", "export", "--trades_csv", str(out), "--from", "soon", root=lived)
     assert bad.returncode == 2 and "--from 'soon'" in bad.stderr

@@ -1,6 +1,6 @@
 """The fast renderer (fast_rows.py) gives exactly the bytes of the plain one (rows.py, csv.writer
 itself), odd strings and every kind of float included; both give csv.writer's bytes for the
-OpenResult and CloseResult fields in order (ENGINE.md §5 outputs)."""
+OpenResult and CloseResult fields in order (docs/harness.md outputs)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ EDGES = [1e-4, 9.999999999999999e-05, 0.00010000000000000002, -1e-4, 1e16, 99999
 @settings(max_examples=examples(500))
 @given(st.lists(st.floats() | st.sampled_from(FLOATS + EDGES), max_size=40))
 def test_float_texts_are_repr_for_every_float(values: list[float]) -> None:
-    """ENGINE.md §5, numbers at full precision as the shortest repr: float_texts (orjson's digits,
+    """docs/harness.md, numbers at full precision as the shortest repr: float_texts (orjson's digits,
     repr where the layout differs) gives repr() of every float, NaN, infinities, -0.0, subnormals
     and both sides of repr's switches to an exponent (1e-4, 1e16) included; for lists and arrays."""
     assert float_texts(values) == list(map(repr, values))

@@ -1,6 +1,6 @@
 """`tc1 sweep` (issue 16): a grid of configs over one trades file, on local processes or a Dask cluster.
 
-The rule checked throughout: a sweep row is the harness run of that config (ENGINE.md section 5:
+The rule checked throughout: a sweep row is the harness run of that config (docs/harness.md:
 the same replay loop, the same summary figures), whichever executor ran it; a bad spec is one
 line naming the key, exit 2, before anything runs; a cancelled sweep leaves no file behind.
 """
@@ -77,7 +77,7 @@ def test_range_steps_are_decimal_exact(local):
 
 
 def test_rows_equal_standalone_harness_runs_bit_for_bit(files, local):
-    """ENGINE.md section 5: each row is `tc1 harness` with that config, every figure to the last bit,
+    """docs/harness.md: each row is `tc1 harness` with that config, every figure to the last bit,
     and a kept curve is that run's equity_curve.csv byte for byte."""
     tmp, trades, risk, pol = files
     out, result = local

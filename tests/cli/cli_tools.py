@@ -36,7 +36,7 @@ def tc1(*args: str, root: Path | None = None, env: dict | None = None, cwd: Path
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> str:
-    """CONSOLE.md: errors are one clear line on stderr and a non-zero exit, never a traceback."""
+    """docs/console.md: errors are one clear line on stderr and a non-zero exit, never a traceback."""
     assert proc.returncode != 0, proc.stdout
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr

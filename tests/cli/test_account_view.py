@@ -1,4 +1,4 @@
-"""The account view behind `tc1 dashboard` and the console (CONSOLE.md: panels, rails status and
+"""The account view behind `tc1 dashboard` and the console (docs/console.md: panels, rails status and
 headroom): pure arithmetic over an engine at a fixed clock, no files."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_headroom_after_a_loss_and_an_open_position() -> None:
 
 
 def test_change_today_is_money_since_the_day_began_and_survives_a_counter_reset() -> None:
-    """CONSOLE.md balance panel: "change today" is the balance's move since the UTC day began.
+    """docs/console.md balance panel: "change today" is the balance's move since the UTC day began.
 
     A reset of today's counters lets the rails count from zero again; it does not undo the day's
     PnL, so the balance panel must not show 0.00 after one.
@@ -108,7 +108,7 @@ def test_status_names_what_blocks_the_next_entry(policy: dict, overlay: dict, pr
 
 
 def test_cash_flows_are_kept_apart_from_trading_pnl() -> None:
-    """ENGINE.md 6: trading PnL since start = balance - start - net flows; today's change leaves the
+    """docs/engine.md 6: trading PnL since start = balance - start - net flows; today's change leaves the
     day's flows out; an equity point marks the flow."""
     e = engine()
     e.try_open("a", entry_ts_ms=NOON - 3_600_000, **OPEN)
@@ -122,7 +122,7 @@ def test_cash_flows_are_kept_apart_from_trading_pnl() -> None:
 
 
 def test_a_pause_is_the_status_with_who_when_and_why() -> None:
-    """ENGINE.md 6: PAUSED, who paused it, when and why; the next entry is skipped with `paused`."""
+    """docs/engine.md 6: PAUSED, who paused it, when and why; the next entry is skipped with `paused`."""
     e = engine()
     e.pause(by="cli", reason="exchange maintenance", ts_ms=NOON - 60_000)
     r = view(e)["rails"]

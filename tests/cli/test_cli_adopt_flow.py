@@ -1,5 +1,5 @@
 """A balance edited by hand and kept with `tc1 state adopt` is a cash flow, not trading PnL
-(ENGINE.md section 6: "Trading PnL since start = balance - start_balance - net flows; the console and
+(docs/live.md section 6: "Trading PnL since start = balance - start_balance - net flows; the console and
 dashboard show the two apart ... an equity point is added and marked as a flow"). Found by use: the
 adopted difference showed as today's profit in `tc1 dashboard`, the balance panel and `tc1 policy
 show --json`, and no equity point marked it."""
@@ -33,7 +33,7 @@ def adopted(tmp_path: Path) -> tuple[Path, float, float]:
     edited = doc["balance"] + EDIT
     doc["balance"] = edited
     path.write_text(json.dumps(doc))
-    # ENGINE.md 6: a hand edit stops start-up, naming the difference and both ways out.
+    # docs/engine.md 6: a hand edit stops start-up, naming the difference and both ways out.
     assert_one_line_error(tc1("dashboard", root=root), "book.balance", "tc1 state rebuild", "tc1 state adopt")
     proc = tc1("state", "adopt", root=root)
     assert proc.returncode == 0, proc.stderr
@@ -67,12 +67,12 @@ def test_policy_show_keeps_the_adopted_difference_out_of_trading_pnl(adopted) ->
     text = tc1("policy", "show", root=root).stdout
     assert (f"trading PnL since start {shown['balance']['trading_pnl']:+,.2f}, "
             f"net cash flows {shown['balance']['net_flows']:+,.2f}") in text
-    # the peak moved with the flow (ENGINE.md 6), not as a trading high
+    # the peak moved with the flow (docs/engine.md 6), not as a trading high
     assert shown["state"]["peak"] == edited
 
 
 def test_the_adopt_replays_to_the_same_state_and_the_next_flow_adds_to_it(adopted) -> None:
-    """ENGINE.md 4 and 6: the adopt is journaled once, `tc1 state rebuild` finds no difference, and a
+    """docs/engine.md 4 and 6: the adopt is journaled once, `tc1 state rebuild` finds no difference, and a
     deposit after it counts on top (seq numbers keep counting)."""
     root, pnl, edited = adopted
     assert "no differences" in tc1("state", "rebuild", root=root).stdout
@@ -94,7 +94,7 @@ def test_the_adopt_replays_to_the_same_state_and_the_next_flow_adds_to_it(adopte
 
 
 def test_a_state_file_rewritten_by_a_json_tool_is_a_hand_edit_not_an_old_file(tmp_path: Path) -> None:
-    """ENGINE.md 6: a file rewritten by json.dump (or jq, or a formatter) keeps its "digest" key but
+    """docs/engine.md 6: a file rewritten by json.dump (or jq, or a formatter) keeps its "digest" key but
     not this writer's bytes: with the same numbers it still loads (a reformat), with another balance
     it stops start-up naming the difference. It was taken as a file from before digests and its
     balance used silently."""

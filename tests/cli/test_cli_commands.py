@@ -1,4 +1,4 @@
-"""`tc1` subcommands as real processes (CONSOLE.md command-line table): what each prints, what it
+"""`tc1` subcommands as real processes (docs/console.md command-line table): what each prints, what it
 writes, and that every error is one line on stderr with a non-zero exit."""
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def test_policy_show_and_reset_today_then_all(traded: Path) -> None:
     pnl = doc["days"][TODAY]["pnl"]
 
     reset = tc1("policy", "reset", "--today", root=traded)
-    # ENGINE.md 6: a reset prints (and journals) exactly what it cleared
+    # docs/engine.md 6: a reset prints (and journals) exactly what it cleared
     assert reset.returncode == 0 and f"cleared 1 day bucket: {TODAY} (2 entries, {pnl:+,.2f} pnl)" in reset.stdout
     assert json.loads(tc1("policy", "show", "--json", root=traded).stdout)["days"] == {}
     again = tc1("policy", "reset", root=traded)
@@ -145,7 +145,7 @@ def _trade_late(root: Path, day_start: int) -> Path:
 
 
 def test_day_dependent_commands_see_the_day_of_their_clock_either_side_of_midnight(root: Path) -> None:
-    """CONSOLE.md command line: "today's counters" and "reset today's (UTC)" mean the UTC day of
+    """docs/console.md command line: "today's counters" and "reset today's (UTC)" mean the UTC day of
     the clock the command runs at ($TC1_NOW_MS here), read once: at 23:59:30 the day that traded is
     today; at 00:00:30 the next day is, with nothing in it yet, and the day before keeps its bucket."""
     day = NOW_MS - NOW_MS % MS_PER_DAY

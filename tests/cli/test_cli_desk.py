@@ -1,4 +1,4 @@
-"""`tc1 daily` and the desk numbers of `tc1 dashboard` as real processes (CONSOLE.md command-line
+"""`tc1 daily` and the desk numbers of `tc1 dashboard` as real processes (docs/console.md command-line
 table: "`tc1 daily` PnL by UTC day"; issue 18 items 3 and 5): the same numbers as the engine's own
 functions, text and JSON, one-line errors."""
 

@@ -1,5 +1,5 @@
-"""`tc1 init DIR` and the errors for a root that is not there (CONSOLE.md command line: "`tc1 init DIR`:
-a new root from the packaged defaults"; ENGINE.md section 1: configs are found under the root's
+"""`tc1 init DIR` and the errors for a root that is not there (docs/console.md command line: "`tc1 init DIR`:
+a new root from the packaged defaults"; docs/engine.md section 1: configs are found under the root's
 configs/). Real processes on real folders; the wheel test installs a built wheel, not this checkout.
 """
 

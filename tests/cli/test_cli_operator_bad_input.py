@@ -1,4 +1,4 @@
-"""Bad input to `tc1`'s operator actions (ENGINE.md section 6; PREAMBLE "bad input never crashes or
+"""Bad input to `tc1`'s operator actions (docs/live.md section 6; PREAMBLE "bad input never crashes or
 corrupts"): one line on stderr naming what is wrong, exit 2, and the journal and both state files
 byte-identical. Real `tc1` processes on a real root."""
 

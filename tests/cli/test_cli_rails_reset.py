@@ -1,4 +1,4 @@
-"""`tc1 policy reset --peak` and `--streak` as real processes (ENGINE.md section 6 "Resets", section 7
+"""`tc1 policy reset --peak` and `--streak` as real processes (docs/live.md section 6 "Resets", section 7
 "Peak and drawdown" and "Loss streak"): each prints exactly what it cleared, journals a reset naming
 it, lifts the block it caused, and the lift survives a restart; the journal then rebuilds the files
 with no difference."""
@@ -50,7 +50,7 @@ def test_policy_reset_of_the_peak_or_streak_says_what_it_cleared_and_lifts_its_b
 
     reset = tc1("policy", "reset", f"--{what}", "--reason", "checked the account", root=root)
     assert reset.returncode == 0, reset.stderr
-    # ENGINE.md 6: it prints what it cleared, that part only (no day counter is touched).
+    # docs/engine.md 6: it prints what it cleared, that part only (no day counter is touched).
     expected = (f"peak reset: 10,000.00 -> {balance:,.2f}" if what == "peak"
                 else "loss streak reset: 0 losses in a row cleared, block until 2024-11-19 16:29 UTC lifted")
     assert reset.stdout.splitlines() == [expected]

@@ -1,4 +1,4 @@
-"""The demo bot (CONSOLE.md command line: "`tc1 demo`: a simulated bot that trades through the live API
+"""The demo bot (docs/console.md command line: "`tc1 demo`: a simulated bot that trades through the live API
 into runtime/, so a new user can watch the console move"): on the shipped configs it keeps trading
 for about ten minutes, and its first line says which rail will stop it and about when."""
 

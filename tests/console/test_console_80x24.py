@@ -1,5 +1,5 @@
 """At 80x24 (a laptop's ssh window) nothing that says why the bot is blocked, nor a run's summary, is
-cut (CONSOLE.md: the status card's "ACTIVE / BLOCKED: reason", the safety rails, the harness run's
+cut (docs/console.md: the status card's "ACTIVE / BLOCKED: reason", the safety rails, the harness run's
 summary). Found by a new user: the Status card read "daily loss …", a rail "BLOC…" and the run's
 final balance "(from 10,0…". Each panel's lines must fit its width; the words are checked too."""
 

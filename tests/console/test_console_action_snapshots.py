@@ -1,4 +1,4 @@
-"""Snapshot tests of the operator actions' screens (CONSOLE.md, Screenshots and tests: "each screen has a
+"""Snapshot tests of the operator actions' screens (docs/console.md, Screenshots and tests: "each screen has a
 pytest-textual-snapshot test, deterministic (fixed clock, fixed data, fixed terminal size)").
 
 The fixed demo state and demo run, the app's clock fixed, no watcher; each capture waits until the
@@ -49,7 +49,7 @@ def test_harness_result_view_80x24(snap_compare, demo_run_root):
 @pytest.mark.parametrize("steps", [show_pause, show_flow, show_close, show_close_confirm, show_cancel],
                          ids=["pause", "cash_flow", "close", "close_confirm", "cancel"])
 def test_operator_action_forms(snap_compare, demo_root, steps):
-    """ENGINE.md section 6 from the console: each action's form (a close's price filled in from the
+    """docs/live.md section 6 from the console: each action's form (a close's price filled in from the
     mark) and a close's confirmation naming the PnL and balance it will book."""
     assert snap_compare(demo_app(demo_root), terminal_size=SIZE, run_before=steps)
 

@@ -1,4 +1,4 @@
-"""The cap editor (CONSOLE.md, Keys: "edit caps: a form for every cap and rail, with validation as you
+"""The cap editor (docs/console.md, Keys: "edit caps: a form for every cap and rail, with validation as you
 type; save writes the config file atomically in its own format (TOML with tomli-w, JSON with json),
 journals old → new, and the running bot picks it up on its next call"). Real roots, a real Pilot,
 the config files and the journal checked on disk afterwards.
@@ -69,7 +69,7 @@ def status(screen: CapsScreen) -> str:
 
 
 async def test_form_lists_every_cap_and_rail_prefilled_and_an_untouched_save_writes_nothing(demo_root):
-    """CONSOLE.md: a form for every cap and rail, starting from the values in the files; saving it
+    """docs/console.md: a form for every cap and rail, starting from the values in the files; saving it
     untouched writes nothing and says so."""
     before = tree_bytes(demo_root)
     app = demo_app(demo_root)
@@ -87,7 +87,7 @@ async def test_form_lists_every_cap_and_rail_prefilled_and_an_untouched_save_wri
 
 
 async def test_two_changes_saved_keep_other_keys_journal_old_to_new_and_reach_the_bot(demo_root):
-    """CONSOLE.md: save writes the config files (only the changed keys; other keys, symbol_overrides
+    """docs/console.md: save writes the config files (only the changed keys; other keys, symbol_overrides
     included, kept), journals old → new, and a bot's next call sizes with the new cap."""
     overlay_before = tomllib.loads((demo_root / OVERLAY).read_text())
     app = demo_app(demo_root)
@@ -130,7 +130,7 @@ INVALID = [  # (key, typed, the loader's reason)
 
 
 async def test_invalid_values_show_their_reason_and_save_writes_nothing(demo_root):
-    """CONSOLE.md: validation as you type (the loader's own rules: a fraction above 1, a negative cap,
+    """docs/console.md: validation as you type (the loader's own rules: a fraction above 1, a negative cap,
     text, a required key emptied); save is refused, with the reasons, while a field is invalid, and
     nothing is written; fixing one field clears its mark; Escape then closes, still writing nothing."""
     before = tree_bytes(demo_root)
@@ -156,7 +156,7 @@ async def test_invalid_values_show_their_reason_and_save_writes_nothing(demo_roo
 
 
 async def test_escape_after_editing_writes_nothing(demo_root):
-    """CONSOLE.md: Escape leaves the form with nothing written, even with valid edits typed."""
+    """docs/console.md: Escape leaves the form with nothing written, even with valid edits typed."""
     before = tree_bytes(demo_root)
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE) as pilot:
@@ -169,7 +169,7 @@ async def test_escape_after_editing_writes_nothing(demo_root):
 
 
 async def test_a_json_config_is_saved_as_json(fresh_root):
-    """CONSOLE.md: save writes the config file in its own format: a risk_overlay.json stays JSON."""
+    """docs/console.md: save writes the config file in its own format: a risk_overlay.json stays JSON."""
     folder = fresh_root / "configs"
     (folder / "risk_overlay.toml").unlink()
     (folder / "risk_overlay.json").write_text(config.dump_json("overlay", config.DEFAULTS["overlay"]))
@@ -188,7 +188,7 @@ async def test_a_json_config_is_saved_as_json(fresh_root):
 
 
 async def test_hand_written_comments_are_named_before_saving(demo_root):
-    """CONSOLE.md / config writer: a comment added by hand is not kept when the console saves, so the
+    """docs/console.md / config writer: a comment added by hand is not kept when the console saves, so the
     form says so, quoting it, before anything is saved."""
     path = demo_root / OVERLAY
     path.write_text(path.read_text().replace("max_leverage = 3.0", "max_leverage = 3.0  # agreed with risk desk")

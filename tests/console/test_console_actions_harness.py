@@ -1,4 +1,4 @@
-"""The harness launcher (CONSOLE.md, Keys: "launch a harness run: pick a trades CSV (default: the last
+"""The harness launcher (docs/console.md, Keys: "launch a harness run: pick a trades CSV (default: the last
 used), config and output folder; runs in a worker with a progress bar and a cancel key; shows the
 run's summary and equity curve when done; earlier runs stay listed"). The run is a real child process
 (harness_runner) on real files; the outputs are checked on disk.
@@ -77,7 +77,7 @@ async def run_and_wait(pilot, screen: HarnessScreen, timeout: float = 30.0) -> N
 
 
 async def test_a_run_shows_progress_then_its_summary_and_equity_and_writes_all_four_outputs(demo_root):
-    """CONSOLE.md: runs with a progress bar (in a child process); when done, the run's summary and
+    """docs/console.md: runs with a progress bar (in a child process); when done, the run's summary and
     equity curve; the run folder holds the four outputs; the CSV becomes the default next time."""
     trades = write_demo_trades(demo_root / "trades" / "small.csv", n=40)
     app = demo_app(demo_root)
@@ -140,7 +140,7 @@ async def test_a_csv_missing_a_column_is_one_line_in_the_console(demo_root):
 
 @pytest.mark.parametrize("key", ["c", "escape"])
 async def test_cancel_stops_a_long_run_and_leaves_no_summary(demo_root, big_csv, key):
-    """CONSOLE.md: a cancel key. The child stops (SIGTERM: the harness deletes its partial files), the
+    """docs/console.md: a cancel key. The child stops (SIGTERM: the harness deletes its partial files), the
     console says "cancelled", and there is no summary.json (nor an empty run folder)."""
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -161,7 +161,7 @@ async def test_cancel_stops_a_long_run_and_leaves_no_summary(demo_root, big_csv,
 
 
 async def test_an_earlier_run_is_listed_and_reopens(demo_run_root):
-    """CONSOLE.md: earlier runs stay listed (runtime/runs/), and open again with Enter."""
+    """docs/console.md: earlier runs stay listed (runtime/runs/), and open again with Enter."""
     app = demo_app(demo_run_root)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_launcher(pilot)

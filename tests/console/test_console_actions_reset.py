@@ -1,4 +1,4 @@
-"""Reset today's / all counters from the console (CONSOLE.md, Keys: "reset today's counters, reset all
+"""Reset today's / all counters from the console (docs/console.md, Keys: "reset today's counters, reset all
 counters: each asks for confirmation; goes through the same locked transaction as the bot, so a
 running bot never overwrites it"). Real roots, a real Pilot, the files checked on disk afterwards.
 """
@@ -54,7 +54,7 @@ async def confirm_dialog(pilot, key: str) -> ConfirmScreen:
 
 
 async def test_reset_today_names_the_day_and_its_counts_then_clears_only_that_bucket(demo_root):
-    """CONSOLE.md: reset today's counters asks first, naming today's UTC day and what it holds; after
+    """docs/console.md: reset today's counters asks first, naming today's UTC day and what it holds; after
     Enter the bucket is gone from runtime/risk_policy_state.json and a reset by console is journaled."""
     before = days_on_disk(demo_root)
     today = before[TODAY]
@@ -66,7 +66,7 @@ async def test_reset_today_names_the_day_and_its_counts_then_clears_only_that_bu
         assert f"Day {TODAY} (UTC, today)" in text
         assert f"{today['entries']:,}" in text and f"{today['pnl']:+,.2f}" in text
         await pilot.press("enter")
-        # ENGINE.md 6: the toast says exactly what the reset cleared
+        # docs/engine.md 6: the toast says exactly what the reset cleared
         expected = f"cleared 1 day bucket: {TODAY} ({today['entries']} entries, {today['pnl']:+,.2f} pnl)"
         await wait_until(pilot, lambda: expected in toasts(app), "the reset's toast")
         await wait_until(pilot, lambda: app.snapshot.rails.entries_today == 0, "the dashboard to show it")
@@ -78,7 +78,7 @@ async def test_reset_today_names_the_day_and_its_counts_then_clears_only_that_bu
 
 
 async def test_reset_all_lists_every_bucket_and_clears_them_all(demo_root):
-    """CONSOLE.md: reset all counters asks first, naming each day bucket; `y` confirms; every bucket goes."""
+    """docs/console.md: reset all counters asks first, naming each day bucket; `y` confirms; every bucket goes."""
     before = days_on_disk(demo_root)
     app = demo_app(demo_root)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -98,7 +98,7 @@ async def test_reset_all_lists_every_bucket_and_clears_them_all(demo_root):
 
 
 async def test_escape_or_n_cancels_and_writes_nothing(demo_root):
-    """CONSOLE.md: each reset asks for confirmation; cancelling (Escape, or n) leaves every file
+    """docs/console.md: each reset asks for confirmation; cancelling (Escape, or n) leaves every file
     byte-identical."""
     before = tree_bytes(demo_root)
     app = demo_app(demo_root)
@@ -126,7 +126,7 @@ async def test_nothing_to_reset_asks_nothing_and_writes_nothing(fresh_root):
 
 
 async def test_a_corrupt_state_file_is_an_error_toast_not_a_crash(demo_root):
-    """CONSOLE.md: a corrupt file never crashes the console; the reset says why it was not done."""
+    """docs/console.md: a corrupt file never crashes the console; the reset says why it was not done."""
     path = demo_root / "runtime" / store.POLICY_FILE
     path.write_bytes(path.read_bytes()[:40])
     before = tree_bytes(demo_root)
@@ -166,7 +166,7 @@ async def test_a_lock_held_too_long_is_an_error_toast_and_the_console_stays_up(d
 
 
 async def test_resets_while_a_bot_process_trades_lose_nothing(tmp_path):
-    """CONSOLE.md: resets go through the same locked transaction as the bot. A bot process trades
+    """docs/console.md: resets go through the same locked transaction as the bot. A bot process trades
     while the console resets today's and all counters several times; afterwards the journal replays
     to the state files, its seq numbers run 1..N, and every acknowledged open and close is in it."""
     root = tmp_path / "busy"
@@ -272,7 +272,7 @@ async def _bot_opens_two(pilot, root: Path) -> None:
 
 
 async def test_the_dialog_counts_what_a_bot_opened_while_it_was_up_and_the_toast_says_what_was_cleared(tmp_path):
-    """ENGINE.md 6 / issue 14 item 5 ("Reset all said 1 entry and cleared 3"): the confirmation counts
+    """docs/engine.md 6 / issue 14 item 5 ("Reset all said 1 entry and cleared 3"): the confirmation counts
     again as the files change, so what it says when the operator confirms is what there is; the
     toast says what the reset cleared, as the journal records it."""
     from tc1console.console.app import Tc1ConsoleApp

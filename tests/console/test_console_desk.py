@@ -1,4 +1,4 @@
-"""The desk's screens by key and palette (CONSOLE.md, keys: "trade history, the daily table, ... and two
+"""The desk's screens by key and palette (docs/console.md, keys: "trade history, the daily table, ... and two
 harness runs side by side"; issue 18 items 2-4): what each shows of the real files, and that they
 follow the state while open."""
 

@@ -1,4 +1,4 @@
-"""Reading an event line in full (CONSOLE.md panels: "a tail of recent events (opens, skips with
+"""Reading an event line in full (docs/console.md panels: "a tail of recent events (opens, skips with
 reasons, closes with R and PnL)"): the panel cuts long lines at its width, so Enter on it opens every
 line wrapped. Found by a new user at 80x24, where a skip's reason and detail were cut off."""
 

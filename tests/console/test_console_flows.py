@@ -1,4 +1,4 @@
-"""Cash flows in the console's balance card and equity panel (ENGINE.md section 6: trading PnL is
+"""Cash flows in the console's balance card and equity panel (docs/live.md section 6: trading PnL is
 shown apart from net flows; equity points mark flows). Found by use: after `tc1 state adopt` of a
 hand-edited balance, the balance card showed the adopted difference as today's profit."""
 

@@ -92,7 +92,7 @@ async def test_a_losing_close_moves_balance_rails_headroom_and_events(fresh_root
 
 
 async def test_each_committed_trade_shows_by_itself_without_a_key(fresh_root):
-    """CONSOLE.md "Live": every committed trade reaches the panel from the file watch alone.
+    """docs/console.md "Live": every committed trade reaches the panel from the file watch alone.
 
     How fast is measured by `python bench/console_scale_bench.py`, not asserted here (timed assertions
     flake on a loaded machine); under tmux it was about 0.1 s.
@@ -160,7 +160,7 @@ async def test_missing_state_file_and_bad_config_are_named_in_the_banner(fresh_r
 
 
 async def test_tmp_files_and_the_lock_do_not_wake_the_console(fresh_root):
-    """CONSOLE.md "Live": the console reads the files again once per wake of its watch
+    """docs/console.md "Live": the console reads the files again once per wake of its watch
     (`watch_root`), and a writer's temp file, the lock and a stranger's file never wake it. They
     are written between two events the watch itself reports (its catch-up once it is up, then an
     edit of a config), so the wake after them must be that edit's, naming only its file."""

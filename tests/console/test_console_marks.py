@@ -1,4 +1,4 @@
-"""Marks in the console (CONSOLE.md: "Marks from the bot (runtime/marks.json, display only) add mark,
+"""Marks in the console (docs/console.md: "Marks from the bot (runtime/marks.json, display only) add mark,
 unrealized PnL, R now and distance to stop to the positions table, and equity including unrealized to
 the Balance card; no marks, stale marks or a corrupt marks file is shown as such and never blocks
 anything"). A real bot process' API writes the files; the watcher runs."""

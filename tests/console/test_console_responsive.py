@@ -1,4 +1,4 @@
-"""500 open positions marked every 100 ms keep the console responsive (CONSOLE.md: "Large accounts stay
+"""500 open positions marked every 100 ms keep the console responsive (docs/console.md: "Large accounts stay
 smooth: 500 open positions ... render and update without lag"; issue 18 item 6).
 
 A real feed process marks every position's symbol ten times a second while the operator moves the

@@ -1,6 +1,6 @@
 """500 open positions and 10,000 equity points: rendered, and updated in place without losing the cursor.
 
-CONSOLE.md "Large accounts stay smooth". How long each takes is measured by
+docs/console.md "Large accounts stay smooth". How long each takes is measured by
 `python bench/console_scale_bench.py`, never asserted here (a loaded machine would make it flaky).
 """
 

@@ -1,4 +1,4 @@
-"""Snapshot tests of each screen from the fixed demo state (CONSOLE.md, Screenshots and tests: "each
+"""Snapshot tests of each screen from the fixed demo state (docs/console.md, Screenshots and tests: "each
 screen has a pytest-textual-snapshot test, deterministic (fixed clock, fixed data, fixed terminal
 size)"): fixed clock, no watcher, fixed sizes.
 

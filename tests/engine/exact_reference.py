@@ -1,4 +1,4 @@
-"""ENGINE.md section 2 items 5-8 written with fractions.Fraction, independently of the engine's code.
+"""docs/engine.md section 2 items 5-8 written with fractions.Fraction, independently of the engine's code.
 
 Every float input is read as its shortest repr (`Fraction(repr(x))`); the rule is applied step by
 step; only the outputs become floats (`float(Fraction)` rounds correctly). The tests hold the

@@ -1,4 +1,4 @@
-"""Config loading, validation and the commented TOML writer (ENGINE.md §1)."""
+"""Config loading, validation and the commented TOML writer (docs/engine.md §1)."""
 
 from __future__ import annotations
 
@@ -45,14 +45,14 @@ def toml_text(values: dict) -> str:
 # --- finding the file --------------------------------------------------------------------------------
 
 def test_toml_config_is_found_under_configs(tmp_path: Path) -> None:
-    """ENGINE.md §1: config files are found by name under the root's configs/."""
+    """docs/engine.md §1: config files are found by name under the root's configs/."""
     path = write(tmp_path, "risk_overlay.toml", toml_text(MINIMAL))
     assert config.find_config(tmp_path, "overlay") == path
     assert config.load_overlay(path).initial_balance == 10_000.0
 
 
 def test_json_config_loads_when_no_toml_exists(tmp_path: Path) -> None:
-    """ENGINE.md §1: `risk_overlay.toml`, else `risk_overlay.json`; likewise `risk_policy.*`."""
+    """docs/engine.md §1: `risk_overlay.toml`, else `risk_overlay.json`; likewise `risk_policy.*`."""
     overlay = write(tmp_path, "risk_overlay.json", json.dumps(MINIMAL))
     policy = write(tmp_path, "risk_policy.json", json.dumps({"equity_floor": 500}))
     assert config.find_config(tmp_path, "overlay") == overlay
@@ -61,7 +61,7 @@ def test_json_config_loads_when_no_toml_exists(tmp_path: Path) -> None:
 
 
 def test_json_with_same_keys_loads_the_same_config_as_toml(tmp_path: Path) -> None:
-    """ENGINE.md §1: a `.json` file with the same keys also loads (to the same config)."""
+    """docs/engine.md §1: a `.json` file with the same keys also loads (to the same config)."""
     values = {**MINIMAL, "max_concurrent_trades": 3, "fees_in_risk": False, "fee_bps_per_side": 4}
     a = write(tmp_path / "a", "risk_overlay.toml", toml_text(values))
     b = write(tmp_path / "b", "risk_overlay.json", json.dumps(values))
@@ -69,7 +69,7 @@ def test_json_with_same_keys_loads_the_same_config_as_toml(tmp_path: Path) -> No
 
 
 def test_both_toml_and_json_present_is_an_error_naming_both(tmp_path: Path) -> None:
-    """ENGINE.md §1: both present: an error naming both."""
+    """docs/engine.md §1: both present: an error naming both."""
     t = write(tmp_path, "risk_policy.toml", "")
     j = write(tmp_path, "risk_policy.json", "{}")
     with pytest.raises(ConfigError) as err:
@@ -78,7 +78,7 @@ def test_both_toml_and_json_present_is_an_error_naming_both(tmp_path: Path) -> N
 
 
 def test_missing_config_is_an_error_naming_the_file(tmp_path: Path) -> None:
-    """ENGINE.md §1: the engine never starts on a config it could not validate (or find); the error
+    """docs/engine.md §1: the engine never starts on a config it could not validate (or find); the error
     names the file, what its folder holds instead, and what to run."""
     write(tmp_path, "risk_policy.toml", "")
     with pytest.raises(ConfigError, match=r"risk_overlay.toml not found .*configs/ holds risk_policy.toml.*tc1 init"):
@@ -93,7 +93,7 @@ def test_missing_config_is_an_error_naming_the_file(tmp_path: Path) -> None:
 # --- defaults and accepted values --------------------------------------------------------------------
 
 def test_optional_overlay_keys_take_their_documented_defaults() -> None:
-    """ENGINE.md §1 overlay table: defaults 0 / none / true / {}."""
+    """docs/engine.md §1 overlay table: defaults 0 / none / true / {}."""
     cfg = config.validate("overlay", MINIMAL, "test")
     assert cfg == OverlayConfig(initial_balance=10_000.0, flat_risk_amount=25.0, percent_risk=0.005,
                                 default_qty_step=0.001)
@@ -105,21 +105,21 @@ def test_optional_overlay_keys_take_their_documented_defaults() -> None:
 
 
 def test_policy_rails_default_to_none() -> None:
-    """ENGINE.md §1 policy table: every rail defaults to none."""
+    """docs/engine.md §1 policy table: every rail defaults to none."""
     assert config.validate("policy", {}, "test") == PolicyConfig(None, None, None)
 
 
 @pytest.mark.parametrize("key", ["initial_balance", "flat_risk_amount", "percent_risk",
                                  "default_qty_step"])
 def test_required_overlay_key_missing_is_an_error_naming_it(key: str) -> None:
-    """ENGINE.md §1: initial_balance, flat_risk_amount, percent_risk and the step are required."""
+    """docs/engine.md §1: initial_balance, flat_risk_amount, percent_risk and the step are required."""
     raw = {k: v for k, v in MINIMAL.items() if k != key}
     with pytest.raises(ConfigError, match=f"test: key '{key}' is required"):
         config.validate("overlay", raw, "test")
 
 
 def test_whole_numbers_are_accepted_for_money_keys_and_stored_as_float() -> None:
-    """ENGINE.md §1: a TOML/JSON integer is a valid number for a $ key."""
+    """docs/engine.md §1: a TOML/JSON integer is a valid number for a $ key."""
     cfg = config.validate("overlay", {**MINIMAL, "initial_balance": 2500}, "test")
     assert cfg.initial_balance == 2500.0 and type(cfg.initial_balance) is float
 
@@ -139,7 +139,7 @@ def test_policy_rails_may_be_zero(key: str) -> None:
 
 
 def test_symbol_override_resolves_over_defaults_and_fee_is_a_rate() -> None:
-    """ENGINE.md §1: symbol_overrides per symbol: qty_step, min_qty, min_notional, fee_bps_per_side."""
+    """docs/engine.md §1: symbol_overrides per symbol: qty_step, min_qty, min_notional, fee_bps_per_side."""
     cfg = config.validate("overlay", {
         **MINIMAL, "fee_bps_per_side": 4, "default_min_qty": 0.001, "default_min_notional": 5,
         "symbol_overrides": {"ETHUSDT": {"qty_step": 0.01, "fee_bps_per_side": 10}}}, "test")
@@ -170,7 +170,7 @@ BAD_OVERLAY = [
 @pytest.mark.parametrize(("key", "value", "shown"), BAD_OVERLAY)
 def test_bad_overlay_value_is_an_error_naming_file_key_and_value(
         tmp_path: Path, suffix: str, key: str, value: object, shown: str) -> None:
-    """ENGINE.md §1: unknown keys, wrong types, negative numbers: a load error that names the file,
+    """docs/engine.md §1: unknown keys, wrong types, negative numbers: a load error that names the file,
     the key and the value."""
     raw = {**MINIMAL, key: value}
     text = toml_text(raw) if suffix == ".toml" else json.dumps(raw)
@@ -184,7 +184,7 @@ def test_bad_overlay_value_is_an_error_naming_file_key_and_value(
 @pytest.mark.parametrize(("literal", "shown"), [("nan", "nan"), ("inf", "inf"), ("-inf", "-inf")])
 def test_non_finite_toml_number_is_an_error_naming_file_key_and_value(
         tmp_path: Path, literal: str, shown: str) -> None:
-    """ENGINE.md §1: non-finite numbers are a load error naming the file, the key and the value."""
+    """docs/engine.md §1: non-finite numbers are a load error naming the file, the key and the value."""
     path = write(tmp_path, "risk_overlay.toml", toml_text({**MINIMAL, "max_leverage": literal}))
     with pytest.raises(ConfigError) as err:
         config.load(path, "overlay")
@@ -195,7 +195,7 @@ def test_non_finite_toml_number_is_an_error_naming_file_key_and_value(
                                                 ("-Infinity", "-inf"), ("1e999", "inf")])
 def test_non_finite_json_number_is_an_error_naming_file_key_and_value(
         tmp_path: Path, literal: str, shown: str) -> None:
-    """ENGINE.md §1: NaN / Infinity in a JSON config: the error names the file, the key and the value."""
+    """docs/engine.md §1: NaN / Infinity in a JSON config: the error names the file, the key and the value."""
     body = json.dumps(MINIMAL)[:-1] + f', "per_trade_risk_cap": {literal}}}'
     path = write(tmp_path, "risk_overlay.json", body)
     with pytest.raises(ConfigError) as err:
@@ -211,7 +211,7 @@ def test_non_finite_json_number_is_an_error_naming_file_key_and_value(
 ])
 def test_bad_symbol_override_is_an_error_naming_file_key_and_value(
         tmp_path: Path, table: dict, shown: str) -> None:
-    """ENGINE.md §1: the same checks apply inside symbol_overrides, naming the dotted key."""
+    """docs/engine.md §1: the same checks apply inside symbol_overrides, naming the dotted key."""
     path = write(tmp_path, "risk_overlay.json",
                  json.dumps({**MINIMAL, "symbol_overrides": {"SOLUSDT": table}}))
     with pytest.raises(ConfigError) as err:
@@ -224,7 +224,7 @@ def test_bad_symbol_override_is_an_error_naming_file_key_and_value(
     ("equity_floor", "high", "'high'")])
 def test_bad_policy_value_is_an_error_naming_file_key_and_value(
         tmp_path: Path, key: str, value: object, shown: str) -> None:
-    """ENGINE.md §1: the policy file is validated the same way."""
+    """docs/engine.md §1: the policy file is validated the same way."""
     path = write(tmp_path, "risk_policy.json", json.dumps({key: value}))
     with pytest.raises(ConfigError) as err:
         config.load(path, "policy")
@@ -239,7 +239,7 @@ def test_bad_policy_value_is_an_error_naming_file_key_and_value(
 ])
 def test_unparsable_config_is_an_error_naming_the_file(
         tmp_path: Path, name: str, text: str, expected: str) -> None:
-    """ENGINE.md §1: the engine never starts on a config it could not validate."""
+    """docs/engine.md §1: the engine never starts on a config it could not validate."""
     path = write(tmp_path, name, text)
     with pytest.raises(ConfigError) as err:
         config.load(path, "overlay")
@@ -250,21 +250,21 @@ def test_unparsable_config_is_an_error_naming_the_file(
 
 @pytest.mark.parametrize("kind", ["overlay", "policy"])
 def test_shipped_configs_equal_the_writer_output_byte_for_byte(kind: config.Kind) -> None:
-    """ENGINE.md §1: the shipped defaults are produced by the project's own writer."""
+    """docs/engine.md §1: the shipped defaults are produced by the project's own writer."""
     shipped = (SHIPPED / f"{config.STEMS[kind]}.toml").read_bytes()
     assert shipped == config.default_text(kind).encode("utf-8")
 
 
 @pytest.mark.parametrize("kind", ["overlay", "policy"])
 def test_shipped_configs_load_to_the_default_values(kind: config.Kind) -> None:
-    """ENGINE.md §1: the shipped files validate, to exactly the writer's default values."""
+    """docs/engine.md §1: the shipped files validate, to exactly the writer's default values."""
     loaded = config.load(SHIPPED / f"{config.STEMS[kind]}.toml", kind)
     assert loaded == config.validate(kind, config.DEFAULTS[kind], "defaults")
     assert config.hand_comments(config.default_text(kind), kind) == []
 
 
 def test_writer_puts_the_schema_comment_above_each_key() -> None:
-    """ENGINE.md §1: the writer emits each key with a one-line comment taken from the schema."""
+    """docs/engine.md §1: the writer emits each key with a one-line comment taken from the schema."""
     lines = config.default_text("overlay").splitlines()
     for f in config.OVERLAY_FIELDS:
         index = next(i for i, line in enumerate(lines) if line.startswith(f"{f.key} = "))
@@ -272,7 +272,7 @@ def test_writer_puts_the_schema_comment_above_each_key() -> None:
 
 
 def test_unset_optional_key_is_written_as_a_comment_and_loads_as_none() -> None:
-    """ENGINE.md §1: 'none' caps survive a save: written as `# key = (unset)`."""
+    """docs/engine.md §1: 'none' caps survive a save: written as `# key = (unset)`."""
     text = config.dump_toml("policy", {"daily_loss_cap": 150.0})
     assert "# equity_floor = (unset)" in text.splitlines()
     assert "daily_loss_cap = 150.0" in text.splitlines()
@@ -281,7 +281,7 @@ def test_unset_optional_key_is_written_as_a_comment_and_loads_as_none() -> None:
 
 
 def test_hand_comments_finds_only_comments_the_writer_did_not_write() -> None:
-    """ENGINE.md §1: a comment a person added by hand is not kept on save, and the console says so."""
+    """docs/engine.md §1: a comment a person added by hand is not kept on save, and the console says so."""
     text = config.default_text("policy").replace(
         "equity_floor = 8000.0", "# raised after the March drawdown\nequity_floor = 8000.0  # was 7000")
     assert config.hand_comments(text, "policy") == [
@@ -301,7 +301,7 @@ VALUES = {
 
 @pytest.mark.parametrize("name", ["risk_overlay.toml", "risk_overlay.json"])
 def test_render_then_load_gives_the_same_config(tmp_path: Path, name: str) -> None:
-    """ENGINE.md §1: a file saved by the console loads back to the values it was given."""
+    """docs/engine.md §1: a file saved by the console loads back to the values it was given."""
     path = write(tmp_path, name, config.render(Path(name), "overlay", VALUES))
     assert config.load(path, "overlay") == config.validate("overlay", VALUES, "values")
     if name.endswith(".toml"):
@@ -309,14 +309,14 @@ def test_render_then_load_gives_the_same_config(tmp_path: Path, name: str) -> No
 
 
 def test_render_refuses_values_that_would_not_load() -> None:
-    """ENGINE.md §1: the engine never starts on a config it could not validate, so never write one."""
+    """docs/engine.md §1: the engine never starts on a config it could not validate, so never write one."""
     with pytest.raises(ConfigError, match="'initial_balance' is required"):
         config.render(Path("risk_overlay.toml"), "overlay",
                       {k: v for k, v in MINIMAL.items() if k != "initial_balance"})
 
 
 def test_kind_of_names_the_config_by_its_stem() -> None:
-    """ENGINE.md §1: files are found by name: risk_overlay.* and risk_policy.*."""
+    """docs/engine.md §1: files are found by name: risk_overlay.* and risk_policy.*."""
     assert config.kind_of(Path("x/risk_overlay.json")) == "overlay"
     assert config.kind_of(Path("risk_policy.toml")) == "policy"
     with pytest.raises(ConfigError, match="not a config file name"):
@@ -324,7 +324,7 @@ def test_kind_of_names_the_config_by_its_stem() -> None:
 
 
 def test_parse_text_reads_form_input_with_the_schema() -> None:
-    """ENGINE.md §1: the console validates as you type with the same schema."""
+    """docs/engine.md §1: the console validates as you type with the same schema."""
     fields = {f.key: f for f in config.OVERLAY_FIELDS}
     assert schema.parse_text(fields["initial_balance"], " 10_000 ") == 10_000.0
     assert schema.parse_text(fields["max_leverage"], "") is None
@@ -369,7 +369,7 @@ def _values(draw: st.DrawFn, kind: config.Kind) -> dict:
 @settings(max_examples=examples(150))
 @given(data=st.data(), kind=st.sampled_from(["overlay", "policy"]), suffix=st.sampled_from([".toml", ".json"]))
 def test_render_round_trips_any_valid_values(data: st.DataObject, kind: config.Kind, suffix: str) -> None:
-    """ENGINE.md §1: render(values) then load gives the same config, for any valid values."""
+    """docs/engine.md §1: render(values) then load gives the same config, for any valid values."""
     values = data.draw(_values(kind))
     assume(not any(rail.cross_check(values) for rail in RAILS))  # keys a rail wants together: both or neither
     path = Path(config.STEMS[kind] + suffix)

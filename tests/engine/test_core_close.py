@@ -1,4 +1,4 @@
-"""RiskEngine.close: PnL, fees, R and the book after an exit (ENGINE.md §3), with hand-computed numbers."""
+"""RiskEngine.close: PnL, fees, R and the book after an exit (docs/engine.md §3), with hand-computed numbers."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def opened(is_long: bool = True, **overlay: Any) -> RiskEngine:
 
 
 def test_long_close_books_gross_fees_pnl_r_and_balance() -> None:
-    """ENGINE.md §3: gross = (exit - entry) * qty for a long; fees = fee_rate * qty * (entry + exit);
+    """docs/engine.md §3: gross = (exit - entry) * qty for a long; fees = fee_rate * qty * (entry + exit);
     pnl_after_fees = gross - fees; R = pnl / risk_amount; balance_after."""
     e = opened()
     r = e.close("t1", T0 + 60_000, 110.0)
@@ -54,7 +54,7 @@ def test_long_close_books_gross_fees_pnl_r_and_balance() -> None:
 
 
 def test_short_close_gross_is_entry_minus_exit() -> None:
-    """ENGINE.md §3: gross = (entry - exit) * qty for a short."""
+    """docs/engine.md §3: gross = (entry - exit) * qty for a short."""
     r = opened(is_long=False).close("t1", T0 + 1, 90.0)
     # gross 10 * 20 = 200; fees 0.001 * 20 * 190 = 3.8; pnl 196.2; R 1.962
     assert r.gross_pnl == 200.0
@@ -62,7 +62,7 @@ def test_short_close_gross_is_entry_minus_exit() -> None:
 
 
 def test_losing_close_without_fees_in_risk_loses_more_than_one_r() -> None:
-    """ENGINE.md §3 with §2.6: fees not in risk, a stop-out costs the budget plus both fees."""
+    """docs/engine.md §3 with §2.6: fees not in risk, a stop-out costs the budget plus both fees."""
     r = opened().close("t1", T0 + 1, 95.0)
     # gross -5 * 20 = -100; fees 0.001 * 20 * 195 = 3.9; pnl -103.9; R -1.039
     assert r.gross_pnl == -100.0
@@ -71,7 +71,7 @@ def test_losing_close_without_fees_in_risk_loses_more_than_one_r() -> None:
 
 
 def test_stop_out_with_fees_in_risk_loses_exactly_the_allocated_risk() -> None:
-    """ENGINE.md §1 fees_in_risk / §3: a stop-out loses at most the budget including both fees."""
+    """docs/engine.md §1 fees_in_risk / §3: a stop-out loses at most the budget including both fees."""
     e = make(fee_bps_per_side=10)  # qty 19.249, risk 19.249 * 5.195 = 99.998555
     e.try_open("t1", "BTCUSDT", True, T0, 100.0, 95.0)
     r = e.close("t1", T0 + 1, 95.0)
@@ -83,7 +83,7 @@ def test_stop_out_with_fees_in_risk_loses_exactly_the_allocated_risk() -> None:
 
 
 def test_close_updates_open_risk_equity_points_and_the_exit_days_bucket() -> None:
-    """ENGINE.md §3: total_open_risk -= risk_amount; an equity point (exit_ts_ms, balance); the exit
+    """docs/engine.md §3: total_open_risk -= risk_amount; an equity point (exit_ts_ms, balance); the exit
     day's bucket (not the entry day's) gets pnl += pnl_after_fees."""
     e = opened()
     r = e.close("t1", NOV_15 + 5, 110.0)
@@ -117,14 +117,14 @@ def test_fee_rate_captured_at_entry_is_used_at_exit() -> None:
 
 
 def test_symbol_override_fee_is_charged_at_exit() -> None:
-    """ENGINE.md §1: a symbol's fee_bps_per_side override applies to both sides."""
+    """docs/engine.md §1: a symbol's fee_bps_per_side override applies to both sides."""
     e = make(fees_in_risk=False, symbol_overrides={"ETHUSDT": {"fee_bps_per_side": 5}})
     e.try_open("eth", "ETHUSDT", True, T0, 100.0, 95.0)
     assert e.close("eth", T0 + 1, 110.0).fees == pytest.approx(2.1, abs=1e-12)  # 0.0005 * 20 * 210
 
 
 def test_repeated_close_returns_the_recorded_result_and_counts_nothing_twice() -> None:
-    """ENGINE.md §3: a trade_id that was already closed -> the recorded close result again."""
+    """docs/engine.md §3: a trade_id that was already closed -> the recorded close result again."""
     e = opened()
     first = e.close("t1", T0 + 1, 110.0)
     after = snapshot(e)
@@ -134,7 +134,7 @@ def test_repeated_close_returns_the_recorded_result_and_counts_nothing_twice() -
 
 
 def test_close_of_unknown_trade_id_raises_unknown_trade_error() -> None:
-    """ENGINE.md §3: unknown trade_id -> a clear error (its own exception type), state untouched."""
+    """docs/engine.md §3: unknown trade_id -> a clear error (its own exception type), state untouched."""
     e = opened()
     before = snapshot(e)
     with pytest.raises(UnknownTradeError) as err:
@@ -156,7 +156,7 @@ def test_close_with_a_trade_id_that_is_not_a_string_is_a_clear_error(trade_id: A
 
 
 def test_close_of_a_skipped_trade_raises_unknown_trade_error() -> None:
-    """ENGINE.md §3: a skipped entry was never opened, so closing it is an unknown trade_id."""
+    """docs/engine.md §3: a skipped entry was never opened, so closing it is an unknown trade_id."""
     e = make(max_concurrent_trades=0)
     assert e.try_open("s", "BTCUSDT", True, T0, 100.0, 95.0).skipped_reason == "max_concurrent_trades"
     with pytest.raises(UnknownTradeError):
@@ -164,7 +164,7 @@ def test_close_of_a_skipped_trade_raises_unknown_trade_error() -> None:
 
 
 def test_exit_before_entry_raises_invalid_exit_error_state_untouched() -> None:
-    """ENGINE.md §3: an exit before the entry -> a clear error, state untouched."""
+    """docs/engine.md §3: an exit before the entry -> a clear error, state untouched."""
     e = opened()
     before = snapshot(e)
     with pytest.raises(InvalidExitError, match=f"exit_ts_ms {T0 - 1} is before entry_ts_ms {T0}"):
@@ -173,13 +173,13 @@ def test_exit_before_entry_raises_invalid_exit_error_state_untouched() -> None:
 
 
 def test_exit_in_the_entry_millisecond_is_allowed() -> None:
-    """ENGINE.md §3: only an exit *before* the entry is refused."""
+    """docs/engine.md §3: only an exit *before* the entry is refused."""
     assert opened().close("t1", T0, 100.0).exit_ts_ms == T0
 
 
 @pytest.mark.parametrize("price", [0, 0.0, -110.0, math.nan, math.inf, "110", True, None, 10**400])
 def test_bad_exit_price_raises_invalid_exit_error_state_untouched(price: Any) -> None:
-    """ENGINE.md §3: invalid exit price -> a clear error, state untouched."""
+    """docs/engine.md §3: invalid exit price -> a clear error, state untouched."""
     e = opened()
     before = snapshot(e)
     with pytest.raises(InvalidExitError, match="exit_price must be a finite number > 0"):
@@ -190,7 +190,7 @@ def test_bad_exit_price_raises_invalid_exit_error_state_untouched(price: Any) ->
 @pytest.mark.parametrize("ts", [1_700_000_100, T0 + 0.5, True, None, "1700000000001",
                                 253_402_300_800_000, 10**18, 1e300])
 def test_bad_exit_timestamp_raises_invalid_exit_error_state_untouched(ts: Any) -> None:
-    """ENGINE.md §1-§3 (engine choice): exit_ts_ms must be an integer ms epoch with a UTC day."""
+    """docs/engine.md §1-§3 (engine choice): exit_ts_ms must be an integer ms epoch with a UTC day."""
     e = opened()
     before = snapshot(e)
     with pytest.raises(InvalidExitError, match="exit_ts_ms must be an integer millisecond epoch"):
@@ -228,7 +228,7 @@ def _cycle(e: RiskEngine, n: int, step_ms: int = 1_000) -> list[core.CloseResult
 
 
 def test_equity_points_are_bounded_to_the_window() -> None:
-    """ENGINE.md §4 (bounded state): the book keeps the last EQUITY_WINDOW equity points."""
+    """docs/live.md (bounded state): the book keeps the last EQUITY_WINDOW equity points."""
     e = make()
     closes = _cycle(e, core.EQUITY_WINDOW + 3)
     assert len(e.equity_points) == core.EQUITY_WINDOW
@@ -238,7 +238,7 @@ def test_equity_points_are_bounded_to_the_window() -> None:
 
 
 def test_close_history_is_bounded_and_a_forgotten_id_may_open_again() -> None:
-    """ENGINE.md §2.2 / §3: duplicates and re-closes are judged within the kept history
+    """docs/engine.md §2.2 / §3: duplicates and re-closes are judged within the kept history
     (CLOSE_HISTORY closes); an id older than that is unknown to close and free to open."""
     e = make()
     _cycle(e, core.CLOSE_HISTORY + 1)
@@ -252,7 +252,7 @@ def test_close_history_is_bounded_and_a_forgotten_id_may_open_again() -> None:
 
 
 def test_day_buckets_are_bounded_to_the_window() -> None:
-    """ENGINE.md §4 (bounded state): day buckets are kept for DAY_WINDOW days back from the newest."""
+    """docs/live.md (bounded state): day buckets are kept for DAY_WINDOW days back from the newest."""
     e = make()
     n = core.DAY_WINDOW + 5
     _cycle(e, n, step_ms=DAY_MS)

@@ -1,4 +1,4 @@
-"""RiskEngine.try_open: each numbered check of ENGINE.md §2, and the order they run in."""
+"""RiskEngine.try_open: each numbered check of docs/engine.md §2, and the order they run in."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def snapshot(e: RiskEngine) -> Any:
 
 
 def test_skip_reasons_are_listed_in_check_order() -> None:
-    """ENGINE.md §2: checks run in this order; the first that fails gives skipped_reason."""
+    """docs/engine.md §2: checks run in this order; the first that fails gives skipped_reason."""
     assert core.SKIP_REASONS == (
         "invalid_input", "duplicate_trade_id", "paused", "equity_floor", "max_drawdown", "daily_loss_cap",
         "weekly_loss_cap", "monthly_loss_cap", "max_trades_per_day", "loss_streak", "symbol_cooldown",
@@ -87,7 +87,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("bad", "named"), INVALID)
 def test_invalid_input_is_skipped_with_a_detail_naming_the_field(bad: dict, named: str) -> None:
-    """ENGINE.md §2.1: non-finite or <= 0 prices, stop == entry, stop on the wrong side, empty symbol
+    """docs/engine.md §2.1: non-finite or <= 0 prices, stop == entry, stop on the wrong side, empty symbol
     or trade_id, timestamp not an integer ms epoch (>= 1e11; engine choice) -> invalid_input."""
     e = make(policy={"max_trades_per_day": 5})
     before = snapshot(e)
@@ -104,7 +104,7 @@ def test_invalid_input_is_skipped_with_a_detail_naming_the_field(bad: dict, name
     (253_402_300_799_999, 253_402_300_799_999),  # the last ms of 9999-12-31
 ])
 def test_integer_ms_timestamps_are_accepted_including_integral_floats(ts: Any, stored: int) -> None:
-    """ENGINE.md §2.1 (engine choice): an integer ms epoch >= 1e11; integral floats count as integers."""
+    """docs/engine.md §2.1 (engine choice): an integer ms epoch >= 1e11; integral floats count as integers."""
     e = make()
     r = open_(e, entry_ts_ms=ts)
     assert r.skipped_reason is None
@@ -114,7 +114,7 @@ def test_integer_ms_timestamps_are_accepted_including_integral_floats(ts: Any, s
 # --- §2.2 duplicate trade ids ------------------------------------------------------------------------
 
 def test_retried_open_with_equal_arguments_returns_the_existing_allocation() -> None:
-    """ENGINE.md §2.2: a retried call after a crash is harmless: the same allocation, nothing counted."""
+    """docs/engine.md §2.2: a retried call after a crash is harmless: the same allocation, nothing counted."""
     e = make()
     first = open_(e)
     after_first = snapshot(e)
@@ -127,7 +127,7 @@ def test_retried_open_with_equal_arguments_returns_the_existing_allocation() -> 
 @pytest.mark.parametrize("change", [{"stop_price": 96.0}, {"entry_price": 101.0}, {"symbol": "ETHUSDT"},
                                     {"entry_ts_ms": T0 + 1}, {"is_long": False, "stop_price": 105.0}])
 def test_open_trade_id_with_other_arguments_is_duplicate_trade_id(change: dict) -> None:
-    """ENGINE.md §2.2: trade_id already open with any argument different -> duplicate_trade_id."""
+    """docs/engine.md §2.2: trade_id already open with any argument different -> duplicate_trade_id."""
     e = make()
     open_(e)
     before = snapshot(e)
@@ -138,7 +138,7 @@ def test_open_trade_id_with_other_arguments_is_duplicate_trade_id(change: dict) 
 
 
 def test_closed_trade_id_is_duplicate_trade_id() -> None:
-    """ENGINE.md §2.2: a trade_id that was already closed (within the kept history) -> duplicate."""
+    """docs/engine.md §2.2: a trade_id that was already closed (within the kept history) -> duplicate."""
     e = make()
     open_(e)
     e.close("t1", T0 + 1, 101.0)
@@ -151,7 +151,7 @@ def test_closed_trade_id_is_duplicate_trade_id() -> None:
 # --- §2.3 rails --------------------------------------------------------------------------------------
 
 def test_equity_floor_blocks_entries_while_balance_is_at_or_below_it() -> None:
-    """ENGINE.md §2.3 / §1: equity_floor blocks new entries while balance <= floor."""
+    """docs/engine.md §2.3 / §1: equity_floor blocks new entries while balance <= floor."""
     e = make(policy={"equity_floor": 10_000.0})
     r = open_(e)
     assert (r.skipped_reason, r.qty) == ("equity_floor", 0.0)
@@ -169,7 +169,7 @@ def test_balance_at_or_below_zero_blocks_entries_without_a_configured_floor(bala
 
 
 def test_daily_loss_cap_blocks_entries_once_todays_realized_loss_reaches_it() -> None:
-    """ENGINE.md §2.3 / §1: daily_loss_cap blocks once today's (the entry's UTC day) loss >= cap."""
+    """docs/engine.md §2.3 / §1: daily_loss_cap blocks once today's (the entry's UTC day) loss >= cap."""
     e = make(policy={"daily_loss_cap": 100.0})
     open_(e)  # qty 20, stop 5 away: a stop-out loses exactly 100
     e.close("t1", T0 + 1_000, 95.0)
@@ -180,7 +180,7 @@ def test_daily_loss_cap_blocks_entries_once_todays_realized_loss_reaches_it() ->
 
 
 def test_max_trades_per_day_blocks_entries_after_n_opens_in_the_utc_day() -> None:
-    """ENGINE.md §2.3 / §1: after N opens in the same UTC day of entry_ts_ms, block new entries."""
+    """docs/engine.md §2.3 / §1: after N opens in the same UTC day of entry_ts_ms, block new entries."""
     e = make(policy={"max_trades_per_day": 2})
     assert open_(e, trade_id="a").skipped_reason is None
     assert open_(e, trade_id="b", entry_ts_ms=NOV_15 - 1).skipped_reason is None  # 23:59:59.999
@@ -194,7 +194,7 @@ def test_max_trades_per_day_blocks_entries_after_n_opens_in_the_utc_day() -> Non
 # --- §2.4 concurrency --------------------------------------------------------------------------------
 
 def test_max_concurrent_trades_blocks_when_that_many_are_open() -> None:
-    """ENGINE.md §2.4: max_concurrent_trades."""
+    """docs/engine.md §2.4: max_concurrent_trades."""
     e = make(max_concurrent_trades=2)
     open_(e, trade_id="a")
     open_(e, trade_id="b")
@@ -207,25 +207,25 @@ def test_max_concurrent_trades_blocks_when_that_many_are_open() -> None:
 # --- §2.5 risk budget --------------------------------------------------------------------------------
 
 def test_budget_is_flat_amount_below_flat_risk_until() -> None:
-    """ENGINE.md §2.5: flat_risk_amount if balance < flat_risk_until."""
+    """docs/engine.md §2.5: flat_risk_amount if balance < flat_risk_until."""
     r = open_(make(balance=4_999.0, flat_risk_until=5_000.0))
     assert (r.budget, r.qty, r.risk_amount) == (25.0, 5.0, 25.0)
 
 
 def test_budget_is_percent_of_balance_at_flat_risk_until() -> None:
-    """ENGINE.md §2.5: else balance * percent_risk (at the threshold counts as at-or-above)."""
+    """docs/engine.md §2.5: else balance * percent_risk (at the threshold counts as at-or-above)."""
     r = open_(make(balance=5_000.0, flat_risk_until=5_000.0))
     assert (r.budget, r.qty, r.risk_amount) == (50.0, 10.0, 50.0)
 
 
 def test_budget_is_capped_by_per_trade_risk_cap() -> None:
-    """ENGINE.md §2.5: then min(budget, per_trade_risk_cap)."""
+    """docs/engine.md §2.5: then min(budget, per_trade_risk_cap)."""
     r = open_(make(per_trade_risk_cap=40.0))
     assert (r.budget, r.qty, r.risk_amount) == (40.0, 8.0, 40.0)
 
 
 def test_budget_is_limited_to_total_open_risk_headroom() -> None:
-    """ENGINE.md §2.5: headroom = cap - total_open_risk; budget = min(budget, headroom)."""
+    """docs/engine.md §2.5: headroom = cap - total_open_risk; budget = min(budget, headroom)."""
     e = make(total_open_risk_cap=150.0)
     assert open_(e, trade_id="a").risk_amount == 100.0
     r = open_(e, trade_id="b")
@@ -234,7 +234,7 @@ def test_budget_is_limited_to_total_open_risk_headroom() -> None:
 
 
 def test_no_total_open_risk_headroom_is_total_open_risk_cap() -> None:
-    """ENGINE.md §2.5: headroom <= 0 -> total_open_risk_cap."""
+    """docs/engine.md §2.5: headroom <= 0 -> total_open_risk_cap."""
     e = make(total_open_risk_cap=100.0)
     open_(e, trade_id="a")
     before = snapshot(e)
@@ -263,7 +263,7 @@ def test_a_cap_of_zero_blocks_every_entry(policy: dict, overlay: dict, reason: s
 # --- §2.6 per-unit risk ------------------------------------------------------------------------------
 
 def test_per_unit_risk_includes_both_fees_when_fees_in_risk() -> None:
-    """ENGINE.md §2.6: per-unit risk = |entry - stop| + fee_rate * (entry + stop); raw = budget / it."""
+    """docs/engine.md §2.6: per-unit risk = |entry - stop| + fee_rate * (entry + stop); raw = budget / it."""
     # unit = 5 + 0.001 * 195 = 5.195; raw = 100 / 5.195 = 19.2492...; qty = 19.249
     r = open_(make(fee_bps_per_side=10))
     assert (r.budget, r.qty) == (100.0, 19.249)
@@ -272,7 +272,7 @@ def test_per_unit_risk_includes_both_fees_when_fees_in_risk() -> None:
 
 
 def test_per_unit_risk_of_a_short_includes_both_fees() -> None:
-    """ENGINE.md §2.6: |entry - stop| is the distance on either side."""
+    """docs/engine.md §2.6: |entry - stop| is the distance on either side."""
     # unit = 5 + 0.0004 * 205 = 5.082; raw = 100 / 5.082 = 19.6772...; qty = 19.677
     r = open_(make(fee_bps_per_side=4), is_long=False, stop_price=105.0)
     assert r.qty == 19.677
@@ -280,13 +280,13 @@ def test_per_unit_risk_of_a_short_includes_both_fees() -> None:
 
 
 def test_per_unit_risk_is_the_stop_distance_when_fees_are_not_in_risk() -> None:
-    """ENGINE.md §2.6: fees are added to per-unit risk only when fees_in_risk."""
+    """docs/engine.md §2.6: fees are added to per-unit risk only when fees_in_risk."""
     r = open_(make(fee_bps_per_side=10, fees_in_risk=False))
     assert (r.qty, r.risk_amount) == (20.0, 100.0)
 
 
 def test_symbol_override_fee_is_used_for_sizing() -> None:
-    """ENGINE.md §1: symbol_overrides may set fee_bps_per_side for one symbol."""
+    """docs/engine.md §1: symbol_overrides may set fee_bps_per_side for one symbol."""
     e = make(symbol_overrides={"ETHUSDT": {"fee_bps_per_side": 10}})
     assert open_(e, trade_id="btc").qty == 20.0
     assert open_(e, trade_id="eth", symbol="ETHUSDT").qty == 19.249
@@ -295,7 +295,7 @@ def test_symbol_override_fee_is_used_for_sizing() -> None:
 # --- §2.7 step flooring and leverage -----------------------------------------------------------------
 
 def test_qty_rounds_down_to_step_never_up() -> None:
-    """ENGINE.md §2.7: 0.3 with step 0.1 gives 0.3, not 0.2; and 14.2857... with step 0.01 gives 14.28."""
+    """docs/engine.md §2.7: 0.3 with step 0.1 gives 0.3, not 0.2; and 14.2857... with step 0.01 gives 14.28."""
     e = make(balance=300.0, default_qty_step=0.1)  # budget 3, unit 10: raw 0.3
     assert open_(e, stop_price=90.0).qty == 0.3
     e = make(default_qty_step=0.01)  # budget 100, unit 7: raw 14.2857...
@@ -305,7 +305,7 @@ def test_qty_rounds_down_to_step_never_up() -> None:
 
 
 def test_qty_is_the_exact_decimal_floor_where_binary_floats_went_astray() -> None:
-    """ENGINE.md §2.6-2.7: qty * per-unit risk <= budget, exactly in decimal. Binary floats read
+    """docs/engine.md §2.6-2.7: qty * per-unit risk <= budget, exactly in decimal. Binary floats read
     0.1250125 - 0.125 as 1.2500000000001e-05 and sized 17562835.8851111 (found by Hypothesis when the
     engine floored a float quotient); the exact quotient is 17562835.88510917..."""
     e = make(initial_balance=62_227.0, percent_risk=0.003527977382227404, default_qty_step=1e-8)
@@ -317,14 +317,14 @@ def test_qty_is_the_exact_decimal_floor_where_binary_floats_went_astray() -> Non
 
 
 def test_symbol_override_step_is_used_for_flooring() -> None:
-    """ENGINE.md §1 / §2.7: the symbol's qty step (override) else default_qty_step."""
+    """docs/engine.md §1 / §2.7: the symbol's qty step (override) else default_qty_step."""
     e = make(symbol_overrides={"SOLUSDT": {"qty_step": 0.1}})
     assert open_(e, symbol="SOLUSDT", stop_price=93.0).qty == 14.2
     assert open_(e, trade_id="t2", stop_price=93.0).qty == 14.285
 
 
 def test_max_leverage_caps_qty_of_a_tight_stop() -> None:
-    """ENGINE.md §2.7: qty = min(qty, floor-to-step(room / entry)); a tight stop must not buy 40x."""
+    """docs/engine.md §2.7: qty = min(qty, floor-to-step(room / entry)); a tight stop must not buy 40x."""
     e = make(max_leverage=2.0)
     r = open_(e, stop_price=99.9)  # raw qty ~1000 (100 000 notional): room 20 000 / 100 = 200
     assert (r.qty, r.notional) == (200.0, 20_000.0)
@@ -332,7 +332,7 @@ def test_max_leverage_caps_qty_of_a_tight_stop() -> None:
 
 
 def test_max_leverage_room_counts_open_notional() -> None:
-    """ENGINE.md §2.7: room = balance * max_leverage - notional of open positions."""
+    """docs/engine.md §2.7: room = balance * max_leverage - notional of open positions."""
     e = make(max_leverage=3.0)
     assert open_(e, trade_id="a").notional == 2_000.0  # 20 @ 100
     r = open_(e, trade_id="b", entry_price=50.0, stop_price=49.95)  # raw ~2000; room 28 000 / 50
@@ -340,7 +340,7 @@ def test_max_leverage_room_counts_open_notional() -> None:
 
 
 def test_no_leverage_room_is_max_leverage() -> None:
-    """ENGINE.md §2.7: room <= 0 -> max_leverage."""
+    """docs/engine.md §2.7: room <= 0 -> max_leverage."""
     e = make(max_leverage=0.2)
     assert open_(e, trade_id="a").notional == 2_000.0  # uses all of 10 000 * 0.2
     before = snapshot(e)
@@ -352,13 +352,13 @@ def test_no_leverage_room_is_max_leverage() -> None:
 # --- §2.8 market minimums ----------------------------------------------------------------------------
 
 def test_qty_of_zero_is_below_min_qty() -> None:
-    """ENGINE.md §2.8: qty == 0 -> below_min_qty (even with no min_qty set)."""
+    """docs/engine.md §2.8: qty == 0 -> below_min_qty (even with no min_qty set)."""
     r = open_(make(balance=300.0, default_qty_step=1.0), stop_price=90.0)  # raw 0.3, step 1
     assert (r.skipped_reason, r.qty, r.budget) == ("below_min_qty", 0.0, 3.0)
 
 
 def test_qty_under_min_qty_is_below_min_qty() -> None:
-    """ENGINE.md §2.8: qty < min_qty -> below_min_qty; qty == min_qty is taken."""
+    """docs/engine.md §2.8: qty < min_qty -> below_min_qty; qty == min_qty is taken."""
     r = open_(make(balance=300.0, default_qty_step=0.1, default_min_qty=0.4), stop_price=90.0)
     assert r.skipped_reason == "below_min_qty"
     assert r.detail == "qty 0.3 below min qty 0.4 (step 0.1)"
@@ -367,7 +367,7 @@ def test_qty_under_min_qty_is_below_min_qty() -> None:
 
 
 def test_notional_under_min_notional_is_below_min_notional() -> None:
-    """ENGINE.md §2.8: qty * entry < min_notional -> below_min_notional; equal is taken."""
+    """docs/engine.md §2.8: qty * entry < min_notional -> below_min_notional; equal is taken."""
     e = make(balance=500.0, default_qty_step=0.1,
              symbol_overrides={"BTCUSDT": {"min_notional": 50.01}, "ETHUSDT": {"min_notional": 50.0}})
     r = open_(e, stop_price=90.0)  # budget 5, unit 10: qty 0.5, notional 50
@@ -379,7 +379,7 @@ def test_notional_under_min_notional_is_below_min_notional() -> None:
 # --- §2.9 accept -------------------------------------------------------------------------------------
 
 def test_accepted_entry_books_risk_day_entry_and_position() -> None:
-    """ENGINE.md §2.9: allocated risk = qty * per-unit risk; total_open_risk += it; the entry day's
+    """docs/engine.md §2.9: allocated risk = qty * per-unit risk; total_open_risk += it; the entry day's
     bucket gets entries += 1; the position is stored; the result has every field."""
     e = make(fee_bps_per_side=10)
     r = open_(e)
@@ -399,14 +399,14 @@ def test_accepted_entry_books_risk_day_entry_and_position() -> None:
 # --- the order of checks -----------------------------------------------------------------------------
 
 def test_order_input_validation_runs_before_duplicate_check() -> None:
-    """ENGINE.md §2: check 1 (invalid_input) before check 2 (duplicate_trade_id)."""
+    """docs/engine.md §2: check 1 (invalid_input) before check 2 (duplicate_trade_id)."""
     e = make()
     open_(e)
     assert open_(e, stop_price=math.nan).skipped_reason == "invalid_input"
 
 
 def test_order_duplicate_check_runs_before_rails() -> None:
-    """ENGINE.md §2: check 2 before check 3: a retry still gets its allocation after a rail trips."""
+    """docs/engine.md §2: check 2 before check 3: a retry still gets its allocation after a rail trips."""
     e = make()
     first = open_(e)
     reconfigure(e, policy={"equity_floor": 20_000.0, "max_trades_per_day": 0})
@@ -416,7 +416,7 @@ def test_order_duplicate_check_runs_before_rails() -> None:
 
 
 def test_order_rails_run_floor_then_daily_loss_then_trades_per_day() -> None:
-    """ENGINE.md §2.3: equity_floor -> daily_loss_cap -> max_trades_per_day."""
+    """docs/engine.md §2.3: equity_floor -> daily_loss_cap -> max_trades_per_day."""
     e = make()
     open_(e)
     e.close("t1", T0 + 1, 95.0)  # -100: balance 9 900, today's loss 100, 1 entry today
@@ -430,39 +430,39 @@ def test_order_rails_run_floor_then_daily_loss_then_trades_per_day() -> None:
 
 
 def test_order_rails_run_before_max_concurrent_trades() -> None:
-    """ENGINE.md §2: a trade failing both a rail (3) and concurrency (4) reports the rail."""
+    """docs/engine.md §2: a trade failing both a rail (3) and concurrency (4) reports the rail."""
     e = make(policy={"max_trades_per_day": 1}, max_concurrent_trades=1)
     open_(e)
     assert open_(e, trade_id="t2").skipped_reason == "max_trades_per_day"
 
 
 def test_order_max_concurrent_trades_runs_before_total_open_risk_cap() -> None:
-    """ENGINE.md §2: check 4 before check 5."""
+    """docs/engine.md §2: check 4 before check 5."""
     e = make(max_concurrent_trades=1, total_open_risk_cap=100.0)
     open_(e)
     assert open_(e, trade_id="t2").skipped_reason == "max_concurrent_trades"
 
 
 def test_order_total_open_risk_cap_runs_before_max_leverage() -> None:
-    """ENGINE.md §2: check 5 before check 7."""
+    """docs/engine.md §2: check 5 before check 7."""
     e = make(total_open_risk_cap=100.0, max_leverage=0.2)
     open_(e)  # risk 100 and notional 2 000: both exhausted
     assert open_(e, trade_id="t2").skipped_reason == "total_open_risk_cap"
 
 
 def test_order_max_leverage_runs_before_min_qty() -> None:
-    """ENGINE.md §2: check 7 before check 8."""
+    """docs/engine.md §2: check 7 before check 8."""
     e = make(max_leverage=0, default_min_qty=1_000.0)
     assert open_(e).skipped_reason == "max_leverage"
 
 
 def test_order_min_qty_runs_before_min_notional() -> None:
-    """ENGINE.md §2.8: below_min_qty is checked before below_min_notional."""
+    """docs/engine.md §2.8: below_min_qty is checked before below_min_notional."""
     e = make(default_min_qty=1_000.0, default_min_notional=1e9)
     assert open_(e).skipped_reason == "below_min_qty"
 
 
 def test_leverage_room_that_floors_to_zero_is_below_min_qty() -> None:
-    """ENGINE.md §2.7-2.8: room > 0 but less than one step at this price -> qty 0 -> below_min_qty."""
+    """docs/engine.md §2.7-2.8: room > 0 but less than one step at this price -> qty 0 -> below_min_qty."""
     e = make(max_leverage=0.0001, default_qty_step=1.0)  # room $1 < one unit at $100
     assert open_(e).skipped_reason == "below_min_qty"

@@ -1,4 +1,4 @@
-"""Reports read from the journal (CONSOLE.md: trade history, the daily table, `tc1 daily`; issue 18
+"""Reports read from the journal (docs/console.md: trade history, the daily table, `tc1 daily`; issue 18
 items 2 and 3): a trade's story, and PnL by UTC day, tolerant of entry kinds they do not know."""
 
 from __future__ import annotations

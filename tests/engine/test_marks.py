@@ -1,4 +1,4 @@
-"""Marks against the book (CONSOLE.md, marks; issue 18 item 1): pure arithmetic, no files.
+"""Marks against the book (docs/console.md, marks; issue 18 item 1): pure arithmetic, no files.
 
 Unrealized PnL is what a close at the mark would book, to the last bit; the worst case is every stop
 hit, fees included; stale marks are flagged, not dropped.

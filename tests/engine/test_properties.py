@@ -1,4 +1,4 @@
-"""Invariants over random configs and trade sequences (ENGINE.md §2-§3), checked with Hypothesis."""
+"""Invariants over random configs and trade sequences (docs/engine.md §2-§3), checked with Hypothesis."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _case(e: RiskEngine, symbol: str, entry: float, stop: float) -> Case:
 @given(raw=overlays(), data=st.data())
 def test_random_trade_sequences_keep_every_sizing_and_booking_invariant(
         raw: dict[str, Any], data: st.DataObject) -> None:
-    """ENGINE.md §2.5-2.9 and §3, over random trade sequences:
+    """docs/engine.md §2.5-2.9 and §3, over random trade sequences:
     - every allocation (qty, risk_amount, notional, budget, or the skip reason) equals the exact
       Fraction reference of §2.5-2.8 at the engine's state (exact_reference.py);
     - qty is a whole multiple of the symbol's step and qty * per-unit risk <= budget, exactly;
@@ -110,7 +110,7 @@ def test_random_trade_sequences_keep_every_sizing_and_booking_invariant(
        fee=st.sampled_from([0.0, 4.0, 10.0]))
 def test_daily_loss_including_open_risk_keeps_every_days_worst_case_within_the_cap(
         data: st.DataObject, cap: float, risk: float, fee: float) -> None:
-    """ENGINE.md 7 and 2.5: with daily_loss_includes_open_risk, right after every entry taken its
+    """docs/engine.md 7 and 2.5: with daily_loss_includes_open_risk, right after every entry taken its
     day's realized loss plus the risk of every open position (each stopped out, both fees included)
     is within daily_loss_cap; and through the first day (every position opened that day) it stays so
     at every moment: a close at its stop moves risk into the loss, one at a profit lowers both. (A

@@ -1,4 +1,4 @@
-"""The safety rails (ENGINE.md section 1 policy table, 2.4 and 7): each trips and lifts by its exact rule.
+"""The safety rails (docs/engine.md section 1 policy table, 2.4 and 7): each trips and lifts by its exact rule.
 
 Every rail is driven through a real RiskEngine's try_open / close, with event timestamps (never the
 wall clock); the order of the checks and the registry itself (keys, comments, labels) are checked too.
@@ -53,19 +53,19 @@ def trade(e: RiskEngine, ts: int, pnl_r: float, symbol: str = "BTC", hold_ms: in
     (951_782_400_000, "2000-02-29"), (253_402_300_799_999, "9999-12-31"),
 ])
 def test_day_key_is_the_utc_calendar_day_of_the_timestamp(ts: int, key: str) -> None:
-    """ENGINE.md 1: "today" is the UTC day of the event's own timestamp; buckets keyed YYYY-MM-DD."""
+    """docs/engine.md 1: "today" is the UTC day of the event's own timestamp; buckets keyed YYYY-MM-DD."""
     assert day_key(ts) == key
 
 
 def test_day_index_inverts_day_key() -> None:
-    """ENGINE.md 1: day keys map back to whole UTC days."""
+    """docs/engine.md 1: day keys map back to whole UTC days."""
     assert day_index("1970-01-01") == 0
     assert day_index("2023-11-15") == NOV_15_2023 // DAY_MS == 19_676
     assert day_key(day_index("2024-02-29") * DAY_MS) == "2024-02-29"
 
 
 def test_the_week_is_the_iso_week_from_monday_and_the_month_the_calendar_month() -> None:
-    """ENGINE.md 7: the UTC ISO week (Monday 00:00) and the UTC calendar month of a timestamp."""
+    """docs/engine.md 7: the UTC ISO week (Monday 00:00) and the UTC calendar month of a timestamp."""
     wed = NOV_15_2023 // DAY_MS
     assert week_days(wed) == tuple(f"2023-11-{d}" for d in range(13, 20))
     assert week_days(day_index("2024-01-01"))[0] == "2024-01-01"  # a Monday
@@ -83,7 +83,7 @@ def test_daily_loss_is_todays_net_realized_pnl_when_negative() -> None:
 # --- each rail trips and lifts --------------------------------------------------------------------------
 
 def test_equity_floor_blocks_while_balance_is_at_or_below_it() -> None:
-    """ENGINE.md 1: equity_floor blocks new entries while balance <= floor; a win lifts it."""
+    """docs/engine.md 1: equity_floor blocks new entries while balance <= floor; a win lifts it."""
     e = engine(equity_floor=9_900.0)
     trade(e, NOV_15_2023, -1.0)  # -100: balance 9,900
     assert enter(e, NOV_15_2023 + 1) == "equity_floor"
@@ -92,7 +92,7 @@ def test_equity_floor_blocks_while_balance_is_at_or_below_it() -> None:
 
 
 def test_max_drawdown_blocks_at_the_peak_times_one_minus_pct_and_lifts_on_recovery_or_reset() -> None:
-    """ENGINE.md 7: peak = highest balance after a close (start: the first event's balance); blocks
+    """docs/engine.md 7: peak = highest balance after a close (start: the first event's balance); blocks
     while balance <= peak * (1 - pct); lifts when closes bring the balance back above, or a reset."""
     e = engine(max_drawdown_pct=0.02)
     trade(e, NOV_15_2023, 5.0)  # +500: peak 10,500
@@ -107,7 +107,7 @@ def test_max_drawdown_blocks_at_the_peak_times_one_minus_pct_and_lifts_on_recove
 
 
 def test_max_drawdown_peak_starts_at_the_first_event_balance_and_moves_with_flows() -> None:
-    """ENGINE.md 7: start at the first event's balance; cash flows move the peak by their amount."""
+    """docs/engine.md 7: start at the first event's balance; cash flows move the peak by their amount."""
     e = engine(max_drawdown_pct=0.1)
     trade(e, NOV_15_2023, -1.0)  # the first close: peak = 10,000 (the balance before it)
     assert e.rail_state.peak == 10_000.0
@@ -116,7 +116,7 @@ def test_max_drawdown_peak_starts_at_the_first_event_balance_and_moves_with_flow
 
 
 def test_daily_loss_cap_blocks_once_todays_loss_reaches_it_and_a_new_day_lifts_it() -> None:
-    """ENGINE.md 1: once today's realized loss >= cap; "today" is the entry's own UTC day."""
+    """docs/engine.md 1: once today's realized loss >= cap; "today" is the entry's own UTC day."""
     e = engine(daily_loss_cap=150.0)
     trade(e, NOV_15_2023, -1.0)
     assert enter(e, NOV_15_2023 + 1) is None  # 100 < 150
@@ -126,7 +126,7 @@ def test_daily_loss_cap_blocks_once_todays_loss_reaches_it_and_a_new_day_lifts_i
 
 
 def test_weekly_and_monthly_caps_sum_the_days_of_the_entrys_week_and_month() -> None:
-    """ENGINE.md 7: the realized loss of the entry's UTC ISO week / calendar month, summed from the day
+    """docs/engine.md 7: the realized loss of the entry's UTC ISO week / calendar month, summed from the day
     buckets; a new week (Monday) or month lifts it."""
     e = engine(weekly_loss_cap=250.0)
     monday = day_index("2023-11-13") * DAY_MS
@@ -145,7 +145,7 @@ def test_weekly_and_monthly_caps_sum_the_days_of_the_entrys_week_and_month() -> 
 
 
 def test_a_reset_day_clears_its_part_of_the_week() -> None:
-    """ENGINE.md 7: a reset of a day also clears that day's part of its week and month."""
+    """docs/engine.md 7: a reset of a day also clears that day's part of its week and month."""
     e = engine(weekly_loss_cap=150.0)
     monday = day_index("2023-11-13") * DAY_MS
     trade(e, monday, -1.0)
@@ -156,7 +156,7 @@ def test_a_reset_day_clears_its_part_of_the_week() -> None:
 
 
 def test_max_trades_per_day_blocks_after_n_opens() -> None:
-    """ENGINE.md 1: after N opens in the same UTC day."""
+    """docs/engine.md 1: after N opens in the same UTC day."""
     e = engine(max_trades_per_day=2)
     assert enter(e, NOV_15_2023) is None and enter(e, NOV_15_2023 + 1) is None
     assert enter(e, NOV_15_2023 + 2) == "max_trades_per_day"
@@ -164,7 +164,7 @@ def test_max_trades_per_day_blocks_after_n_opens() -> None:
 
 
 def test_loss_streak_blocks_until_the_cooldown_after_the_nth_loss_then_restarts() -> None:
-    """ENGINE.md 7: the Nth losing close in a row blocks entries stamped before its exit + cooldown;
+    """docs/engine.md 7: the Nth losing close in a row blocks entries stamped before its exit + cooldown;
     the streak restarts from 0 at that close; a win sets it to 0."""
     e = engine(loss_streak_limit=2, loss_streak_cooldown_minutes=30)
     t = NOV_15_2023
@@ -179,7 +179,7 @@ def test_loss_streak_blocks_until_the_cooldown_after_the_nth_loss_then_restarts(
 
 
 def test_a_second_streak_trip_extends_the_block_to_its_own_exit() -> None:
-    """ENGINE.md 7: losses of positions still open during the cooldown count toward the next streak."""
+    """docs/engine.md 7: losses of positions still open during the cooldown count toward the next streak."""
     e = engine(loss_streak_limit=1, loss_streak_cooldown_minutes=10)
     t = NOV_15_2023
     a, b = "held-a", "held-b"
@@ -191,7 +191,7 @@ def test_a_second_streak_trip_extends_the_block_to_its_own_exit() -> None:
 
 
 def test_symbol_cooldown_blocks_only_that_symbol_after_its_latest_losing_close() -> None:
-    """ENGINE.md 7: after a losing close on a symbol, entries on it with entry_ts < exit_ts + M minutes."""
+    """docs/engine.md 7: after a losing close on a symbol, entries on it with entry_ts < exit_ts + M minutes."""
     e = engine(symbol_cooldown_minutes=15)
     t = NOV_15_2023
     trade(e, t, -1.0, symbol="ETH", hold_ms=MIN_MS)
@@ -203,7 +203,7 @@ def test_symbol_cooldown_blocks_only_that_symbol_after_its_latest_losing_close()
 
 
 def test_rails_are_checked_in_the_contracts_order() -> None:
-    """ENGINE.md 2.4: equity_floor -> max_drawdown -> daily -> weekly -> monthly -> trades per day ->
+    """docs/engine.md 2.4: equity_floor -> max_drawdown -> daily -> weekly -> monthly -> trades per day ->
     loss_streak -> symbol_cooldown: the first that fails gives skipped_reason."""
     e = engine(equity_floor=9_950.0, max_drawdown_pct=0.001, daily_loss_cap=1.0, weekly_loss_cap=1.0,
                monthly_loss_cap=1.0, max_trades_per_day=1, loss_streak_limit=1, loss_streak_cooldown_minutes=60,
@@ -228,7 +228,7 @@ def _policy_without(e: RiskEngine, name: str | None) -> dict[str, Any]:
 
 
 def test_unset_rails_never_block() -> None:
-    """ENGINE.md 1: a rail left unset is off."""
+    """docs/engine.md 1: a rail left unset is off."""
     e = engine()
     for _ in range(5):
         trade(e, NOV_15_2023, -1.0)
@@ -273,7 +273,7 @@ def test_bad_rail_values_are_a_load_error_naming_the_key(policy: dict[str, Any],
 def test_bad_rail_values_in_a_toml_or_json_file_name_the_file_and_the_key(
         tmp_path: Path, policy: dict[str, Any], key: str, fmt: str) -> None:
     """Issue 13 "Done when": the new keys work in TOML and JSON configs; a bad value in either file
-    is refused at load with one message naming the file and the key (ENGINE.md section 1)."""
+    is refused at load with one message naming the file and the key (docs/engine.md section 1)."""
     path = tmp_path / f"risk_policy.{fmt}"
     path.write_text((config.dump_json if fmt == "json" else config.dump_toml)("policy", policy))
     with pytest.raises(ConfigError) as err:
@@ -297,7 +297,7 @@ def test_every_rail_key_loads_from_toml_and_json_alike(tmp_path: Path, fmt: str)
 
 
 def test_rail_state_round_trips_and_bad_fields_are_named() -> None:
-    """ENGINE.md 7: the peak, the streak and the cooldowns are persisted like the day buckets."""
+    """docs/engine.md 7: the peak, the streak and the cooldowns are persisted like the day buckets."""
     state = RailState()
     state.on_close(10_000.0, 9_900.0, -100.0, "BTC", NOV_15_2023, 1, 60_000)
     again = RailState.from_record(state.to_record())

@@ -1,4 +1,4 @@
-"""Exact sizing (ENGINE.md section 2 items 5-8): every quantity decimal-exact, and the close arithmetic (section 3).
+"""Exact sizing (docs/engine.md section 2 items 5-8): every quantity decimal-exact, and the close arithmetic (section 3).
 
 The engine's `sizing.size` is held to an exact reference written with fractions.Fraction in the tests
 (exact_reference.py), over random and exchange-grid prices, odd steps, huge and tiny quantities and
@@ -41,17 +41,17 @@ def check(c: Case) -> Answer:
 # --- the four cases of issue 12, where binary floats were one step off --------------------------------
 
 def test_long_1_25_stop_1_24_buys_exactly_10000() -> None:
-    """ENGINE.md 2.7: balance 10,000 at 1%, long 1.25 stop 1.24, step 0.001: 10,000 (floats gave 9,999.999)."""
+    """docs/engine.md 2.7: balance 10,000 at 1%, long 1.25 stop 1.24, step 0.001: 10,000 (floats gave 9,999.999)."""
     assert check(Case(10_000.0, 0.01, 1.25, 1.24, 0.001, fees_in_risk=False)).qty == 10_000.0
 
 
 def test_large_short_is_not_one_step_short() -> None:
-    """ENGINE.md 2.7: balance 8,629,766.39 at 1.5%, short 130.3594 stop 148.5695, step 0.5: 7108.5 (floats: 7108.0)."""
+    """docs/engine.md 2.7: balance 8,629,766.39 at 1.5%, short 130.3594 stop 148.5695, step 0.5: 7108.5 (floats: 7108.0)."""
     assert check(Case(8_629_766.39, 0.015, 130.3594, 148.5695, 0.5, fees_in_risk=False)).qty == 7108.5
 
 
 def test_tiny_price_is_never_one_step_over_the_budget() -> None:
-    """ENGINE.md 2.7: balance 289.19 at 1.57%, long 0.003654247 stop 0.003641085, step 1e-7:
+    """docs/engine.md 2.7: balance 289.19 at 1.57%, long 0.003654247 stop 0.003641085, step 1e-7:
     344953.8823886 (floats gave ...887, over the budget)."""
     got = check(Case(289.19, 0.0157, 0.003654247, 0.003641085, 1e-7, fees_in_risk=False))
     assert got.qty == 344953.8823886
@@ -60,7 +60,7 @@ def test_tiny_price_is_never_one_step_over_the_budget() -> None:
 
 
 def test_leverage_room_of_exactly_7_95_units_buys_7_95() -> None:
-    """ENGINE.md 2.7: max_leverage 1, balance 152.64, entry 19.2, step 0.0001: room / entry is 7.95
+    """docs/engine.md 2.7: max_leverage 1, balance 152.64, entry 19.2, step 0.0001: room / entry is 7.95
     exactly (floats gave 7.9499)."""
     got = check(Case(152.64, 0.5, 19.2, 19.1, 0.0001, leverage=1.0, fees_in_risk=False))
     assert got.qty == 7.95 and got.notional == 152.64
@@ -69,13 +69,13 @@ def test_leverage_room_of_exactly_7_95_units_buys_7_95() -> None:
 # --- the rule, piece by piece ----------------------------------------------------------------------
 
 def test_budget_is_flat_below_the_threshold_and_percent_at_it() -> None:
-    """ENGINE.md 2.5: flat_risk_amount while balance < flat_risk_until; balance * percent at or above."""
+    """docs/engine.md 2.5: flat_risk_amount while balance < flat_risk_until; balance * percent at or above."""
     assert check(Case(4_999.99, 0.01, 100.0, 90.0, 0.001, flat_until=5_000.0, flat=25.0)).budget == 25.0
     assert check(Case(5_000.0, 0.01, 100.0, 90.0, 0.001, flat_until=5_000.0, flat=25.0)).budget == 50.0
 
 
 def test_budget_is_capped_per_trade_then_by_open_risk_headroom() -> None:
-    """ENGINE.md 2.5: min(budget, per_trade_risk_cap), then min(budget, cap - total_open_risk)."""
+    """docs/engine.md 2.5: min(budget, per_trade_risk_cap), then min(budget, cap - total_open_risk)."""
     assert check(Case(100_000.0, 0.01, 100.0, 90.0, 0.001, per_trade_cap=300.0)).budget == 300.0
     assert check(Case(100_000.0, 0.01, 100.0, 90.0, 0.001, per_trade_cap=300.0, total_cap=400.0,
                       open_risk=250.0)).budget == 150.0
@@ -84,7 +84,7 @@ def test_budget_is_capped_per_trade_then_by_open_risk_headroom() -> None:
 
 
 def test_daily_loss_left_clamps_the_budget_and_blocks_at_zero() -> None:
-    """ENGINE.md 2.5: with daily_loss_includes_open_risk, left = cap + today's pnl - open risk."""
+    """docs/engine.md 2.5: with daily_loss_includes_open_risk, left = cap + today's pnl - open risk."""
     assert check(Case(10_000.0, 0.01, 100.0, 90.0, 0.001, open_risk=50.0, daily=(200.0, -120.0))).budget == 30.0
     assert check(Case(10_000.0, 0.01, 100.0, 90.0, 0.001, open_risk=80.0, daily=(200.0, -120.0))).reason == \
         "daily_loss_cap"
@@ -92,7 +92,7 @@ def test_daily_loss_left_clamps_the_budget_and_blocks_at_zero() -> None:
 
 
 def test_per_unit_risk_adds_both_fees_when_fees_in_risk() -> None:
-    """ENGINE.md 2.6: per-unit risk = |entry - stop| + fee_rate * (entry + stop); budget 100 at 10 bps:
+    """docs/engine.md 2.6: per-unit risk = |entry - stop| + fee_rate * (entry + stop); budget 100 at 10 bps:
     unit 5 + 0.001 * 195 = 5.195, qty floor(100 / 5.195) = 19.249 at step 0.001."""
     assert check(Case(10_000.0, 0.01, 100.0, 95.0, 0.001, fee_bps=10.0)).qty == 19.249
     assert check(Case(10_000.0, 0.01, 100.0, 95.0, 0.001, fee_bps=10.0, fees_in_risk=False)).qty == 20.0
@@ -101,13 +101,13 @@ def test_per_unit_risk_adds_both_fees_when_fees_in_risk() -> None:
 @pytest.mark.parametrize(("budget_qty", "step", "want"), [(0.3, 0.1, 0.3), (4.35, 0.05, 4.35), (0.29, 0.1, 0.2),
                                                           (2.675, 0.01, 2.67), (1.1, 0.25, 1.0)])
 def test_qty_rounds_down_to_the_step_never_up(budget_qty: float, step: float, want: float) -> None:
-    """ENGINE.md 2.7: whole steps in decimal (0.3 / 0.1 is 2.9999999999999996 in binary)."""
+    """docs/engine.md 2.7: whole steps in decimal (0.3 / 0.1 is 2.9999999999999996 in binary)."""
     # budget = budget_qty * 10 at unit 10: the raw quantity is budget_qty
     assert check(Case(budget_qty * 1_000, 0.01, 100.0, 90.0, step, fees_in_risk=False)).qty == want
 
 
 def test_minimums_refuse_too_small_entries() -> None:
-    """ENGINE.md 2.8: qty == 0 or < min_qty -> below_min_qty; qty * entry < min_notional -> below_min_notional."""
+    """docs/engine.md 2.8: qty == 0 or < min_qty -> below_min_qty; qty * entry < min_notional -> below_min_notional."""
     assert check(Case(10_000.0, 0.0001, 100.0, 50.0, 1.0)).reason == "below_min_qty"
     assert check(Case(10_000.0, 0.01, 100.0, 90.0, 0.001, min_qty=20.0)).reason == "below_min_qty"
     assert check(Case(10_000.0, 0.01, 1.0, 0.5, 1.0, min_notional=500.0)).reason == "below_min_notional"
@@ -123,14 +123,14 @@ def test_skip_details_read_like_money() -> None:
 
 
 def test_a_quantity_a_float_cannot_hold_steps_down_to_one_it_can() -> None:
-    """ENGINE.md 2.7: past 15 significant digits the float nearest n * step may not read back as a
+    """docs/engine.md 2.7: past 15 significant digits the float nearest n * step may not read back as a
     multiple: the largest multiple below whose float does."""
     got = check(Case(1e6, 0.01, 1.0, 0.99999, 1e-8, fees_in_risk=False))
     assert got.qty > 0 and Fraction(repr(got.qty)) % Fraction("1e-8") == 0
 
 
 def test_a_vanishing_per_unit_risk_never_sizes_an_infinite_quantity() -> None:
-    """ENGINE.md 2.7-2.8: a quantity past the float range is refused, never inf."""
+    """docs/engine.md 2.7-2.8: a quantity past the float range is refused, never inf."""
     assert check(Case(1e300, 0.5, 2e-300, 1e-300, 1e-300, fees_in_risk=False)).reason == "invalid_input"
 
 
@@ -187,7 +187,7 @@ def _case(draw: st.DrawFn, entry: float, stop: float) -> Case:
 @SETTINGS
 @given(c=random_cases())
 def test_random_cases_equal_the_exact_reference(c: Case) -> None:
-    """ENGINE.md 2.5-2.8 exactly: qty, budget, risk_amount, notional and the reason, on random prices."""
+    """docs/engine.md 2.5-2.8 exactly: qty, budget, risk_amount, notional and the reason, on random prices."""
     check(c)
 
 
@@ -213,7 +213,7 @@ def test_huge_quantities_in_tiny_steps_equal_the_exact_reference(balance: float,
        held=st.floats(0.0, 1.0), fit=st.floats(0.999, 1.001) | st.floats(0.2, 5.0), step=st.sampled_from(STEPS))
 def test_leverage_bound_cases_equal_the_exact_reference(balance: float, entry: float, lev: float, held: float,
                                                         fit: float, step: float) -> None:
-    """ENGINE.md 2.7: qty = min(the budget's floor, the room's floor), exactly, right where leverage
+    """docs/engine.md 2.7: qty = min(the budget's floor, the room's floor), exactly, right where leverage
     starts to bind (`fit` puts the budget's quantity near the room's)."""
     open_notional = balance * lev * held * 0.99
     room = balance * lev - open_notional
@@ -233,7 +233,7 @@ def test_fast_decimal_of_a_float_equals_its_shortest_repr(x: float) -> None:
 
 
 def test_fill_scaling_equals_sizing_a_quantity_that_large() -> None:
-    """ENGINE.md 6 (partial fill): risk and notional of the filled qty, exactly as 2.7 computes them."""
+    """docs/engine.md 6 (partial fill): risk and notional of the filled qty, exactly as 2.7 computes them."""
     risk, notional = sizing.scaled(5.0, 1.25, 1.24, 4.0, True)
     unit = Fraction("0.01") + Fraction(4, 10_000) * Fraction("2.49")
     assert risk == float(5 * unit) and notional == float(5 * Fraction("1.25"))
@@ -241,7 +241,7 @@ def test_fill_scaling_equals_sizing_a_quantity_that_large() -> None:
 
 
 def test_close_arithmetic() -> None:
-    """ENGINE.md 3: gross = (exit - entry) * qty for a long, the other way for a short; fees on both sides."""
+    """docs/engine.md 3: gross = (exit - entry) * qty for a long, the other way for a short; fees on both sides."""
     assert sizing.gross_pnl(True, 2.0, 100.0, 110.0) == 20.0
     assert sizing.gross_pnl(False, 2.0, 100.0, 110.0) == -20.0
     assert sizing.fees(0.0004, 2.0, 100.0, 110.0) == pytest.approx(0.168, abs=1e-12)
@@ -249,6 +249,6 @@ def test_close_arithmetic() -> None:
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, math.nan, math.inf])
 def test_step_must_be_a_finite_positive_number(bad: float) -> None:
-    """ENGINE.md 1: default_qty_step > 0."""
+    """docs/engine.md 1: default_qty_step > 0."""
     with pytest.raises(ValueError, match="qty step must be a finite number > 0"):
         sizing.Market(bad, 0.0, 0.0, 0.0)

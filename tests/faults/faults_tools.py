@@ -1,6 +1,6 @@
 """Helpers for the fault tests: run the retrying bot child, and the invariants every attack must keep.
 
-The invariants (issue 19, ENGINE.md section 4), checked after each attack:
+The invariants (issue 19, docs/live.md), checked after each attack:
 - the journal's seq numbers are contiguous from 1;
 - every acknowledged call is journaled exactly once, with the result the bot was given, and the
   journal holds no open or close the bot was not told about;

@@ -1,5 +1,5 @@
 """A fault at each step of the commit, injected by real means into a bot that retries
-(ENGINE.md section 4; issue 19 items 1 and 6): every call is all or nothing. A failure before the
+(docs/live.md; issue 19 items 1 and 6): every call is all or nothing. A failure before the
 journal's fsync raises NotRecordedError and leaves nothing, on disk or in memory, so the retry is
 a new call; a failure after it (a state file) is logged and the call returns, its files rewritten
 by the next call. After each attack the invariants of faults_tools.check_invariants hold."""

@@ -1,5 +1,5 @@
 """Every malformed config file is a ConfigError at start and a logged refusal on hot reload, the
-last good config staying in force (ENGINE.md sections 1 and 4; issue 19 item 4): a non-UTF-8
+last good config staying in force (docs/engine.md sections 1 and 4; issue 19 item 4): a non-UTF-8
 byte, a write cut mid-character, an integer past the float range, both formats present, a file
 deleted. The CLI says it in one line, exit 2. Counter resets need no valid overlay config."""
 

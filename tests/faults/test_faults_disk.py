@@ -1,6 +1,6 @@
 """A full disk for real: the root on a small tmpfs, filled to the brim (issue 19: on a full disk,
 calls raised a bare OSError after their journal line was committed). Every call is all or nothing
-(ENGINE.md section 4): NotRecordedError and nothing kept, or its result and its journal line."""
+(docs/live.md): NotRecordedError and nothing kept, or its result and its journal line."""
 
 from __future__ import annotations
 

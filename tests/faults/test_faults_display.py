@@ -1,4 +1,4 @@
-"""Hostile ids (issue 19 item 5; CONSOLE.md): a trade id with an unmatched `[`, markup, an ANSI
+"""Hostile ids (issue 19 item 5; docs/console.md): a trade id with an unmatched `[`, markup, an ANSI
 escape, a lone surrogate, a bidi override or a newline is shown as text everywhere: the API gives
 a clear error for an id that is not a string, `tc1 dashboard` prints it with control characters
 dropped and no traceback, and the console (a real Pilot) draws it, escaped, in the Events panel

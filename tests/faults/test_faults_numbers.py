@@ -1,4 +1,4 @@
-"""Non-finite numbers (ENGINE.md sections 3 and 4; issue 19 item 2): a result past the float range
+"""Non-finite numbers (docs/engine.md sections 3 and 4; issue 19 item 2): a result past the float range
 is refused before anything is applied, and a state file holding one (1e400 reads as inf), or a
 negative value where none makes sense, is a StateError naming the file and the field, with
 nothing on disk changed; `tc1` says it in one line, exit 2."""

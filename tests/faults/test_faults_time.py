@@ -1,4 +1,4 @@
-"""Time (ENGINE.md section 4; issue 19 item 3): in the live API an entry or exit more than a day
+"""Time (docs/live.md; issue 19 item 3): in the live API an entry or exit more than a day
 ahead of the wall clock is refused as invalid, so one far-future stamp cannot prune the day buckets
 (today's included) and silently reset a day already blocked by its loss cap. The harness has no
 wall clock: it accepts any time, and its window never drops a bucket later events use."""

@@ -36,7 +36,7 @@ def ack(kind, trade_id, result):
 
 def widen_write_windows(pause_s):
     """Pause before each state-file write, so a kill often lands after the journal commit and
-    between the two state files (the windows ENGINE.md §4 says must be safe). Timing only."""
+    between the two state files (the windows docs/live.md says must be safe). Timing only."""
     from tc1console.engine import store
 
     real = store.atomic_write

@@ -68,7 +68,7 @@ def essentials(engine: Any) -> dict[str, Any]:
 
 
 def assert_files_equal_replay(root: Path) -> store.Loaded:
-    """ENGINE.md §4: the state a load gives (files + journal tail) equals a replay of the journal."""
+    """docs/live.md: the state a load gives (files + journal tail) equals a replay of the journal."""
     overlay, policy = configs(root)
     loaded = store.load(root, overlay, policy)
     replayed = store.replay_journal(root / "runtime" / store.JOURNAL_FILE, overlay, policy)
@@ -139,7 +139,7 @@ def apply_event(target: Any, ev: dict[str, Any]) -> dict[str, Any]:
     try:
         if isinstance(target, LiveRisk):
             result = target.try_open(**args) if ev["op"] == "open" else target.close(**args)
-            result.pop("replayed")  # the live API's flag (ENGINE.md 6): what the engine's record lacks
+            result.pop("replayed")  # the live API's flag (docs/engine.md 6): what the engine's record lacks
             return result
         if ev["op"] == "open":
             return target.try_open(**args)._asdict()
@@ -148,7 +148,7 @@ def apply_event(target: Any, ev: dict[str, Any]) -> dict[str, Any]:
         return {"error": type(exc).__name__}
 
 
-# --- operator actions (ENGINE.md section 6) as real `tc1` processes ---------------------------------
+# --- operator actions (docs/live.md section 6) as real `tc1` processes ---------------------------------
 
 CLI_CHILD = HERE / "live_cli_child.py"
 CLI_NOW_MS = T0 + 6_000_000  # the clock `tc1` runs at here ($TC1_NOW_MS): after every entry of bot run 0
@@ -178,7 +178,7 @@ def account(engine: Any) -> dict[str, Any]:
 
 
 def assert_books_balance(root: Path) -> store.Loaded:
-    """After any mix of bot calls and operator actions (ENGINE.md 4 and 6): `tc1 state rebuild` finds
+    """After any mix of bot calls and operator actions (docs/engine.md 4 and 6): `tc1 state rebuild` finds
     no difference, the journal's seq runs 1..N, a load equals a replay, and the balance is the start
     balance plus every close's PnL and every cash flow, in journal order: the engine's own float
     operations, so exactly equal; trading PnL = balance - start - net flows."""

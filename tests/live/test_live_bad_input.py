@@ -1,4 +1,4 @@
-"""Bad files and bad calls (ENGINE.md §4): a state file that cannot be used stops start-up with a
+"""Bad files and bad calls (docs/live.md): a state file that cannot be used stops start-up with a
 message naming it and how to recover, and leaves every file on disk byte-identical; odd but valid
 hand-written state loads; bad calls change nothing."""
 
@@ -110,7 +110,7 @@ def _corrupt_journal(root: Path, edit: Callable[[dict], object] | None = None) -
 
 @pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))
 def test_unusable_state_file_stops_start_up_naming_it_and_leaves_files_untouched(traded: Path, case: str) -> None:
-    """ENGINE.md §4: a state file that cannot be parsed (or holds wrong types, NaN, a missing
+    """docs/live.md: a state file that cannot be parsed (or holds wrong types, NaN, a missing
     partner) stops start-up with a message naming the file and the way to recover."""
     damage, name, fragment = BAD_FILES[case]
     damage(traded)
@@ -127,7 +127,7 @@ def test_unusable_state_file_stops_start_up_naming_it_and_leaves_files_untouched
 
 
 def test_unknown_trade_id_on_close_is_an_error_and_changes_nothing(traded: Path) -> None:
-    """ENGINE.md §3: closing an unknown trade_id raises its own error; state untouched."""
+    """docs/engine.md §3: closing an unknown trade_id raises its own error; state untouched."""
     live = LiveRisk(traded)
     before = files(traded)
     with pytest.raises(UnknownTradeError, match="nope"):
@@ -140,7 +140,7 @@ def test_unknown_trade_id_on_close_is_an_error_and_changes_nothing(traded: Path)
 
 
 def test_duplicate_trade_id_is_refused_and_an_identical_retry_is_harmless(traded: Path) -> None:
-    """ENGINE.md §2 step 2: same id and arguments returns the existing allocation and journals
+    """docs/engine.md §2 step 2: same id and arguments returns the existing allocation and journals
     nothing; other arguments, or an id already closed, is `duplicate_trade_id` and books nothing."""
     live = LiveRisk(traded)
     first = dict(journal(traded)[-1]["position"])
@@ -163,7 +163,7 @@ def test_duplicate_trade_id_is_refused_and_an_identical_retry_is_harmless(traded
 ], ids=["nan-entry", "inf-stop", "stop-wrong-side", "seconds-not-ms", "empty-symbol", "is-long-text",
         "bool-price"])
 def test_invalid_open_inputs_are_skips_with_a_detail_and_book_nothing(traded: Path, bad: dict) -> None:
-    """ENGINE.md §2 step 1: bad input is `invalid_input` naming the field, never an exception."""
+    """docs/engine.md §2 step 1: bad input is `invalid_input` naming the field, never an exception."""
     live = LiveRisk(traded)
     state = essentials(store.load(traded, *_configs(live)).engine)
     r = live.try_open(trade_id="x", **{**OPEN, "entry_ts_ms": T0 + 500, **bad})
@@ -183,7 +183,7 @@ SEED = {"balance": 2500.0, "total_open_risk": 0.0, "open_positions": {}, "equity
 @pytest.mark.parametrize("days", [None, {"2025-11-24": {"entries": 3, "pnl": -50.0}}],
                          ids=["seed-alone", "seed-with-bare-days"])
 def test_hand_written_seed_and_bare_day_mapping_load_and_are_adopted(tmp_path: Path, days) -> None:
-    """ENGINE.md §4: the hand-written seed loads; so does a bare mapping of days as a person would
+    """docs/live.md: the hand-written seed loads; so does a bare mapping of days as a person would
     write it. The first transaction journals them as an `adopt` base."""
     root = make_root(tmp_path, overlay=config.DEFAULTS["overlay"], policy={"max_trades_per_day": 4})
     (root / "runtime").mkdir()

@@ -1,4 +1,4 @@
-"""A bot and an operator acting at once on one root, as real processes (ENGINE.md §4: every state
+"""A bot and an operator acting at once on one root, as real processes (docs/live.md: every state
 change is one locked transaction, so no update is lost and the files stay rebuildable)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PAUSE_S = 0.005
 
 
 def test_bot_trading_while_operator_resets_and_edits_caps_loses_nothing(tmp_path: Path) -> None:
-    """ENGINE.md §4: hundreds of resets and cap edits interleaved with a bot's opens and closes;
+    """docs/live.md: hundreds of resets and cap edits interleaved with a bot's opens and closes;
     afterwards the journal replays to the state files, its seq numbers run 1..N without a gap,
     and the balance is the start balance plus every journaled close's PnL."""
     root = make_root(tmp_path)

@@ -1,4 +1,4 @@
-"""SIGKILL a real bot process at random instants (ENGINE.md §4: a crash at any instant leaves the
+"""SIGKILL a real bot process at random instants (docs/live.md: a crash at any instant leaves the
 old or the new state, the journal line is the commit point, and nothing acknowledged is lost)."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _check(root: Path, opens: dict[str, dict[str, Any]], closes: dict[str, dict[
 
 
 def test_sigkill_at_random_instants_keeps_state_equal_to_journal_and_every_ack(tmp_path: Path) -> None:
-    """ENGINE.md §4: kill -9 a bot mid-loop 30 times at random and 4 times at the two instants a
+    """docs/live.md: kill -9 a bot mid-loop 30 times at random and 4 times at the two instants a
     crash is most dangerous (after a journal commit, before and between the state files); after
     each, the state loads, equals a replay of the journal, and holds every open and close the bot
     was told had happened."""
@@ -118,7 +118,7 @@ def test_sigkill_at_random_instants_keeps_state_equal_to_journal_and_every_ack(t
 
 
 def test_bot_killed_right_after_start_resumes(tmp_path: Path) -> None:
-    """ENGINE.md §4: kills during start-up (the first transaction on a fresh root included) leave a
+    """docs/live.md: kills during start-up (the first transaction on a fresh root included) leave a
     root the next process starts on."""
     rng = random.Random(SEED + 1)
     for attempt in range(6):

@@ -1,4 +1,4 @@
-"""Config files are re-read when they change on disk (ENGINE.md §4): an edit reaches the running
+"""Config files are re-read when they change on disk (docs/live.md): an edit reaches the running
 bot on its next call without a restart; an invalid edit is logged and the last good config stays."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _replace(path: Path, text: str) -> None:
 
 
 def test_edited_caps_apply_on_the_next_call_without_a_restart(tmp_path: Path) -> None:
-    """ENGINE.md §4 hot reload: per-trade cap and a rail edited between two calls."""
+    """docs/live.md hot reload: per-trade cap and a rail edited between two calls."""
     root = make_root(tmp_path)
     live = LiveRisk(root)
     a = live.try_open(trade_id="a", entry_ts_ms=T0, **OPEN)
@@ -49,7 +49,7 @@ def test_edited_caps_apply_on_the_next_call_without_a_restart(tmp_path: Path) ->
 ], ids=["out-of-range", "syntax", "nan", "unknown-key"])
 def test_invalid_edit_is_logged_and_the_last_good_config_stays_in_force(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, bad_text: str, fragment: str) -> None:
-    """ENGINE.md §1/§4: the engine never runs on a config it could not validate, and a bad edit
+    """docs/engine.md §1/§4: the engine never runs on a config it could not validate, and a bad edit
     under a running bot does not crash it: it logs the error and keeps trading on the last good one."""
     root = make_root(tmp_path)
     path = root / "configs" / "risk_overlay.toml"
@@ -71,7 +71,7 @@ def test_invalid_edit_is_logged_and_the_last_good_config_stays_in_force(
 
 
 def test_console_style_save_reaches_a_bot_in_another_store(tmp_path: Path) -> None:
-    """ENGINE.md §4: a cap saved through `Store.save_config` (what the console does) applies on the
+    """docs/live.md: a cap saved through `Store.save_config` (what the console does) applies on the
     bot's next call; the change is journaled old -> new."""
     root = make_root(tmp_path)
     bot = LiveRisk(root)

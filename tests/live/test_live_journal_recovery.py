@@ -1,4 +1,4 @@
-"""The journal is the commit point (ENGINE.md §4): entries past the state files are applied on
+"""The journal is the commit point (docs/live.md): entries past the state files are applied on
 load, a torn last line is ignored and then cut off, and the first transaction is crash-safe too."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _trade_some(live: LiveRisk, n: int = 3) -> None:
                          ids=["both-files-old", "kill-between-the-two-files", "only-book-old"])
 @pytest.mark.parametrize("action", ["open", "close"])
 def test_journal_entry_past_a_state_files_seq_is_applied_once_on_load(tmp_path: Path, restore, action) -> None:
-    """ENGINE.md §4: a crash after the fsynced journal line but before (some of) the state file
+    """docs/live.md: a crash after the fsynced journal line but before (some of) the state file
     writes, simulated by restoring older copies of the files: the load applies the entry, once."""
     root = make_root(tmp_path)
     live = LiveRisk(root)
@@ -66,7 +66,7 @@ def live_configs(live: LiveRisk):
 
 
 def test_torn_last_journal_line_is_ignored_and_cut_off_by_the_next_commit(tmp_path: Path) -> None:
-    """ENGINE.md §4: a half-written journal line (a crash mid-append, never acknowledged) does not
+    """docs/live.md: a half-written journal line (a crash mid-append, never acknowledged) does not
     count; loads ignore it, the next commit truncates it and the journal parses line by line."""
     root = make_root(tmp_path)
     live = LiveRisk(root)
@@ -96,7 +96,7 @@ def test_torn_last_journal_line_is_ignored_and_cut_off_by_the_next_commit(tmp_pa
 
 @pytest.mark.parametrize("left", ["neither-state-file", "book-only"])
 def test_kill_inside_the_first_transaction_leaves_a_root_that_starts(tmp_path: Path, left: str) -> None:
-    """ENGINE.md §4: the very first commit on a fresh root (adopt + configs) killed after its journal
+    """docs/live.md: the very first commit on a fresh root (adopt + configs) killed after its journal
     line but before both state files exist: the next start replays the journal instead of refusing."""
     root = make_root(tmp_path)
     LiveRisk(root)
@@ -112,7 +112,7 @@ def test_kill_inside_the_first_transaction_leaves_a_root_that_starts(tmp_path: P
 
 
 def test_a_state_file_deleted_later_is_an_error_not_a_silent_restart(tmp_path: Path) -> None:
-    """ENGINE.md §4: never silently start over; a missing file with history asks for a rebuild."""
+    """docs/live.md: never silently start over; a missing file with history asks for a rebuild."""
     root = make_root(tmp_path)
     live = LiveRisk(root)
     _trade_some(live)

@@ -1,4 +1,4 @@
-"""`risk_mark` (CONSOLE.md, marks; issue 18 item 1): display only. It writes runtime/marks.json
+"""`risk_mark` (docs/console.md, marks; issue 18 item 1): display only. It writes runtime/marks.json
 atomically, takes no lock, journals nothing and changes no state file; bad prices and a failed write
 never stop the bot; a missing or corrupt marks file never stops a read."""
 

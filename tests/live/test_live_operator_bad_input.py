@@ -1,4 +1,4 @@
-"""Bad input to the operator actions from the live API (ENGINE.md section 6): a withdrawal larger than
+"""Bad input to the operator actions from the live API (docs/live.md section 6): a withdrawal larger than
 the balance, a zero, NaN or inf amount, unknown or closed ids, a filled_qty of 0, above the allocation
 or off the step, a close price <= 0, an exit before the entry. Each is a clear one-line error of the
 package's own type and nothing is written: the journal and both state files stay byte-identical, and
@@ -86,7 +86,7 @@ BAD: dict[str, tuple[Callable[[LiveRisk], Any], str]] = {
 
 @pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
 def test_bad_operator_input_is_one_clear_error_and_writes_nothing(traded: Path, case: str) -> None:
-    """ENGINE.md section 6: a clear error, state untouched (byte for byte, journal included)."""
+    """docs/live.md section 6: a clear error, state untouched (byte for byte, journal included)."""
     call, fragment = BAD[case]
     live = LiveRisk(traded)
     before = files(traded)

@@ -1,4 +1,4 @@
-"""Operator actions beside a trading bot, as real processes (ENGINE.md section 6: "each one locked,
+"""Operator actions beside a trading bot, as real processes (docs/live.md section 6: "each one locked,
 journaled with `by` and `reason`"; section 4: every state change is one transaction, so no update is
 lost). A bot process opens and closes in a loop while `tc1` processes (deposit, withdraw, set, pause,
 resume, cancel, fill, close, resets) and a console driven by a Pilot (cash flows, a close and a cancel

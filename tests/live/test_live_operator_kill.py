@@ -1,4 +1,4 @@
-"""Each operator action survives a restart and a SIGKILL mid-action (ENGINE.md section 4: "a call
+"""Each operator action survives a restart and a SIGKILL mid-action (docs/live.md: "a call
 either returns and its journal line is durable, or raises and nothing of it remains"; section 6: each
 action is one locked, journaled transaction). A real `tc1` process is killed at an instant it has
 announced (live_cli_child.py): waiting for the lock a test holds, just before its journal line, just
@@ -7,7 +7,7 @@ journal, and holds the whole action or none of it: the state of a clean run, or 
 Then the same command run again books it exactly once (a reset, which is not idempotent, is not
 retried), and `tc1 state rebuild` finds no difference: found here, a kill after the journal line left
 the state files behind it until some later call recorded something; a restart or a retry answered
-from the record now writes them (ENGINE.md 4: "redone by the next transaction or load")."""
+from the record now writes them (docs/engine.md 4: "redone by the next transaction or load")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hot reload of every rail key while a bot process trades (ENGINE.md section 4 "Config files are
+"""Hot reload of every rail key while a bot process trades (docs/live.md "Config files are
 re-read when they change on disk", the rules of section 7; issue 13 item 5).
 
 A real bot process (live_bot_child.py --stdin) makes one call per line the test sends; between two
@@ -156,7 +156,7 @@ def _replace(path: Path, text: str) -> None:
 @pytest.mark.parametrize("fmt", ["toml", "json"])
 @pytest.mark.parametrize("key", list(SCRIPTS))
 def test_each_rail_key_edited_under_a_trading_bot_applies_on_its_next_call(tmp_path: Path, key: str, fmt: str) -> None:
-    """ENGINE.md 4 hot reload and 7: each edit reaches the bot process on its next call, which blocks
+    """docs/engine.md 4 hot reload and 7: each edit reaches the bot process on its next call, which blocks
     or lifts by the rail's exact rule; an invalid value is refused, naming the key, and the last good
     value stays in force; the journal then rebuilds the state the bot left."""
     policy, steps = SCRIPTS[key]
@@ -205,7 +205,7 @@ def test_each_rail_key_edited_under_a_trading_bot_applies_on_its_next_call(tmp_p
 
 @pytest.mark.parametrize("fmt", ["toml", "json"])
 def test_a_console_started_after_a_bad_edit_can_save_the_fix(tmp_path: Path, fmt: str) -> None:
-    """ENGINE.md 4 and 6: with a bad value on disk, a console that never saw a good config (a fresh
+    """docs/engine.md 4 and 6: with a bad value on disk, a console that never saw a good config (a fresh
     Store, as the cap editor's save uses) still saves an edit that makes the file valid; an edit that
     leaves it invalid is refused naming the key, and the file is left as it was."""
     root = make_root(tmp_path, FLAT, {**POLICY, "max_drawdown_pct": 0.125}, fmt=fmt)

@@ -1,4 +1,4 @@
-"""Parity across restarts (ENGINE.md §5 parity, §4 persistence): the same events fed in one process
+"""Parity across restarts (docs/harness.md parity, §4 persistence): the same events fed in one process
 or with the process restarted between every two events give identical results and state files."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _assert_parity(base: Path, events: list[dict], restarted: list[dict], restar
 
 
 def test_restart_in_a_new_process_between_every_event_changes_nothing(tmp_path: Path) -> None:
-    """ENGINE.md §5 parity: each event in its own `python` process vs all in one process."""
+    """docs/harness.md parity: each event in its own `python` process vs all in one process."""
     events = parity_events(14, seed=3)
     root = make_root(tmp_path / "restarted", PARITY_OVERLAY, PARITY_POLICY)
     restarted = []
@@ -58,7 +58,7 @@ def test_restart_in_a_new_process_between_every_event_changes_nothing(tmp_path: 
 
 
 def test_fresh_live_engine_per_event_over_a_long_list_matches_one_engine(tmp_path: Path) -> None:
-    """ENGINE.md §5 parity over a long list that trips every rail: a fresh LiveRisk (a full reload
+    """docs/harness.md parity over a long list that trips every rail: a fresh LiveRisk (a full reload
     from runtime/) per event vs one LiveRisk for all, vs the bare RiskEngine."""
     events = parity_events(300, seed=4)
     root = make_root(tmp_path / "restarted", PARITY_OVERLAY, PARITY_POLICY)

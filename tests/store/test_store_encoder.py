@@ -22,7 +22,7 @@ def make_root(tmp_path: Path) -> Path:
 
 
 def test_state_file_bytes_equal_plain_json_of_the_book_after_windows_roll(tmp_path: Path) -> None:
-    """ENGINE.md §4 bounded state: the cached encoder is an optimisation, never a format change."""
+    """docs/live.md bounded state: the cached encoder is an optimisation, never a format change."""
     live = LiveRisk(make_root(tmp_path))
     n = max(EQUITY_WINDOW, CLOSE_HISTORY) + 25  # enough closes to roll both windows
     for i in range(n):
@@ -41,7 +41,7 @@ def test_state_file_bytes_equal_plain_json_of_the_book_after_windows_roll(tmp_pa
 
 
 def test_policy_state_bytes_equal_plain_json_of_the_days(tmp_path: Path) -> None:
-    """ENGINE.md §4: risk_policy_state.json holds the day buckets; the cached encoder changes no byte."""
+    """docs/live.md: risk_policy_state.json holds the day buckets; the cached encoder changes no byte."""
     live = LiveRisk(make_root(tmp_path))
     for i in range(40):  # one trade a day for 40 days, some days touched twice
         ts = T0 + i * 86_400_000

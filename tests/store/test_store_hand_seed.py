@@ -13,7 +13,7 @@ SEED = {"balance": 2500.0, "total_open_risk": 0.0, "open_positions": {}, "equity
 
 
 def test_hand_written_seed_starts_at_its_own_balance(tmp_path: Path) -> None:
-    """ENGINE.md §4: the contract's hand-written seed loads; adopting it is not a 7,500 loss."""
+    """docs/live.md: the contract's hand-written seed loads; adopting it is not a 7,500 loss."""
     (tmp_path / "configs").mkdir()
     for kind in ("overlay", "policy"):
         (tmp_path / "configs" / f"risk_{kind}.toml").write_text(config.default_text(kind))
