@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, get_type_hints
 from . import sizing
 from .config import OverlayConfig, PolicyConfig
 from .errors import InputError, InvalidExitError, UnknownTradeError
-from .numbers import MAX_PRICE, MAX_TS_MS, MIN_TS_MS, as_ms, as_number, money, qty_text, short, type_name
+from .numbers import MAX_BALANCE, MAX_PRICE, MAX_TS_MS, MIN_TS_MS, as_ms, as_number, money, qty_text, short, type_name
 from .rails import (DAILY_LOSS_CAP, EQUITY_FLOOR, MAX_TRADES_PER_DAY, MS_PER_DAY, RAIL_NAMES, DayBucket,
                     Rails, RailState, day_index, day_key, day_key_of_index,
                     utc_time)
@@ -409,8 +409,9 @@ class RiskEngine:
         if value < 0 and -value > self.balance:
             raise InputError(f"a withdrawal of {money(-value)} is larger than the balance {money(self.balance)}")
         after = self.balance + value
-        if not math.isfinite(after):
-            raise InputError(f"amount {short(amount)} takes the balance past the float range")
+        if not math.isfinite(after) or after > MAX_BALANCE:
+            raise InputError(f"amount {short(amount)} takes the balance past {money(MAX_BALANCE)}, beyond "
+                             "which a float no longer holds every cent")
         result = FlowResult(flow_id, kind, value, self.balance, after, self._action_ts(ts_ms), reason)
         self.apply_flow(result)
         return result

@@ -20,6 +20,10 @@ from typing import Any
 MIN_TS_MS = 100_000_000_000  # 1973-03-03: anything smaller is a seconds timestamp by mistake
 MAX_TS_MS = 253_402_300_800_000  # 10000-01-01: past it no UTC day key exists (datetime stops at 9999)
 MAX_PRICE = 1e300  # finite, and far below where float(int) would overflow
+# The largest balance a cash flow may leave: a float holds every cent exactly only below 2**53
+# cents (about 9.007e13 $); past it a later close's PnL could round away, and a withdrawal of a huge
+# deposit could wipe out what was there before it.
+MAX_BALANCE = 1e13
 
 
 # --- what a bot passes -----------------------------------------------------------------------------

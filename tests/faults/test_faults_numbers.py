@@ -16,6 +16,7 @@ from live_tools import T0, files, journal, make_root
 from tc1console.engine import store
 from tc1console.engine.errors import InputError, InvalidExitError, StateError
 from tc1console.engine.live import LiveRisk
+from tc1console.engine.numbers import MAX_BALANCE
 
 TINY = dict(symbol="PEPEUSDT", is_long=True, entry_price=1e-10, stop_price=5e-11)  # no min notional override
 OPEN = dict(symbol="ETHUSDT", is_long=True, entry_price=3_000.0, stop_price=2_970.0)
@@ -45,14 +46,21 @@ def test_an_exit_giving_a_non_finite_pnl_is_refused_and_leaves_nothing(tmp_path:
     _no_non_finite(root)
 
 
-def test_a_deposit_past_the_float_range_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("amount", [1e308, 1.7e308, 2e13, MAX_BALANCE - 10_000.0 + 0.01])
+def test_a_deposit_past_the_largest_exact_balance_is_refused(tmp_path: Path, amount: float) -> None:
+    """A balance past MAX_BALANCE (1e13: below 2**53 cents every cent is exact) is refused before
+    anything is booked: a 1e308 deposit once made a later close's PnL round away and its withdrawal
+    wipe out the 10,000 there before it."""
     root = make_root(tmp_path / "root")
     live = LiveRisk(root)
-    live.adjust_balance(1e308, flow_id="big")
     before = files(root)
-    with pytest.raises(InputError, match="past the float range"):
-        live.adjust_balance(1e308, flow_id="bigger")
+    with pytest.raises(InputError, match="takes the balance past 10,000,000,000,000.00"):
+        live.adjust_balance(amount, flow_id="big")
     assert files(root) == before
+    done = live.adjust_balance(MAX_BALANCE - 10_000.0, flow_id="most")  # up to the ceiling is fine
+    assert done["balance_after"] == MAX_BALANCE
+    live.adjust_balance(-(MAX_BALANCE - 10_000.0), flow_id="back")
+    assert live.status()["balance"]["balance"] == 10_000.0
     _no_non_finite(root)
 
 
