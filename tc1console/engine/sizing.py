@@ -245,7 +245,9 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
     q = est / den if den else math.inf
     rel = 1e-14 + 3e-16 * (entry + stop) / distance
     if kind >= HEADROOM:
-        rel += 3e-16 * (total_open_risk + (caps.total_f if kind == HEADROOM else daily[0] + abs(daily[1]))) / est
+        # A headroom exactly above 0 can round to a float 0 (or below): then only integers decide.
+        base = total_open_risk + (caps.total_f if kind == HEADROOM else daily[0] + abs(daily[1]))
+        rel = rel + 3e-16 * base / est if est > 0.0 else math.inf
     n = int(q) if q < 1e15 else 0
     slack = q * rel
     if not (slack < q - n < 1 - slack) or n * stm >= _EXACT_NUM:

@@ -18,7 +18,7 @@ from tc1console.console.caps import CAP_KEYS
 from tc1console.console.fixtures import FIXED_NOW_MS, MINUTE
 from tc1console.console.screens.caps_screen import CapRow, CapsScreen
 from tc1console.console.screenshots import demo_app
-from tc1console.engine import advice, config, store
+from tc1console.engine import advice, config, schema, store
 from tc1console.engine.live import LiveRisk
 
 pytestmark = pytest.mark.anyio
@@ -79,7 +79,7 @@ async def test_form_lists_every_cap_and_rail_prefilled_and_an_untouched_save_wri
         assert [r.cap.key for r in screen.query(CapRow)] == [key for _, key in CAP_KEYS]
         for kind, key in CAP_KEYS:
             raw = config.DEFAULTS[kind]
-            assert config.parse_text(row(screen, key).cap.field, field(screen, key).value) == raw[key]
+            assert schema.parse_text(row(screen, key).cap.field, field(screen, key).value) == raw[key]
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "no cap changed; nothing was written" in toasts(app), "the note")
         assert not isinstance(app.screen, CapsScreen)

@@ -91,6 +91,17 @@ def test_daily_loss_left_clamps_the_budget_and_blocks_at_zero() -> None:
     assert check(Case(10_000.0, 0.01, 100.0, 90.0, 0.001, open_risk=80.0, daily=(200.0, 300.0))).budget == 100.0
 
 
+@pytest.mark.parametrize("case", [
+    Case(10_000.0, 0.01, 100.0, 90.0, 1e-20, open_risk=1.0, daily=(1.0, 1e-17)),  # float left: 0.0
+    Case(10_000.0, 0.01, 100.0, 90.0, 1e-20, total_cap=1.0 + 2 ** -52, open_risk=1.0),  # a sliver
+])
+def test_a_headroom_that_rounds_to_zero_as_a_float_is_sized_exactly(case: Case) -> None:
+    """docs/engine.md 2.5: the day's left (1 + 1e-17 - 1) or the open-risk headroom is exactly a
+    sliver above 0 while its float may be 0.0: sized by the exact rule, never a division by zero
+    (found by the Hypothesis test of daily_loss_includes_open_risk)."""
+    check(case)
+
+
 def test_per_unit_risk_adds_both_fees_when_fees_in_risk() -> None:
     """docs/engine.md 2.6: per-unit risk = |entry - stop| + fee_rate * (entry + stop); budget 100 at 10 bps:
     unit 5 + 0.001 * 195 = 5.195, qty floor(100 / 5.195) = 19.249 at step 0.001."""
