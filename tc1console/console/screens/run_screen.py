@@ -21,7 +21,6 @@ from textual.widgets import Footer, Sparkline, Static
 
 from ...backtest import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from .. import format as fmt
-from ..live_input import LiveRun
 from ..runs import RunResult, shown_path, skip_lines, summary_rows
 from ..snapshot import GAIN, MUTED, WARN, tone_of
 from ..widgets.base import first_fit, lines, styled, two_columns
@@ -207,19 +206,16 @@ class RunScreen(Screen[None]):
                 equity.border_title = "Equity: live (A) and the re-run (B), same window"
                 equity.border_subtitle = f"{r.live.words}, from {_date(r.live.from_ms)} UTC"
                 yield LiveLegend(r, id="run-legend")
-                yield LineChart(id="run-lines")
+                chart = LineChart(id="run-lines")
+                chart.set_reactive(LineChart.series, (Series("A", r.live.curve, COLOURS[0]),
+                                                      Series("B", r.live.rerun, COLOURS[1])))
+                yield chart
             else:
                 equity.border_title = "Equity"
                 equity.border_subtitle = f"{r.closes:,} close{'s' if r.closes != 1 else ''}"
                 yield Sparkline(list(r.curve), id="run-spark")
                 yield RangeLine(r, id="run-range")
         yield Footer()
-
-    def on_mount(self) -> None:
-        live: LiveRun | None = self.result.live
-        if live is not None:
-            self.query_one(LineChart).series = (Series("A", live.curve, COLOURS[0]),
-                                                Series("B", live.rerun, COLOURS[1]))
 
     def action_back(self) -> None:
         self.dismiss(None)
