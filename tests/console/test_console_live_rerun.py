@@ -114,6 +114,11 @@ async def test_live_trades_of_the_last_7_days_rerun_to_the_live_balance_side_by_
         screen.query_one(DataTable).focus()
         await pilot.press("enter")  # the newest run, at the top
         assert legend(await result_view(pilot)) == text and app.screen is not view
+        await pilot.press("escape", "escape")
+        again = await open_launcher(pilot)  # live:7 is the default next time, with its hint
+        assert value(again, "h-trades") == "live:7"
+        assert "live:N = the live trades of the last N days" in str(
+            again.query_one("#row-h-trades .form-hint").render())
     # live:7 is remembered as typed: the next launcher offers the same window back from its own now.
     assert json.loads((demo_root / "runtime" / STATE_FILE).read_text())["last_trades_csv"] == "live:7"
 

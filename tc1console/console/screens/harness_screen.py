@@ -40,8 +40,7 @@ Clock = Callable[[], int]
 LAST_TRADES_KEY = "last_trades_csv"
 FORM = (
     # input id, label, hint
-    ("h-trades", "Trades", "a CSV (" + ", ".join(REQUIRED) + f" [, {TRADE_ID}]), or live:N for the "
-     "live trades of the last N days (ctrl+l)"),
+    ("h-trades", "Trades", "columns: " + ", ".join(REQUIRED) + f" [, {TRADE_ID}]"),
     ("h-risk", "Risk config", "overlay: sizing, caps and market rules (.toml or .json)"),
     ("h-policy", "Policy config", "safety rails; empty = no rails"),
     ("h-out", "Output folder", "a new folder for the four outputs (a folder holding a finished run is refused)"),
@@ -49,6 +48,7 @@ FORM = (
 LAST_FIELD = FORM[-1][0]  # enter here starts the run
 READY = "ready: ctrl+r (or enter in the last field) starts the run"
 LIVE_DEFAULT = "live:7"  # what ctrl+l puts in the trades field
+LIVE_HINT = "live:N = the live trades of the last N days, exported from the journal into the output folder"
 
 
 def form_problems(values: dict[str, str], root: Path) -> dict[str, str]:
@@ -127,13 +127,17 @@ class FormRow(Vertical):
     def __init__(self, input_id: str, label: str, hint: str, value: str) -> None:
         super().__init__(id=f"row-{input_id}")
         self.input_id, self.label, self.hint, self.value = input_id, label, hint, value
+        self.shown_hint = hint
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(self.label)
             yield Input(self.value, id=self.input_id, compact=True)
-        yield Static(styled(self.hint, MUTED), classes="form-hint")
+        yield Static(styled(self.shown_hint, MUTED), classes="form-hint")
         yield Static("", classes="form-error")
+
+    def show_hint(self, text: str) -> None:
+        self.query_one(".form-hint", Static).update(styled(text, MUTED))
 
     def show_error(self, text: str | None) -> None:
         self.set_class(bool(text), "-invalid")
@@ -202,7 +206,10 @@ class HarnessScreen(Screen[None]):
         with Vertical(id="harness-form", classes="panel") as form:
             form.border_title = "New run"
             for input_id, label, hint in FORM:
-                yield FormRow(input_id, label, hint, values.get(input_id, ""))
+                row = FormRow(input_id, label, hint, values.get(input_id, ""))
+                if input_id == "h-trades" and row.value.lower().startswith(PREFIX):  # remembered from last time
+                    row.shown_hint = LIVE_HINT
+                yield row
             with Horizontal(id="harness-run-row"):
                 yield Button("Run (ctrl+r)", id="harness-run", variant="primary", compact=True)
                 yield Static(styled("checking the fields...", MUTED), id="harness-status")
@@ -296,6 +303,8 @@ class HarnessScreen(Screen[None]):
         row = next((r for r in event.input.ancestors if isinstance(r, FormRow)), None)
         if row is not None:
             row.show_error(None)  # the red reason was about the old text
+            if row.input_id == "h-trades":  # a path or live:N: the hint says which (no file read here)
+                row.show_hint(LIVE_HINT if event.value.strip().lower().startswith(PREFIX) else row.hint)
         if not self.running:
             self._check_form(self.values())
 
