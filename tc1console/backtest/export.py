@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..engine import store
+from ..engine import ledger, store
 from ..engine.core import DUPLICATE_TRADE_ID, INVALID_INPUT
 from ..engine.errors import InputError
 from ..engine.numbers import parse_time_ms
@@ -135,6 +135,45 @@ class Exported:
     operator: dict[str, int]  # entries of OPERATOR_KINDS the journal holds (adopt and config past the start)
 
 
+def in_window(live: LiveSet, lo: int | None, hi: int | None) -> tuple[list[LiveTrade], dict[str, int]]:
+    """The trades an export of [lo, hi) (epoch ms, None: open-ended) holds, and how many were left
+    out, by why."""
+    left: dict[str, int] = {}
+    rows = []
+    for t in live.trades:
+        why = ("cancelled" if t.cancelled else t.skipped_reason if t.skipped_reason in NOT_TRADES
+               else "unusable" if not exportable(t) else "outside --from/--to"
+               if (lo is not None and t.entry_ts < lo) or (hi is not None and t.entry_ts >= hi) else "")
+        if why:
+            left[why] = left.get(why, 0) + 1
+        else:
+            rows.append(t)
+    return rows, left
+
+
+def live_equity(root: str | os.PathLike[str] | None, since_ms: int,
+                until_ms: int | None = None) -> tuple[float | None, list[tuple[int, float]]]:
+    """The live balance over [since_ms, until_ms): the balance the window opened with (the last one a
+    journal entry left before it, None when none did), then (time, balance after) for each close and
+    cash flow stamped in the window, in journal order; the curve a harness re-run of the window's
+    export is compared with."""
+    path = store.resolve_root(root) / "runtime" / store.JOURNAL_FILE
+    balance: float | None = None
+    opened: float | None = None
+    points: list[tuple[int, float]] = []
+    for _lineno, e in journal_entries(path):
+        after = ledger.balance_after(e)
+        if after is None:
+            continue
+        ts = ledger.event_ts(e) if e["type"] in ("close", "flow") else None
+        if ts is not None and ts >= since_ms and (until_ms is None or ts < until_ms):
+            if not points:
+                opened = balance
+            points.append((ts, after))
+        balance = after
+    return (balance if not points else opened), points
+
+
 def _time(text: str | None, flag: str) -> int | None:
     if text is None:
         return None
@@ -151,16 +190,7 @@ def export_trades(root: str | os.PathLike[str] | None, out: str | os.PathLike[st
     if lo is not None and hi is not None and hi <= lo:
         raise InputError(f"--to {until!r} is not after --from {since!r}")
     live = live_trades(root)
-    left: dict[str, int] = {}
-    rows = []
-    for t in live.trades:
-        why = ("cancelled" if t.cancelled else t.skipped_reason if t.skipped_reason in NOT_TRADES
-               else "unusable" if not exportable(t) else "outside --from/--to"
-               if (lo is not None and t.entry_ts < lo) or (hi is not None and t.entry_ts >= hi) else "")
-        if why:
-            left[why] = left.get(why, 0) + 1
-        else:
-            rows.append(t)
+    rows, left = in_window(live, lo, hi)
     out_path = Path(out)
     tmp = out_path.with_name(f".{out_path.name}.partial")
     try:

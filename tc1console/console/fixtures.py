@@ -178,6 +178,25 @@ def build_demo_run(root: str | os.PathLike[str]) -> Path:
     return out
 
 
+DEMO_LIVE_RUN = "20241119-140000"  # a re-run of the demo's live trades (the launcher's live:7)
+DEMO_LIVE_DAYS = 7
+
+
+def build_demo_live_run(root: str | os.PathLike[str]) -> Path:
+    """A finished re-run of the demo root's live trades of the last DEMO_LIVE_DAYS days before
+    FIXED_NOW_MS, with the root's configs, under root/runtime/runs/DEMO_LIVE_RUN: what the
+    launcher's `live:7` leaves (the child's steps, in this process). Returns the run folder."""
+    from ..backtest import run_harness
+    from .live_input import LIVE_TRADES, prepare
+    from .runs import runs_dir
+
+    root = Path(root)
+    out = runs_dir(root) / DEMO_LIVE_RUN
+    prepare(root, out, DEMO_LIVE_DAYS, FIXED_NOW_MS)
+    run_harness(out / LIVE_TRADES, cfg.find_config(root, "overlay"), out, cfg.find_config(root, "policy"))
+    return out
+
+
 DEMO_RUN_B = "20241119-130000"  # the same trades under wider caps, to compare with DEMO_RUN
 WIDER_CAPS = {"percent_risk": 0.01, "per_trade_risk_cap": 150.0, "total_open_risk_cap": 600.0,
               "max_concurrent_trades": 8}

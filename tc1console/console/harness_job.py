@@ -25,16 +25,30 @@ NOISE_KEPT = 20  # lines of non-JSON output kept to explain a crash
 
 
 @dataclass(frozen=True, slots=True)
+class LiveWindow:
+    """The live trades of the last `days` days before `now_ms` (the app's clock), from `root`'s journal."""
+
+    root: Path
+    days: int
+    now_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class HarnessRequest:
     trades_csv: Path
     risk_config: Path
     policy_config: Path | None
     out_dir: Path
+    live: LiveWindow | None = None  # re-run the live trades: exported into out_dir/trades.csv first
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "tc1console.console.harness_runner",
-               "--trades-csv", str(self.trades_csv), "--risk-config", str(self.risk_config),
-               "--out-dir", str(self.out_dir)]
+        cmd = [sys.executable, "-m", "tc1console.console.harness_runner"]
+        if self.live is None:
+            cmd += ["--trades-csv", str(self.trades_csv)]
+        else:
+            cmd += ["--live-root", str(self.live.root), "--live-days", str(self.live.days),
+                    "--now-ms", str(self.live.now_ms)]
+        cmd += ["--risk-config", str(self.risk_config), "--out-dir", str(self.out_dir)]
         if self.policy_config is not None:
             cmd += ["--policy-config", str(self.policy_config)]
         return cmd

@@ -107,12 +107,14 @@ class CapsSaveFailed(Message):
 
 
 class FormChecked(Message):
-    """The harness form's fields were checked off the UI thread: what is wrong, by input id ({} = ready)."""
+    """The harness form's fields were checked off the UI thread: what is wrong, by input id ({} = ready),
+    and what will run when that is not just the file typed ("live trades of the last 7 days: 42 trades")."""
 
-    def __init__(self, values: dict[str, str], problems: dict[str, str]) -> None:
+    def __init__(self, values: dict[str, str], problems: dict[str, str], note: str = "") -> None:
         super().__init__()
         self.values = values
         self.problems = problems
+        self.note = note
 
 
 class HarnessProgress(Message):

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from ..backtest import EQUITY_CURVE, SUMMARY
 from ..engine.store import atomic_write
 from . import format as fmt
+from .live_input import LiveRun, load_live
 
 RUNS_DIR = "runs"  # under runtime/
 STATE_FILE = "console_state.json"  # under runtime/: what the console remembers between starts
@@ -120,6 +121,7 @@ class RunResult:
     high: float | None
     first_ts_ms: int | None
     last_ts_ms: int | None
+    live: LiveRun | None = None  # a re-run of the live trades: the live balance to compare with
 
 
 def read_equity(path: Path) -> tuple[list[float], int | None, int | None]:
@@ -162,7 +164,7 @@ def load_run(folder: Path) -> RunResult:
     if not series:  # an empty trades file: no start point either
         series = [float(summary.get("initial_balance") or 0.0)]
     return RunResult(folder, summary, curve_of(series), max(0, len(series) - 1), min(series), max(series),
-                     first, last)
+                     first, last, load_live(folder))
 
 
 # --- the summary as the result view shows it --------------------------------------------------------

@@ -31,7 +31,7 @@ from textual.widgets import Input  # noqa: E402
 
 from ..engine import config as cfg  # noqa: E402
 from .app import Tc1ConsoleApp  # noqa: E402 - after the environment is set
-from .fixtures import (DEMO_RUN, DEMO_RUN_B, build_demo_root, build_demo_run, build_demo_run_pair,  # noqa: E402
+from .fixtures import (DEMO_LIVE_RUN, DEMO_RUN, DEMO_RUN_B, build_demo_root, build_demo_run, build_demo_run_pair,  # noqa: E402
                        fixed_clock)
 from .runs import runs_dir  # noqa: E402
 from .screens.caps_screen import CapsScreen  # noqa: E402
@@ -162,6 +162,15 @@ async def show_run(pilot: Pilot) -> None:
     assert isinstance(screen, HarnessScreen)
     screen.open_run(runs_dir(screen.root) / DEMO_RUN)
     await until(pilot, lambda: showing(pilot, RunScreen, "#run-range"), "the run's result view")
+
+
+async def show_live_run(pilot: Pilot) -> None:
+    """The result view of the demo's re-run of its live trades (DEMO_LIVE_RUN): both equity curves."""
+    await show_harness(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, HarnessScreen)
+    screen.open_run(runs_dir(screen.root) / DEMO_LIVE_RUN)
+    await until(pilot, lambda: showing(pilot, RunScreen, "#run-lines"), "the live re-run's result view")
 
 
 async def show_blocked(pilot: Pilot) -> None:

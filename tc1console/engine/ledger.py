@@ -156,7 +156,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _balance_after(entry: Mapping[str, Any]) -> float | None:
+def balance_after(entry: Mapping[str, Any]) -> float | None:
     """The balance an entry leaves, when it says (a close, an adopted state, a cash flow...)."""
     for value in (_part(entry, "result").get("balance_after"), entry.get("balance_after"),
                   _part(entry, "book").get("balance")):
@@ -202,7 +202,7 @@ def daily_table(entries: Iterable[Mapping[str, Any]], today: str, days: int = DA
             key = day_key(ts)
         except (ValueError, OverflowError):  # past year 9999: a hand edit
             continue
-        balance = _balance_after(entry)
+        balance = balance_after(entry)
         if key < first:
             if balance is not None:
                 carry = (index, balance)
@@ -265,7 +265,7 @@ def journal_since(root: str | os.PathLike[str] | None, start_ms: int) -> list[di
     for entry in journal_backward(root):
         out.append(entry)
         ts = event_ts(entry)
-        if ts is not None and ts < start_ms and _balance_after(entry) is not None:
+        if ts is not None and ts < start_ms and balance_after(entry) is not None:
             have_carry = True
         at = _int_ms(entry.get("at_ms"))
         if have_carry and at is not None and at < start_ms - STAMP_AHEAD_MS:

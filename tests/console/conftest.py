@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tc1console.console.fixtures import build_demo_root, build_demo_run, build_demo_run_pair, write_default_configs
+from tc1console.console.fixtures import (build_demo_live_run, build_demo_root, build_demo_run, build_demo_run_pair,
+                                        write_default_configs)
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # for anything that starts a fresh interpreter
 
@@ -46,4 +47,13 @@ def demo_pair_root(tmp_path: Path) -> Path:
     DEMO_RUN_B (wider caps), to compare."""
     root = build_demo_root(tmp_path / "tc1-demo")
     build_demo_run_pair(root)
+    return root
+
+
+@pytest.fixture
+def demo_live_run_root(tmp_path: Path) -> Path:
+    """The demo state plus one finished re-run of its live trades of the last 7 days
+    (runtime/runs/DEMO_LIVE_RUN), as the launcher's live:7 leaves it."""
+    root = build_demo_root(tmp_path / "tc1-demo")
+    build_demo_live_run(root)
     return root

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from tc1console.console.screenshots import (demo_app, show_cancel, show_caps, show_caps_invalid, show_close,
-                                            show_close_confirm, show_flow, show_harness, show_pause,
-                                            show_reset_all, show_reset_today, show_run)
+                                            show_close_confirm, show_flow, show_harness, show_live_run,
+                                            show_pause, show_reset_all, show_reset_today, show_run)
 
 SIZE = (120, 40)
 
@@ -44,6 +44,16 @@ def test_harness_result_view(snap_compare, demo_run_root):
 def test_harness_result_view_80x24(snap_compare, demo_run_root):
     """The run's summary at 80x24: asides on their own line, nothing cut."""
     assert snap_compare(demo_app(demo_run_root), terminal_size=(80, 24), run_before=show_run)
+
+
+def test_harness_live_rerun_view(snap_compare, demo_live_run_root):
+    """Issue 15 item 3: a re-run of the live trades of the last 7 days, the live equity (A) and the
+    re-run's (B) on one chart with both final balances."""
+    assert snap_compare(demo_app(demo_live_run_root), terminal_size=SIZE, run_before=show_live_run)
+
+
+def test_harness_live_rerun_view_80x24(snap_compare, demo_live_run_root):
+    assert snap_compare(demo_app(demo_live_run_root), terminal_size=(80, 24), run_before=show_live_run)
 
 
 @pytest.mark.parametrize("steps", [show_pause, show_flow, show_close, show_close_confirm, show_cancel],

@@ -214,7 +214,7 @@ async def test_the_launcher_says_ready_only_when_every_field_is_valid(demo_run_r
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_launcher(pilot)
         set_value(screen, "h-trades", "")
-        assert (await checked(pilot, screen)).startswith("not ready: Trades CSV: a trades CSV is required")
+        assert (await checked(pilot, screen)).startswith("not ready: Trades: a trades CSV is required")
         assert not screen.ready
         set_value(screen, "h-trades", "trades/demo-trades.csv")
         assert (await checked(pilot, screen)).startswith("ready: ctrl+r")

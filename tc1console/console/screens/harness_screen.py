@@ -20,12 +20,13 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Static
 
 from ...engine import config as cfg
-from ...engine.errors import ConfigError
+from ...engine.errors import ConfigError, Tc1Error
 from ...backtest import SUMMARY
 from ...backtest.reader import REQUIRED, TRADE_ID
 from .. import format as fmt
 from ..compare import load_side
-from ..harness_job import HarnessJob, HarnessRequest, Outcome
+from ..harness_job import HarnessJob, HarnessRequest, LiveWindow, Outcome
+from ..live_input import LIVE_TRADES, PREFIX, count_live, live_days, no_trades, window_words
 from ..messages import FormChecked, HarnessFinished, HarnessProgress, PairLoaded, RunLoaded
 from ..runs import (list_runs, load_run, new_run_dir, read_console_state, remember, resolve,
                     run_label, shown_path)
@@ -39,20 +40,23 @@ Clock = Callable[[], int]
 LAST_TRADES_KEY = "last_trades_csv"
 FORM = (
     # input id, label, hint
-    ("h-trades", "Trades CSV", "columns: " + ", ".join(REQUIRED) + f" [, {TRADE_ID}]"),
+    ("h-trades", "Trades", "columns: " + ", ".join(REQUIRED) + f" [, {TRADE_ID}]"),
     ("h-risk", "Risk config", "overlay: sizing, caps and market rules (.toml or .json)"),
     ("h-policy", "Policy config", "safety rails; empty = no rails"),
     ("h-out", "Output folder", "a new folder for the four outputs (a folder holding a finished run is refused)"),
 )
 LAST_FIELD = FORM[-1][0]  # enter here starts the run
 READY = "ready: ctrl+r (or enter in the last field) starts the run"
+LIVE_DEFAULT = "live:7"  # what ctrl+l puts in the trades field
+LIVE_HINT = "live:N = the live trades of the last N days, exported from the journal into the output folder"
 
 
 def form_problems(values: dict[str, str], root: Path) -> dict[str, str]:
     """What is wrong with each field of the form (by input id); {} when a run can start.
 
     Stats the paths typed, so the screen calls it off the UI thread as the operator types and once
-    more when the run starts."""
+    more when the run starts. Of a `live:N` in the trades field it checks N; whether the journal
+    has trades in that window is `live_check`'s."""
     errors: dict[str, str] = {}
     for input_id, what, required in (("h-trades", "trades CSV", True), ("h-risk", "risk config", True),
                                      ("h-policy", "policy config", False)):
@@ -61,6 +65,14 @@ def form_problems(values: dict[str, str], root: Path) -> dict[str, str]:
             if required:
                 errors[input_id] = f"a {what} is required"
             continue
+        if input_id == "h-trades":
+            try:
+                days = live_days(text)
+            except ValueError as exc:
+                errors[input_id] = str(exc)
+                continue
+            if days is not None:
+                continue
         path = resolve(text, root)
         if not path.is_file():
             errors[input_id] = f"{shown_path(path, root)}: {'not a file' if path.exists() else 'not found'}"
@@ -72,7 +84,29 @@ def form_problems(values: dict[str, str], root: Path) -> dict[str, str]:
         errors["h-out"] = f"{shown_path(out, root)}: exists and is not a folder"
     elif (out / SUMMARY).exists():
         errors["h-out"] = f"{shown_path(out, root)} already holds a finished run; pick a new folder"
+    elif "h-trades" not in errors and live_days(values.get("h-trades", "")) is not None \
+            and (out / LIVE_TRADES).exists():
+        errors["h-out"] = f"{shown_path(out, root)} already holds a {LIVE_TRADES}; pick a new folder for the export"
     return errors
+
+
+def live_check(values: dict[str, str], root: Path, now_ms: int) -> tuple[str | None, str]:
+    """For a trades field holding a valid `live:N`: (what is wrong, what will run), e.g. (None,
+    "live trades of the last 7 days: 42 trades"), or (why not, "") for a window without trades or
+    an unreadable journal; (None, "") for a path. Reads the journal: off the UI thread."""
+    try:
+        days = live_days(values.get("h-trades", ""))
+    except ValueError:
+        return None, ""  # form_problems says why
+    if days is None:
+        return None, ""
+    try:
+        n = count_live(root, days, now_ms)
+    except Tc1Error as exc:
+        return " ".join(str(exc).replace(f"{root}/", "").split()), ""
+    if n == 0:
+        return no_trades(days), ""
+    return None, f"{window_words(days)}: {n:,} trade{'s' if n != 1 else ''}"
 
 
 class FormRow(Vertical):
@@ -93,13 +127,17 @@ class FormRow(Vertical):
     def __init__(self, input_id: str, label: str, hint: str, value: str) -> None:
         super().__init__(id=f"row-{input_id}")
         self.input_id, self.label, self.hint, self.value = input_id, label, hint, value
+        self.shown_hint = hint
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(self.label)
             yield Input(self.value, id=self.input_id, compact=True)
-        yield Static(styled(self.hint, MUTED), classes="form-hint")
+        yield Static(styled(self.shown_hint, MUTED), classes="form-hint")
         yield Static("", classes="form-error")
+
+    def show_hint(self, text: str) -> None:
+        self.query_one(".form-hint", Static).update(styled(text, MUTED))
 
     def show_error(self, text: str | None) -> None:
         self.set_class(bool(text), "-invalid")
@@ -122,6 +160,8 @@ class HarnessScreen(Screen[None]):
 
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", id="harness.run", tooltip="Start the run with the fields above"),
+        Binding("ctrl+l", "live_trades", "Live trades", id="harness.live",
+                tooltip="Re-run the live trades of the last N days (live:N in the trades field); again: back"),
         Binding("escape,c", "cancel_run", "Cancel run", id="harness.cancel", key_display="esc/c",
                 tooltip="Stop the run: the harness deletes its partial outputs; no summary.json"),
         Binding("escape", "back", "Back", id="harness.back", tooltip="Back to the dashboard"),
@@ -139,6 +179,9 @@ class HarnessScreen(Screen[None]):
         self.last_outcome: Outcome | None = None
         self.ready: bool | None = None  # the last check of the fields as typed (None: not checked yet)
         self.checked_values: dict[str, str] = {}  # the field values that check was of
+        self.checked_problems: dict[str, str] = {}  # and what it found wrong
+        self.note = ""  # what it found will run, for live trades ("live trades of the last 7 days: 42 trades")
+        self.csv_before_live = ""  # the trades field before ctrl+l put live:N in it (ctrl+l again restores it)
         self.checks = 0  # checks of the fields shown (tests and screenshots wait on it)
 
     # --- layout ------------------------------------------------------------------------------------
@@ -163,7 +206,10 @@ class HarnessScreen(Screen[None]):
         with Vertical(id="harness-form", classes="panel") as form:
             form.border_title = "New run"
             for input_id, label, hint in FORM:
-                yield FormRow(input_id, label, hint, values.get(input_id, ""))
+                row = FormRow(input_id, label, hint, values.get(input_id, ""))
+                if input_id == "h-trades" and row.value.lower().startswith(PREFIX):  # remembered from last time
+                    row.shown_hint = LIVE_HINT
+                yield row
             with Horizontal(id="harness-run-row"):
                 yield Button("Run (ctrl+r)", id="harness-run", variant="primary", compact=True)
                 yield Static(styled("checking the fields...", MUTED), id="harness-status")
@@ -216,12 +262,27 @@ class HarnessScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_run":
             return self.running
-        if action in ("run", "back"):
+        if action in ("run", "back", "live_trades"):
             return not self.running
         return True
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_live_trades(self) -> None:
+        """Put live:7 in the trades field (the live trades of the last 7 days), or back what was there."""
+        field = self.query_one("#h-trades", Input)
+        try:
+            live = live_days(field.value)
+        except ValueError:  # a live: with a bad N: make it a good one
+            live = None
+        if live is None:
+            self.csv_before_live = field.value
+            field.value = LIVE_DEFAULT
+        else:
+            field.value = self.csv_before_live
+        field.focus()
+        field.cursor_position = len(field.value)
 
     def action_cancel_run(self) -> None:
         if self.job is not None:
@@ -242,19 +303,29 @@ class HarnessScreen(Screen[None]):
         row = next((r for r in event.input.ancestors if isinstance(r, FormRow)), None)
         if row is not None:
             row.show_error(None)  # the red reason was about the old text
+            if row.input_id == "h-trades":  # a path or live:N: the hint says which (no file read here)
+                row.show_hint(LIVE_HINT if event.value.strip().lower().startswith(PREFIX) else row.hint)
         if not self.running:
             self._check_form(self.values())
 
     @work(thread=True, exclusive=True, group="harness-check", exit_on_error=False)
     def _check_form(self, values: dict[str, str]) -> None:
-        self.post_message(FormChecked(values, form_problems(values, self.root)))
+        problems = form_problems(values, self.root)
+        note = ""
+        if "h-trades" not in problems:
+            live_problem, note = live_check(values, self.root, self.clock())
+            if live_problem:
+                problems["h-trades"] = live_problem
+        ordered = {input_id: problems[input_id] for input_id, _label, _hint in FORM if input_id in problems}
+        self.post_message(FormChecked(values, ordered, note))
 
     def on_form_checked(self, message: FormChecked) -> None:
         if self.running or message.values != self.values():
             return  # a run started, or the operator typed on: a newer check is on its way
         self.ready, self.checked_values = not message.problems, message.values
+        self.checked_problems, self.note = message.problems, message.note
         if self.ready:
-            self._status(styled(READY, GAIN))
+            self._status(styled(f"ready: {self.note} · ctrl+r starts the run" if self.note else READY, GAIN))
         else:
             input_id, problem = next(iter(message.problems.items()))
             label = next(label for i, label, _hint in FORM if i == input_id)
@@ -283,13 +354,20 @@ class HarnessScreen(Screen[None]):
         """The request the form describes, or None after marking every field that is wrong."""
         values = self.values()
         errors = form_problems(values, self.root)
+        live = live_days(values["h-trades"]) if "h-trades" not in errors else None
+        if live is not None and values == self.checked_values and self.checked_problems.get("h-trades"):
+            # The journal was read as the field was typed (never here, on the UI thread): no trades in
+            # that window. When that check has not caught up yet, the run itself refuses such a window.
+            errors = {**errors, "h-trades": self.checked_problems["h-trades"]}
         for row in self.query(FormRow):
             row.show_error(errors.get(row.input_id))
         if errors:
             return None
         policy = values["h-policy"]
-        return HarnessRequest(resolve(values["h-trades"], self.root), resolve(values["h-risk"], self.root),
-                              resolve(policy, self.root) if policy else None, resolve(values["h-out"], self.root))
+        out = resolve(values["h-out"], self.root)
+        return HarnessRequest(out / LIVE_TRADES if live is not None else resolve(values["h-trades"], self.root),
+                              resolve(values["h-risk"], self.root), resolve(policy, self.root) if policy else None,
+                              out, LiveWindow(self.root, live, self.clock()) if live is not None else None)
 
     def action_run(self) -> None:
         if self.running:
@@ -298,15 +376,19 @@ class HarnessScreen(Screen[None]):
         if request is None:
             self._status(styled("not started: fix the fields marked in red", "loss"), error=True)
             return
-        try:
-            remember(self.root, **{LAST_TRADES_KEY: str(request.trades_csv)})
+        live = request.live
+        try:  # live:N is remembered as typed: next time, the same window back from then
+            remember(self.root, **{LAST_TRADES_KEY: str(request.trades_csv) if live is None
+                                   else f"{PREFIX}{live.days}"})
         except OSError as exc:  # only a default for next time: say so, and run anyway
             self.app.notify(f"could not remember the trades CSV: {exc}", severity="warning")
         self.out_created = not request.out_dir.exists()
         self.job = HarnessJob(request)
         self.progress_seen = 0
         self._set_running(True)
-        self._status(styled(f"running {request.trades_csv.name} -> {shown_path(request.out_dir, self.root)}"
+        what = request.trades_csv.name if live is None else (
+            self.note if self.note and self.checked_values == self.values() else window_words(live.days))
+        self._status(styled(f"running {what} -> {shown_path(request.out_dir, self.root)}"
                             "  (esc or c cancels)", WARN))
         self._run_job(self.job, self.out_created)
 

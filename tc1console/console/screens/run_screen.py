@@ -1,7 +1,9 @@
 """One finished harness run: its summary, skips by reason, inputs and outputs, and its equity curve.
 
 Everything shown comes from the run folder (summary.json, equity_curve.csv), nothing from the wall
-clock, so the view of a given run is always the same.
+clock, so the view of a given run is always the same. A re-run of the live trades (the launcher's
+`live:N`; the folder's input.json says so) shows the live balance over the same window and the
+re-run's on one chart instead, the comparison screen's chart: A = live, B = re-run.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from textual.widgets import Footer, Sparkline, Static
 from ...backtest import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
 from .. import format as fmt
 from ..runs import RunResult, shown_path, skip_lines, summary_rows
-from ..snapshot import GAIN, MUTED, tone_of
+from ..snapshot import GAIN, MUTED, WARN, tone_of
 from ..widgets.base import first_fit, lines, styled, two_columns
+from ..widgets.line_chart import LineChart, Series
+from .compare_screen import COLOURS
 
 
 def _date(ms: int | None) -> str:
@@ -113,6 +117,50 @@ class RangeLine(Widget):
         return lines([Content("").join([styled(label, MUTED) + value for label, value in figures]) + styled(tail, MUTED)])
 
 
+def _money(value: float | None) -> str:
+    return fmt.DASH if value is None else fmt.money(value)
+
+
+def _change(final: float | None, start: float | None) -> str:
+    return fmt.DASH if final is None or start is None else fmt.signed_money(final - start)
+
+
+class LiveLegend(Widget):
+    """Above the two curves of a live re-run: which is which, each one's final balance and change
+    over the window, and how far apart they end (the longest wording that fits)."""
+
+    DEFAULT_CSS = "LiveLegend { height: auto; }"
+
+    def __init__(self, result: RunResult, **kw) -> None:
+        super().__init__(**kw)
+        self.result = result
+
+    def render(self) -> Content:
+        live = self.result.live
+        assert live is not None
+        s = self.result.summary
+        rerun_final, rerun_start = s.get("final_balance"), s.get("initial_balance")
+        gap = (fmt.DASH if rerun_final is None or live.final is None
+               else fmt.signed_money(rerun_final - live.final))
+        width = self.content_size.width
+        rows = []
+        for tag, name, colour, final, start, closes, tail in (
+                ("A", "live  ", COLOURS[0], live.final, live.start, live.closes, ""),
+                ("B", "re-run", COLOURS[1], rerun_final, rerun_start, self.result.closes, f"   B - A {gap}")):
+            change = _change(final, start)
+            options = [f"{tag} {name}  final {_money(final)}  ({change} from {_money(start)}, "
+                       f"{closes:,} close{'s' if closes != 1 else ''}){tail}",
+                       f"{tag} {name}  final {_money(final)}  ({change} from {_money(start)}){tail}",
+                       f"{tag} {name}  final {_money(final)}  ({change}){tail}",
+                       f"{tag} {name}  {_money(final)}{tail}"]
+            text = first_fit(options, width - 3) or options[-1]
+            rows.append(Content.styled("━━", colour) + " " + styled(text))
+        if live.operator:
+            rows.append(styled("the journal also holds " + ", ".join(f"{v:,} {k}" for k, v in live.operator.items())
+                               + ": a re-run has no event for these, so it parts from live at the first", WARN))
+        return lines(rows)
+
+
 class RunScreen(Screen[None]):
     DEFAULT_CSS = """
     RunScreen { layout: vertical; }
@@ -125,6 +173,7 @@ class RunScreen(Screen[None]):
     RunScreen #run-equity > Sparkline > .sparkline--max-color { color: $success; }
     RunScreen #run-equity > Sparkline > .sparkline--min-color { color: $error 70%; }
     RunScreen #run-range { text-wrap: nowrap; text-overflow: ellipsis; }
+    RunScreen #run-lines { height: 1fr; }
     """
 
     BINDINGS = [
@@ -139,9 +188,11 @@ class RunScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         r = self.result
+        replayed = (f"{r.live.words} ({r.live.trades:,} trades)" if r.live is not None
+                    else Path(str(r.summary.get('trades_csv') or '?')).name)
         yield Static(styled("Harness run", bold=True) + "  " + shown_path(r.path, self.root)
                      + (styled("  finished", GAIN, bold=True) if self.just_finished else "")
-                     + styled(f"  replayed {Path(str(r.summary.get('trades_csv') or '?')).name}", MUTED),
+                     + styled(f"  replayed {replayed}", MUTED),
                      id="run-title")
         with Horizontal(id="run-top"):
             summary = SummaryPanel(r, id="run-summary", classes="panel")
@@ -151,10 +202,19 @@ class RunScreen(Screen[None]):
             detail.border_title = "Skips, inputs and outputs"
             yield detail
         with Vertical(id="run-equity", classes="panel") as equity:
-            equity.border_title = "Equity"
-            equity.border_subtitle = f"{r.closes:,} close{'s' if r.closes != 1 else ''}"
-            yield Sparkline(list(r.curve), id="run-spark")
-            yield RangeLine(r, id="run-range")
+            if r.live is not None:
+                equity.border_title = "Equity: live (A) and the re-run (B), same window"
+                equity.border_subtitle = f"{r.live.words}, from {_date(r.live.from_ms)} UTC"
+                yield LiveLegend(r, id="run-legend")
+                chart = LineChart(id="run-lines")
+                chart.set_reactive(LineChart.series, (Series("A", r.live.curve, COLOURS[0]),
+                                                      Series("B", r.live.rerun, COLOURS[1])))
+                yield chart
+            else:
+                equity.border_title = "Equity"
+                equity.border_subtitle = f"{r.closes:,} close{'s' if r.closes != 1 else ''}"
+                yield Sparkline(list(r.curve), id="run-spark")
+                yield RangeLine(r, id="run-range")
         yield Footer()
 
     def action_back(self) -> None:
