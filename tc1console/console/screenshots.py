@@ -254,6 +254,7 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], .
     ("console-close-confirm-120x40.svg", (120, 40), (), False, show_close_confirm),
     ("console-cancel-120x40.svg", (120, 40), (), False, show_cancel),
     ("console-close-80x24.svg", (80, 24), (), False, show_close),
+    ("console-live-rerun-120x40.svg", (120, 40), (), False, show_live_run),
 )
 
 
@@ -298,7 +299,8 @@ async def write_screenshots(out: Path) -> list[Path]:
     for name, size, keys, corrupt, steps in SHOTS:
         with tempfile.TemporaryDirectory(prefix="tc1-shots-") as tmp:
             root = build_demo_root(Path(tmp) / "tc1-demo")
-            (build_demo_run_pair if steps is show_compare else build_demo_run)(root)
+            builder = {show_compare: build_demo_run_pair, show_live_run: build_demo_live_run}.get(steps)
+            (builder or build_demo_run)(root)
             written.append(await _shoot(root, out, name, size, keys, corrupt, steps))
     return written
 
