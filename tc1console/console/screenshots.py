@@ -31,8 +31,8 @@ from textual.widgets import Input  # noqa: E402
 
 from ..engine import config as cfg  # noqa: E402
 from .app import Tc1ConsoleApp  # noqa: E402 - after the environment is set
-from .fixtures import (DEMO_LIVE_RUN, DEMO_RUN, DEMO_RUN_B, build_demo_root, build_demo_run, build_demo_run_pair,  # noqa: E402
-                       fixed_clock)
+from .fixtures import (DEMO_LIVE_RUN, DEMO_RUN, DEMO_RUN_B, build_demo_live_run, build_demo_root, build_demo_run,  # noqa: E402
+                       build_demo_run_pair, fixed_clock)
 from .runs import runs_dir  # noqa: E402
 from .screens.caps_screen import CapsScreen  # noqa: E402
 from .screens.compare_screen import CompareScreen  # noqa: E402
