@@ -7,6 +7,7 @@ OSError becomes `tc1: error: ...` on stderr and exit 2; Ctrl-C exits 130 quietly
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shlex
@@ -491,48 +492,15 @@ def cmd_policy_reset(args: argparse.Namespace) -> int:
 
 # --- harness ----------------------------------------------------------------------------------------
 
-def cmd_harness(args: argparse.Namespace) -> int:
+def _backtest(module: str = "cli") -> Any:
+    """tc1console.backtest.<module>, or None (said on stderr) in a build without the backtest."""
     try:
-        from .backtest import cli as harness
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
-            raise
-        _fail("the backtest harness (tc1console.backtest) is not installed in this build")
-        return 2
-    hp = _Parser(prog=f"{PROG} harness", description="Replay a trades CSV through the risk engine.")
-    harness.add_arguments(hp)
-    if not any("--root" in a.option_strings for a in hp._actions):
-        _root_arg(hp)
-    hargs = hp.parse_args(args.extra)
-    if getattr(hargs, "root", None) is None:
-        hargs.root = args.root
-    return int(harness.main_from_args(hargs) or 0)
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    try:
-        from .backtest import sweep_cli
+        return importlib.import_module(f"{__package__}.backtest.{module}")
     except ModuleNotFoundError as exc:
         if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
             raise
         _fail("the backtest (tc1console.backtest) is not installed in this build")
-        return 2
-    sp = _Parser(prog=f"{PROG} sweep", description="Replay one trades CSV under a grid of configs "
-                                                   "(parsed once; local processes or a Dask cluster).")
-    sweep_cli.add_arguments(sp)
-    return int(sweep_cli.main_from_args(sp.parse_args(args.extra)) or 0)
-
-
-def _backtest_cli() -> Any:
-    """tc1console/backtest/cli.py, or None (said on stderr) in a build without the backtest."""
-    try:
-        from .backtest import cli as backtest_cli
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not exc.name.startswith(f"{__package__}.backtest"):
-            raise
-        _fail("the backtest harness (tc1console.backtest) is not installed in this build")
         return None
-    return backtest_cli
 
 
 def _sub_args(args: argparse.Namespace, prog: str, description: str, add: Any) -> argparse.Namespace:
@@ -546,8 +514,25 @@ def _sub_args(args: argparse.Namespace, prog: str, description: str, add: Any) -
     return hargs
 
 
+def cmd_harness(args: argparse.Namespace) -> int:
+    bc = _backtest()
+    if bc is None:
+        return 2
+    hargs = _sub_args(args, "harness", "Replay a trades CSV through the risk engine.", bc.add_arguments)
+    return int(bc.main_from_args(hargs) or 0)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    sc = _backtest("sweep_cli")
+    if sc is None:
+        return 2
+    sargs = _sub_args(args, "sweep", "Replay one trades CSV under a grid of configs (parsed once; local "
+                      "processes or a Dask cluster).", sc.add_arguments)
+    return int(sc.main_from_args(sargs) or 0)
+
+
 def cmd_parity(args: argparse.Namespace) -> int:
-    bc = _backtest_cli()
+    bc = _backtest()
     if bc is None:
         return 2
     pargs = _sub_args(args, "parity", "Replay runtime/journal.jsonl through the engine from its start and compare "
@@ -557,7 +542,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
 
 
 def cmd_journal(args: argparse.Namespace) -> int:
-    bc = _backtest_cli()
+    bc = _backtest()
     if bc is None:
         return 2
     hp = _Parser(prog=f"{PROG} journal", description="The journal's tools.")
