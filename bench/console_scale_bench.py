@@ -16,7 +16,7 @@ each figure's target beside it.
 
     python bench/console_scale_bench.py [--repeat 5]
 
-Targets (CONSOLE.md "Large accounts stay smooth"): 500 positions shown and updated within 3 s,
+Targets (docs/console.md "Large accounts stay smooth"): 500 positions shown and updated within 3 s,
 10,000 points within 2 s, a committed trade on screen within about 0.25 s.
 """
 

@@ -13,7 +13,7 @@ on (drawdown, week and month caps, loss streak, symbol cooldown, the daily cap c
 loose enough that most trades still reach sizing; `both` runs the two in one invocation and prints
 the per-trade cost with all rails on over the cost with the seed rails.
 
-Targets (ENGINE.md §5, the harness brief): ratio <= 8, peak RSS <= 600 MB, cost linear in size;
+Targets (docs/harness.md, the harness brief): ratio <= 8, peak RSS <= 600 MB, cost linear in size;
 issue 13: the seed-rails figure within noise of before, the all-rails figure printed.
 """
 

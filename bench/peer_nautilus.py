@@ -1,6 +1,6 @@
 """Peer check of sizing: our RiskEngine against NautilusTrader's FixedRiskSizer and an exact reference.
 
-Fee-free, ENGINE.md section 2.7 says our qty is exact: the largest whole multiple of the qty step with
+Fee-free, docs/engine.md section 2.7 says our qty is exact: the largest whole multiple of the qty step with
 qty * |entry - stop| <= balance * percent_risk, computed in decimal on the shortest repr of every
 float input. NautilusTrader's FixedRiskSizer sizes the same way in `decimal.Decimal` (fees off,
 `unit_batch_size` = our step), so on every case a float can hold, all three should agree. This
@@ -57,7 +57,7 @@ TRIES = 64  # how far the excluded-case check steps down looking for a multiple 
 
 
 def F(x: float) -> Fraction:
-    """The exact value of a float input: its shortest repr, as ENGINE.md 2.7 reads it."""
+    """The exact value of a float input: its shortest repr, as docs/engine.md 2.7 reads it."""
     return Fraction(repr(x))
 
 
@@ -108,7 +108,7 @@ def float_holds(q: Fraction) -> bool:
 
 
 def held_below(q: Fraction, step: Fraction) -> Fraction | None:
-    """The largest multiple of the step <= q that a float holds (ENGINE.md 2.7's step-down)."""
+    """The largest multiple of the step <= q that a float holds (docs/engine.md 2.7's step-down)."""
     for _ in range(TRIES):
         if q <= 0 or float_holds(q):
             return max(q, Fraction(0))
@@ -311,7 +311,7 @@ def sub_class(kind: str, c: Case) -> str | None:
     """The row under a class that a case also counts in, if any."""
     if not kind.startswith("x_"):
         return "on_step" if on_a_step(c) else None
-    if kind == "x_float":  # ENGINE.md 2.7's step-down, where no float holds the exact answer
+    if kind == "x_float":  # docs/engine.md 2.7's step-down, where no float holds the exact answer
         return "step_down" if F(ours(c)) == held_below(exact_qty(c), F(c.step)) else None
     if kind == "x_nautilus_qty":  # a float holds it; only Nautilus cannot
         return "ours_exact" if F(ours(c)) == exact_qty(c) else None

@@ -1,4 +1,4 @@
-"""`tc1`'s operator actions (ENGINE.md section 6): cash flows, pause and resume, positions, manual
+"""`tc1`'s operator actions (docs/live.md section 6): cash flows, pause and resume, positions, manual
 exits, cancels and fills. Each is one call of the live API with `by: cli`, the same locked,
 journaled transaction the bot's own calls are, and prints one line saying what it did.
 """

@@ -1,4 +1,4 @@
-"""The backtest harness: a trades CSV replayed through the engine's RiskEngine (ENGINE.md §5).
+"""The backtest harness: a trades CSV replayed through the engine's RiskEngine (docs/harness.md).
 
 Next to the engine, not inside it: the bot imports `tc1console.engine`, which loads nothing of
 this package. `tc1 harness` is its command (cli.py); from Python:

@@ -3,7 +3,7 @@
     trades = live_trades(root)                          # LiveTrade per entry the bot asked for
     done = export_trades(root, "live.csv", since="2025-11-24")
 
-An export is a harness input (ENGINE.md section 5 columns, plus trade_id) holding every entry the
+An export is a harness input (docs/harness.md columns, plus trade_id) holding every entry the
 bot asked for, in journal order: the ones taken, with their exit (blank while still open, which the
 harness counts as still open) and the ones the engine skipped, whose exit never happened (blank
 too: a re-run with other caps may take them, and then holds them open). Left out: entries

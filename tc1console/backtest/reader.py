@@ -1,4 +1,4 @@
-"""Read a backtest trades CSV into a Trades table, following the input rules of ENGINE.md §5.
+"""Read a backtest trades CSV into a Trades table, following the input rules of docs/harness.md.
 
 A row that cannot be used (a blank or unparsable field, an exit before its entry, a wrong field
 count) becomes a ready-made `invalid_input` OpenResult whose detail names the field and the line
@@ -29,7 +29,7 @@ from .trades import STILL_OPEN, Trades
 
 REQUIRED = ("symbol", "side", "timestamp", "entry_price", "sl_price", "exit_time", "exit_price")
 TRADE_ID = "trade_id"
-ALIASES = {"stop_price": "sl_price"}  # the engine's and the outputs' name for the stop (ENGINE.md §5)
+ALIASES = {"stop_price": "sl_price"}  # the engine's and the outputs' name for the stop (docs/harness.md)
 TIME_FIELDS = ("timestamp", "exit_time")
 EXITS = {"exit_time": "exit_price", "exit_price": "exit_time"}  # both blank: a trade still open
 _WHAT = {"side": "long/short/buy/sell or 1/-1", "timestamp": "an ISO 8601 time or an epoch number",

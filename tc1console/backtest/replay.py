@@ -1,4 +1,4 @@
-"""The replay loop: a Trades table fed to a RiskEngine in ENGINE.md §5 event order, results in batches.
+"""The replay loop: a Trades table fed to a RiskEngine in docs/harness.md event order, results in batches.
 
     engine = RiskEngine(overlay, policy)
     replayed = replay(engine, trades, sink)    # sink.start(ts, balance), then sink.feed(batch)...
@@ -91,7 +91,7 @@ def _no_tick(done: int) -> None:
 
 def replay(engine: RiskEngine, t: Trades, sink: Sink, order: Iterable[Sequence[int]] | None = None,
            tick: Callable[[int], None] = _no_tick) -> Replayed:
-    """Feed every event of `t` to `engine` in ENGINE.md §5 order; hand the results to `sink`.
+    """Feed every event of `t` to `engine` in docs/harness.md order; hand the results to `sink`.
 
     `order`: the valid rows by (entry time, input position), in chunks (default: all of `t`'s,
     `chunks(t.replay_order())`; the forked reader hands them out as they arrive). Before an entry

@@ -1,4 +1,4 @@
-"""One backtest run: a trades CSV replayed through a fresh RiskEngine into the four outputs (ENGINE.md §5).
+"""One backtest run: a trades CSV replayed through a fresh RiskEngine into the four outputs (docs/harness.md).
 
 Reads the configs, reads the CSV (reader.py) or has a forked child read it (forked.py), replays it
 (replay.py), renders the results (writer.py) and writes summary.json last (summary.py).

@@ -1,4 +1,4 @@
-"""A backtest's figures: the running tally over its closes and summary.json (ENGINE.md §5)."""
+"""A backtest's figures: the running tally over its closes and summary.json (docs/harness.md)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..engine.core import OpenResult
 
-# exit_ts of a trade with no exit in the data (ENGINE.md §5: exit_time and exit_price both blank):
+# exit_ts of a trade with no exit in the data (docs/harness.md: exit_time and exit_price both blank):
 # it is sized and counted like any other, never closed, and still open at the end of the replay.
 # Its exit_price is NaN. Later than any time a row can hold (those end with year 9999).
 STILL_OPEN = (1 << 63) - 1

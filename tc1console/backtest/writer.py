@@ -1,7 +1,7 @@
 """The backtest's output files: written under temporary names, renamed into place when the run is done.
 
 open_allocations.csv, realized_pnl.csv and equity_curve.csv, then summary.json last: a folder
-holds a finished run exactly when it holds summary.json (ENGINE.md §5 outputs). `RowWriter` is the
+holds a finished run exactly when it holds summary.json (docs/harness.md outputs). `RowWriter` is the
 replay's sink that renders its batches (rows.py) into the three CSVs.
 """
 

@@ -1,4 +1,4 @@
-"""The console's operator actions (ENGINE.md section 6), their forms and confirmations: pure.
+"""The console's operator actions (docs/live.md section 6), their forms and confirmations: pure.
 
 Each action is a form (what to book), a confirmation naming exactly what will happen with the
 numbers as the console last read them, then one call of the bot's own API (`LiveRisk`, `by`

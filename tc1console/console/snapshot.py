@@ -95,7 +95,7 @@ class EquityInfo:
     last: float | None
     first_ts_ms: int | None
     last_ts_ms: int | None
-    flows: int = 0  # how many of the kept points a cash flow made (ENGINE.md section 6), not a close
+    flows: int = 0  # how many of the kept points a cash flow made (docs/live.md section 6), not a close
 
 
 @dataclass(frozen=True, slots=True)

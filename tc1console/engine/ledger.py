@@ -22,7 +22,7 @@ from .rails import MS_PER_DAY, RAIL_NAMES, day_index, day_key, day_key_of_index
 from .store import JOURNAL_FILE, read_state, resolve_root
 
 CHUNK = 1 << 16
-# Skips a safety rail caused (ENGINE.md §1 policy, §7); caps, market rules, bad input and a pause
+# Skips a safety rail caused (docs/engine.md §1 policy, §7); caps, market rules, bad input and a pause
 # are not rail hits.
 RAIL_REASONS = frozenset(RAIL_NAMES)
 # How far ahead of its commit (`at_ms`) an event may be stamped: the live API refuses more than a day.

@@ -1,4 +1,4 @@
-"""The bot's API: each call is one locked, journaled store transaction around the engine (ENGINE.md 4, 6).
+"""The bot's API: each call is one locked, journaled store transaction around the engine (docs/live.md sections 1-6).
 
     from tc1console.engine import init_risk, risk_try_open, risk_close
     init_risk()                      # loads configs/, restores runtime/ (root: TC1_ROOT or cwd)
@@ -29,7 +29,7 @@ from .rails import MS_PER_DAY
 from .store import Store, Transaction, jsonable
 from .view import account_view
 
-FUTURE_MS = MS_PER_DAY  # an event stamped further ahead of the wall clock is refused (ENGINE.md section 4)
+FUTURE_MS = MS_PER_DAY  # an event stamped further ahead of the wall clock is refused (docs/live.md)
 
 
 def now_ms() -> int:
@@ -64,7 +64,7 @@ class LiveRisk:
 
     def try_open(self, trade_id: Any, symbol: Any, is_long: Any, entry_ts_ms: Any, entry_price: Any,
                  stop_price: Any) -> dict[str, Any]:
-        """Size an entry (ENGINE.md section 2). Taken: `skipped_reason` is None and `qty` > 0."""
+        """Size an entry (docs/engine.md section 2). Taken: `skipped_reason` is None and `qty` > 0."""
         with self.store.transaction() as tx:
             engine = self._engine(tx)
             known = engine.positions.get(trade_id) if type(trade_id) is str else None
@@ -78,7 +78,7 @@ class LiveRisk:
 
     def close(self, trade_id: Any, exit_ts_ms: Any, exit_price: Any, *, by: str | None = None,
               reason: str = "") -> dict[str, Any]:
-        """Book an exit (ENGINE.md section 3): PnL after fees, R multiple and the new balance. A trade
+        """Book an exit (docs/engine.md section 3): PnL after fees, R multiple and the new balance. A trade
         already closed returns its recorded result (with its recorded exit price), `replayed: True`."""
         with self.store.transaction() as tx:
             engine = self._engine(tx)
@@ -91,7 +91,7 @@ class LiveRisk:
                 tx.record(record)
             return {**result._asdict(), "replayed": replayed}
 
-    # --- operator actions (ENGINE.md section 6) ------------------------------------------------------
+    # --- operator actions (docs/live.md section 6) ------------------------------------------------------
 
     def adjust_balance(self, amount: Any, reason: str = "", ts_ms: int | None = None, flow_id: str | None = None,
                        *, by: str = "bot") -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Numbers at the engine's edges: what a bot may pass, each float's exact decimal, and money as text.
 
 - `as_number` / `as_ms`: the numbers a bot has (int, float, decimal.Decimal, numpy scalars) as a float
-  or an integer millisecond timestamp; bool and strings are refused (ENGINE.md section 6).
+  or an integer millisecond timestamp; bool and strings are refused (docs/live.md section 6).
 - `dec`: the exact decimal a float stands for, its shortest repr, as an integer and a power of ten.
-  Sizing is computed on these (ENGINE.md section 2.7), so 1.25 - 1.24 is 0.01, not 0.010000000000000009.
+  Sizing is computed on these (docs/engine.md section 2.7), so 1.25 - 1.24 is 0.01, not 0.010000000000000009.
 - `money`, `qty_text`: how skip details and every screen write amounts.
 """
 

@@ -6,7 +6,7 @@ bar, the headroom left) and its label. The engine, the harness summary, `tc1 pol
 dashboard and the console all iterate `RAILS`, so a new rail is one new class here (plus its tests).
 
 Every check uses the event's own timestamp, never the wall clock, so a backtest and a live run of
-the same events decide the same (ENGINE.md sections 1 and 7). The state the rails read beyond the
+the same events decide the same (docs/engine.md sections 1 and 7). The state the rails read beyond the
 day buckets (the peak, the loss streak, each symbol's last losing close) is `RailState`, which
 the engine keeps beside its book and updates on each close, flow and reset.
 """
@@ -124,7 +124,7 @@ class RailState:
             self.streak = 0
 
     def on_flow(self, balance_before: float, amount: float) -> None:
-        """A cash flow moves the peak by its amount (ENGINE.md section 7)."""
+        """A cash flow moves the peak by its amount (docs/engine.md section 7)."""
         self.peak = (balance_before if self.peak is None else self.peak) + amount
 
     def to_record(self) -> dict[str, Any]:
@@ -495,7 +495,7 @@ class SymbolCooldown(Rail):
         return self._status(False, len(cooling), text, None, "", *lines)
 
 
-# In the order ENGINE.md section 2.4 checks them.
+# In the order docs/engine.md section 2.4 checks them.
 RAILS: tuple[type[Rail], ...] = (EquityFloor, MaxDrawdown, DailyLossCap, WeeklyLossCap, MonthlyLossCap,
                                  MaxTradesPerDay, LossStreak, SymbolCooldown)
 RAIL_NAMES: tuple[str, ...] = tuple(r.name for r in RAILS)

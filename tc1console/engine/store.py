@@ -84,7 +84,7 @@ def _dumps(doc: Any) -> bytes:
 
 def seal(body: bytes) -> bytes:
     """A state file's bytes with a digest of them as its last key: a load tells a file this writer
-    wrote from one edited by hand (ENGINE.md section 6), whose numbers the journal does not hold."""
+    wrote from one edited by hand (docs/live.md section 6), whose numbers the journal does not hold."""
     return b'%s,"digest":"%08x"}' % (body[:-1], zlib.crc32(body))
 
 
@@ -162,7 +162,7 @@ class Store:
 
     Every change is `with store.transaction() as tx:` and is all or nothing as its caller sees it:
     either the block ends and its journal line is durable, or an exception comes out and nothing of
-    it remains, on disk or in memory (ENGINE.md section 4).
+    it remains, on disk or in memory (docs/live.md).
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
@@ -254,7 +254,7 @@ class Store:
                 if tx.records:
                     self._commit(loaded, tx.records)
                 elif loaded.behind:
-                    # ENGINE.md 4: a commit whose state files were not written (a kill, a full disk)
+                    # docs/live.md: a commit whose state files were not written (a kill, a full disk)
                     # is redone by the next transaction, even one that records nothing (a restart,
                     # a retried call answered from the record, a status read).
                     self._write_states(loaded)

@@ -120,7 +120,7 @@ def account_view(overlay: OverlayConfig, policy: PolicyConfig, engine: RiskEngin
             next_budget = sizing.budget_value(kind, est, exact, balance, caps)
 
     # Every reason a new entry would be refused right now, in the order the engine checks them
-    # (ENGINE.md section 2 items 3-7); input-dependent checks (min qty, notional) cannot be known here.
+    # (docs/engine.md section 2 items 3-7); input-dependent checks (min qty, notional) cannot be known here.
     blocks: list[tuple[str, str]] = []
     paused = engine.paused
     if paused is not None:

@@ -69,7 +69,7 @@ class EquityPanel(Vertical):
         span = f"{fmt.money(info.low)} – {fmt.money(info.high)}"
         last = fmt.money(info.last)
         count = f"{points:,} close{'s' if points != 1 else ''}, "
-        if flows:  # a cash flow moved the curve: say so, it is not a trade (ENGINE.md section 6)
+        if flows:  # a cash flow moved the curve: say so, it is not a trade (docs/live.md section 6)
             count += f"{flows:,} flow{'s' if flows != 1 else ''}, "
         count += "last "
         first = (styled("range ", MUTED) if len(span) + 6 <= width else "") + span
