@@ -1,4 +1,4 @@
-"""The bot's API: each call is one locked, journaled store transaction around the engine (docs/live.md sections 1-6).
+"""The bot's API: each call is one locked, journaled store transaction around the engine (docs/live.md).
 
     from tc1console.engine import init_risk, risk_try_open, risk_close
     init_risk()                      # loads configs/, restores runtime/ (root: TC1_ROOT or cwd)
