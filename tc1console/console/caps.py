@@ -28,9 +28,8 @@ CAP_KEYS: tuple[tuple[Kind, str], ...] = (
     ("overlay", "flat_risk_until"),
     ("overlay", "fee_bps_per_side"),
     ("overlay", "fees_in_risk"),
-    ("policy", "equity_floor"),
-    ("policy", "daily_loss_cap"),
-    ("policy", "max_trades_per_day"),
+    # every rail's keys, in the rails registry's order (a new rail is in the editor by itself)
+    *(("policy", f.key) for f in cfg.FIELDS["policy"]),
 )
 SECTIONS: dict[Kind, str] = {"overlay": "Sizing and caps", "policy": "Safety rails"}
 

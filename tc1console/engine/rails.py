@@ -319,7 +319,7 @@ class DailyLossCap(Rail):
         Field("daily_loss_includes_open_risk", bool, False, "",
               "Also count the open trades' risk and the new one's: a day's worst case (every open stop hit, "
               "fees included) stays within the daily loss cap; new budgets shrink to what is left.",
-              "Daily cap counts open risk"),
+              "Day cap counts open risk"),
     )
 
     def __init__(self, policy: Any) -> None:
