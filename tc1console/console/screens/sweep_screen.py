@@ -90,7 +90,7 @@ class SweepScreen(Screen[None]):
     DEFAULT_CSS = """
     SweepScreen { layout: vertical; }
     SweepScreen #sweep-title { height: 1; background: $panel; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    SweepScreen #sweep-form { height: auto; max-height: 1fr; }
+    SweepScreen #sweep-form { height: 1fr; }
     SweepScreen .sweep-section { margin-top: 1; text-style: bold; color: $text-accent; }
     SweepScreen #sweep-run-row { height: 1; margin-top: 1; }
     SweepScreen #sweep-run-row Button { margin-right: 2; }
