@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from console_tools import showing, toasts, tree_bytes, wait_until
+from console_tools import run_from_palette, showing, toasts, tree_bytes, wait_until
 from textual.widgets import Button, DataTable, Input
 from textual.widgets.data_table import ColumnKey
 
@@ -138,6 +138,15 @@ async def test_applying_can_be_cancelled_and_writes_nothing(demo_run_root):
         await pilot.press("escape")
         await wait_until(pilot, lambda: not view.applying, "the answer")
         assert tree_bytes(root) == before
+
+
+async def test_the_palette_opens_the_sweep_screen(demo_run_root):
+    """CONSOLE.md, Keys: every key is in the command palette too (bindings.py is its list)."""
+    app = demo_app(demo_run_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await run_from_palette(pilot, "Config sweep")
+        await wait_until(pilot, lambda: showing(app, SweepScreen, "#s-workers"), "the sweep form")
 
 
 async def test_a_bad_spec_shows_its_reason_and_run_stays_off(demo_run_root):
