@@ -7,7 +7,8 @@ file) posts the problem instead: the last good view stays up under a banner nami
 
 The operator actions (bindings.ACTIONS) write only through the store, off the UI thread: a reset
 asks for confirmation (ConfirmScreen) then calls `LiveRisk.reset`; the cap editor (CapsScreen)
-calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process.
+calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process,
+and the sweep screen (SweepScreen) a config sweep, whose chosen row it saves as the cap editor does.
 Each reports back in a message and ends in a toast; a failure is an error toast, never a crash.
 
 The reports only read: trade history (HistoryScreen, from the snapshot, and a trade's journal story
