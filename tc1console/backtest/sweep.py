@@ -7,7 +7,8 @@ tally of its closes (summary.py's Tally), and its figures are the harness's summ
 (summary.py), so a row equals a standalone harness run with that config, to the bit. The table is
 read once: local worker processes inherit it through fork; a Dask cluster gets it scattered once to
 every worker. Outputs, all or nothing (as writer.py's for a harness run): sweep.csv, sweep.json, best_risk_overlay.toml,
-best_risk_policy.toml and curves/ for the top `keep_curves`, written in a temporary folder inside
+best_risk_policy.toml and curves/ for the top `keep_curves` (and the base config's, with
+`base_curve`), written in a temporary folder inside
 out_dir and renamed into place, sweep.json last. grid.py parses and validates the grid;
 sweep_cli.py is `tc1 sweep`.
 """
@@ -45,6 +46,8 @@ from .writer import EQUITY_COLUMNS
 SCHEDULER_ENV = "TC1_DASK_SCHEDULER"
 SWEEP_CSV, SWEEP_JSON, CURVES = "sweep.csv", "sweep.json", "curves"
 BEST = {"overlay": "best_risk_overlay.toml", "policy": "best_risk_policy.toml"}
+BASE_CURVE = "base"  # curves/base.csv: the base configs' own curve (run_sweep's base_curve)
+BASE_INDEX = -1  # the base config's task index (a grid position is 0 or more)
 # The summary's figures a row carries, in column order (their formulas live in summary.py).
 FIGURES = ("final_balance", "return_pct", "max_drawdown", "max_drawdown_pct", "return_over_max_dd",
            "profit_factor", "win_rate", "avg_R", "total_R", "trades_taken", "trades_closed", "trades_skipped")
@@ -240,13 +243,15 @@ def run_sweep(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLike
               out_dir: str | os.PathLike[str], grid: Iterable[str],
               policy_config: str | os.PathLike[str] | None = None, *, random_n: int | None = None,
               seed: int = 0, objective: str = DEFAULT_OBJECTIVE, workers: int | None = None,
-              scheduler: Any = None, keep_curves: int = 0, progress: Progress | None = None,
+              scheduler: Any = None, keep_curves: int = 0, base_curve: bool = False,
+              progress: Progress | None = None,
               started: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """Run every config of the grid over the trades and write the outputs into `out_dir`.
 
     `grid`: KEY=SPEC texts (grid.py). `workers`: local processes (default: one per core; 1 runs
     in this process); `scheduler`: a Dask scheduler address or Client instead (default:
-    $TC1_DASK_SCHEDULER when set). `progress(done, total)` after each config; `started(configs,
+    $TC1_DASK_SCHEDULER when set). `base_curve`: also replay the base configs as they are and keep
+    their curve as curves/base.csv (what a row is compared with). `progress(done, total)` after each config; `started(configs,
     trades, where)` once the grid is validated and the table read. Returns sweep.json's content.
     Raises ConfigError for a bad spec or value (before anything runs), InputError for an unreadable
     trades file or out_dir; KeyboardInterrupt leaves no output file.
@@ -299,10 +304,12 @@ def run_sweep(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLike
     ranked = rank(rows, objective)
 
     curves: dict[int, tuple[array, array]] = {}
-    top = [row["config"] for row in ranked[:keep_curves]]
+    top = [(i, by_index[i].overlay, by_index[i].policy, True) for i in (row["config"] for row in ranked[:keep_curves])]
+    if base_curve:  # the base files as read, validated as the grid's own base was
+        top.append((BASE_INDEX, config.validate("overlay", overlay_raw, str(risk_path)),
+                    config.validate("policy", policy_raw, g.sources["policy"]), True))
     if top:
-        execute([(i, by_index[i].overlay, by_index[i].policy, True) for i in top],
-                lambda result: curves.__setitem__(result[0], result[2]))
+        execute(top, lambda result: curves.__setitem__(result[0], result[2]))
 
     best = ranked[0]
     result = {
@@ -316,7 +323,8 @@ def run_sweep(trades_csv: str | os.PathLike[str], risk_config: str | os.PathLike
     if policy_config is not None or any(a.kind == "policy" for a in axes):
         bests["policy"] = config.render(Path(BEST["policy"]), "policy", g.raw_at("policy", best["values"]))
     write_outputs(out_path, result, [(a.key, a.kind) for a in axes], bests,
-                  [(row["rank"], curves[row["config"]]) for row in ranked[:keep_curves]])
+                  [(f"rank_{row['rank']}", curves[row["config"]]) for row in ranked[:keep_curves]]
+                  + ([(BASE_CURVE, curves[BASE_INDEX])] if base_curve else []))
     return result
 
 
@@ -344,7 +352,7 @@ def csv_rows(rows: list[dict[str, Any]], axes: list[tuple[str, str]]) -> Iterabl
 
 
 def write_outputs(out: Path, result: dict[str, Any], axes: list[tuple[str, str]], bests: dict[str, str],
-                  curves: list[tuple[int, tuple[array, array]]]) -> None:
+                  curves: list[tuple[str, tuple[array, array]]]) -> None:
     """Every file in a temporary folder inside `out`, then renamed into place with sweep.json last
     (it marks a finished sweep, as summary.json does a harness run); on any failure or Ctrl-C the
     temporary folder goes and `out` keeps what it had."""
@@ -357,8 +365,8 @@ def write_outputs(out: Path, result: dict[str, Any], axes: list[tuple[str, str]]
         if curves:
             (tmp / CURVES).mkdir()
             rows = Rows()
-            for rank_no, (ts, balance) in curves:
-                with open(tmp / CURVES / f"rank_{rank_no}.csv", "w", newline="", encoding="utf-8") as f:
+            for name, (ts, balance) in curves:
+                with open(tmp / CURVES / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
                     f.write(rows.row(EQUITY_COLUMNS))
                     f.writelines(map(rows.point, ts, balance))
         (tmp / SWEEP_JSON).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

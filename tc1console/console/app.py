@@ -7,7 +7,8 @@ file) posts the problem instead: the last good view stays up under a banner nami
 
 The operator actions (bindings.ACTIONS) write only through the store, off the UI thread: a reset
 asks for confirmation (ConfirmScreen) then calls `LiveRisk.reset`; the cap editor (CapsScreen)
-calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process.
+calls `Store.save_config`; the harness launcher (HarnessScreen) runs the harness in a child process,
+and the sweep screen (SweepScreen) a config sweep, whose chosen row it saves as the cap editor does.
 Each reports back in a message and ends in a toast; a failure is an error toast, never a crash.
 
 The reports only read: trade history (HistoryScreen, from the snapshot, and a trade's journal story
@@ -49,17 +50,19 @@ from .caps import describe_changes, read_caps
 from .commands import ConsoleCommands
 from .marks_view import with_marks
 from .messages import (ActionDone, ActionFailed, LoadFailed, ParityChecked, Problem, ResetDone, ResetPlanned,
-                       SnapshotLoaded)
+                       SnapshotLoaded, SweepOpened)
+from .runs import read_console_state
 from .reset import ResetPlan, confirm_lines, confirm_title, done_text, nothing_text, plan_reset
 from .screens.caps_screen import CapsScreen
 from .screens.confirm_screen import ConfirmScreen
 from .screens.daily_screen import DailyScreen
 from .screens.form_screen import FormField, FormScreen
-from .screens.harness_screen import HarnessScreen
+from .screens.harness_screen import LAST_TRADES_KEY, HarnessScreen
 from .screens.help_screen import HelpScreen, keys_of
 from .screens.history_screen import HistoryScreen
 from .screens.live_screen import LiveScreen
 from .screens.main_screen import MainScreen
+from .screens.sweep_screen import SweepScreen
 from .snapshot import Snapshot, load_snapshot
 from .widgets.positions_table import PositionsTable
 from .watch import watch_root
@@ -582,9 +585,10 @@ class Tc1ConsoleApp(App[int]):
         snap = self.snapshot  # the warnings weigh the caps against the balance and the symbols traded
         traded = traded_symbols((r.position for r in snap.positions if r.position is not None), snap.closes) if snap else ()
         balance = snap.balance.balance if snap is not None and not snap.fresh else None
-        self.push_screen(CapsScreen(self.root, form, balance=balance, traded=traded), self._caps_closed)
+        self.push_screen(CapsScreen(self.root, form, balance=balance, traded=traded), self.caps_saved)
 
-    def _caps_closed(self, saved: dict | None) -> None:
+    def caps_saved(self, saved: dict | None) -> None:
+        """Say what a save through the cap editor's save wrote (its screen or a sweep's apply), and show it."""
         if not saved:
             return
         text = "\n".join(f"{cfg.STEMS[kind]}: {describe_changes(changes)}" for kind, changes in saved.items())
@@ -605,6 +609,26 @@ class Tc1ConsoleApp(App[int]):
             screen.action_compare()
         else:
             self.push_screen(HarnessScreen(self.root, self.clock, pick_runs=True))
+
+    # --- sweeps --------------------------------------------------------------------------------------
+
+    def action_sweep(self) -> None:
+        """Open the sweep screen on the root's two config files (read off the UI thread)."""
+        self._open_sweep()
+
+    @work(thread=True, exclusive=True, group="sweep-open", exit_on_error=False)
+    def _open_sweep(self) -> None:
+        try:
+            form = read_caps(self.root)
+        except Exception as exc:  # noqa: BLE001 - a missing or unparsable config: say which
+            self.post_message(ActionFailed("Sweep: cannot open", self._error_text(exc)))
+            return
+        last = read_console_state(self.root).get(LAST_TRADES_KEY)
+        self.post_message(SweepOpened(form, last if isinstance(last, str) else ""))
+
+    def on_sweep_opened(self, message: SweepOpened) -> None:
+        if self.on_dashboard():  # not stacked on a screen opened meanwhile
+            self.push_screen(SweepScreen(self.root, self.clock, message.form, message.last_trades))
 
     # --- parity --------------------------------------------------------------------------------------
 

@@ -47,6 +47,11 @@ DESK: list[Binding] = [
     Binding("d", "daily", "Daily", id="daily",
             tooltip="PnL by UTC day from the journal: trades, wins, PnL, R, fees, the balance at "
                     "the close of each day, and rail hits (as `tc1 daily`)"),
+    Binding("w", "sweep", "Sweep", id="sweep", show=False,
+            tooltip="A config sweep: a grid built from the cap fields (a,b,c or start:stop:step each), "
+                    "run in a separate process with a progress bar and a cancel key; then the configs "
+                    "ranked in a sortable table, the selected one's equity beside the base config's, "
+                    "and a to apply a row through the cap editor's save (runtime/sweeps/)"),
     # Not in the dashboard's footer (80 columns hold no more): the run list's footer shows it, where
     # the runs are marked; the palette and the help screen list it here too.
     Binding("v", "compare_runs", "Compare", id="compare_runs", show=False,

@@ -1,7 +1,8 @@
 """The cap editor's model: which keys it edits, their current values, what changed, and how to say it.
 
-Pure apart from `read_caps` (two small file reads). Validation is the loader's own (`parse_text`),
-saving is `Store.save_config`; this module only decides what to pass it.
+Pure apart from `read_caps` (two small file reads) and `save_caps`. Validation is the loader's own
+(`parse_text`), saving is `Store.save_config`; this module only decides what to pass it. The cap
+editor and the sweep screen's "apply" save through `save_caps`, off the UI thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from ..engine import advice as adv
 from ..engine import config as cfg
 from ..engine import schema
 from ..engine.config import Field, Kind
-from ..engine.errors import ConfigError
+from ..engine.errors import ConfigError, Tc1Error
+from ..engine.store import Store
 
 # The form's keys, in the order an operator reads them: caps, then sizing, then fees, then rails.
 CAP_KEYS: tuple[tuple[Kind, str], ...] = (
@@ -189,3 +191,23 @@ def describe_changes(changes: Mapping[str, Any]) -> str:
     parts = [f"{key} {shown_value(old)} -> {shown_value(new)}" for key, (old, new) in changes.items()
              if key != cfg.OVERRIDES_KEY]
     return ", ".join(parts) or "no value changed"
+
+
+def save_caps(root: str | os.PathLike[str], changes: Mapping[Kind, Mapping[str, Any]], *,
+              by: str = "console") -> tuple[dict[str, Any], str | None]:
+    """Save `changes` ({kind: {key: new value}}, None unsets) through `Store.save_config`, overlay
+    first: the bot's own locked transaction, the file in its own format, journaled old -> new.
+
+    Returns (what was saved by kind, None) or, when a save fails, (what was saved before it, one
+    line saying why with the root's path left out). Blocks: call it from a worker."""
+    store = Store(Path(root))
+    saved: dict[str, Any] = {}
+    for kind in ("overlay", "policy"):
+        if kind not in changes:
+            continue
+        try:
+            saved[kind] = store.save_config(kind, changes[kind], by=by)
+        except Exception as exc:  # noqa: BLE001 - said in the screen; the console stays up
+            text = str(exc) if isinstance(exc, Tc1Error) else f"{exc.__class__.__name__}: {exc}"
+            return saved, text.replace(f"{Path(root)}/", "")
+    return saved, None

@@ -25,6 +25,7 @@ NAMES = {
     "history": "Trade history: closed trades",
     "daily": "Daily table: PnL by UTC day",
     "compare_runs": "Compare two harness runs",
+    "sweep": "Config sweep: a grid of caps over a trades CSV",
     "reload": "Reload the files now",
     "help": "Help: keys and panels",
     "pause": "Pause or resume new entries",

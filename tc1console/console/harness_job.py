@@ -16,12 +16,20 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
 
 import tc1console
 
 KILL_AFTER_S = 10.0  # a cancelled run that has not stopped by then is killed
 NOISE_KEPT = 20  # lines of non-JSON output kept to explain a crash
+
+
+class JobRequest(Protocol):
+    """What a child job needs: its command line, and the folder it writes into."""
+
+    out_dir: Path
+
+    def command(self) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +81,15 @@ def _child_env() -> dict[str, str]:
 
 
 class HarnessJob:
-    """A started harness process and the lines it reports. `cancel()` is safe from any thread."""
+    """A started harness process and the lines it reports. `cancel()` is safe from any thread.
 
-    def __init__(self, request: HarnessRequest) -> None:
+    The same for any child that speaks these JSON lines (sweep_job.SweepJob): RESULT_KEY names the
+    final line's key that means "done", WHAT the child in a message."""
+
+    RESULT_KEY = "summary"
+    WHAT = "harness"
+
+    def __init__(self, request: JobRequest) -> None:
         self.request = request
         self.proc: subprocess.Popen[str] | None = None
         self.final: dict[str, Any] | None = None  # the last line: summary, error or cancelled
@@ -115,14 +129,14 @@ class HarnessJob:
         if self._kill_timer is not None:
             self._kill_timer.cancel()
         final = self.final or {}
-        if isinstance(final.get("summary"), dict):
-            return Outcome("done", "", final["summary"])
+        if isinstance(final.get(self.RESULT_KEY), dict):
+            return Outcome("done", "", final[self.RESULT_KEY])
         if "cancelled" in final or (self.cancel_requested.is_set() and code != 0):
-            return Outcome("cancelled", str(final.get("cancelled") or "harness run cancelled"))
+            return Outcome("cancelled", str(final.get("cancelled") or f"{self.WHAT} run cancelled"))
         if final.get("error"):
             return Outcome("error", str(final["error"]))
         last = self.noise[-1] if self.noise else ""
-        return Outcome("error", f"the harness process ended with exit code {code}" + (f": {last}" if last else ""))
+        return Outcome("error", f"the {self.WHAT} process ended with exit code {code}" + (f": {last}" if last else ""))
 
     def cancel(self) -> None:
         """Ask the run to stop (SIGTERM: the harness deletes its partial files); kill it if it hangs."""

@@ -1,6 +1,6 @@
 """Messages that carry background work to the UI thread: a new snapshot or why there is none, what
-the operator actions (resets, cap saves, harness runs) did off the UI thread, and the reports read
-off it (a trade's story, the daily table, two runs to compare)."""
+the operator actions (resets, cap saves, harness runs, sweeps) did off the UI thread, and the reports
+read off it (a trade's story, the daily table, two runs to compare, a sweep's results)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from ..engine.ledger import DayRow
+from .caps import CapsForm
 from .compare import RunSide
 from .harness_job import Outcome
 from .history import StoryLine
 from .reset import ResetPlan
 from .runs import RunResult
 from .snapshot import Snapshot
+from .sweeps import GridCheck, SweepResult
 
 
 class SnapshotLoaded(Message):
@@ -118,7 +120,7 @@ class FormChecked(Message):
 
 
 class HarnessProgress(Message):
-    """The harness child reported progress (row-steps done of total)."""
+    """The harness child reported progress (row-steps done of total); a sweep child too (configs)."""
 
     def __init__(self, done: int, total: int) -> None:
         super().__init__()
@@ -170,3 +172,43 @@ class DailyLoaded(Message):
         super().__init__()
         self.rows = rows
         self.error = error
+
+
+class SweepChecked(Message):
+    """The sweep form was checked off the UI thread (`sweeps.GridCheck`), for the values typed."""
+
+    def __init__(self, values: dict[str, str], check: GridCheck) -> None:
+        super().__init__()
+        self.values = values
+        self.check = check
+
+
+class SweepFinished(Message):
+    """The sweep child exited: a `harness_job.Outcome`, and the sweep read back when it finished."""
+
+    def __init__(self, outcome: Outcome, result: SweepResult | None = None) -> None:
+        super().__init__()
+        self.outcome = outcome
+        self.result = result
+
+
+class ApplyPlanned(Message):
+    """The config files were read for a sweep row's apply: the changes and the confirmation's lines
+    ({} changes: the files already hold the row's values), or why they could not be read (`error`)."""
+
+    def __init__(self, rank: int, changes: dict, lines: list[tuple[str, str]], error: str = "") -> None:
+        super().__init__()
+        self.rank = rank
+        self.changes = changes
+        self.lines = lines
+        self.error = error
+
+
+class SweepOpened(Message):
+    """The sweep form's inputs, read off the UI thread: the config files (`caps.CapsForm`) and the
+    trades CSV the harness launcher used last ("" when none)."""
+
+    def __init__(self, form: CapsForm, last_trades: str) -> None:
+        super().__init__()
+        self.form = form
+        self.last_trades = last_trades

@@ -29,13 +29,15 @@ def runs_dir(root: Path) -> Path:
     return Path(root) / "runtime" / RUNS_DIR
 
 
-def new_run_dir(root: Path, now_ms: int) -> Path:
-    """A folder name for a new run at clock reading `now_ms` (UTC): runtime/runs/20241119-143000/."""
+def new_run_dir(root: Path, now_ms: int, under: str = RUNS_DIR) -> Path:
+    """A folder name for a new run at clock reading `now_ms` (UTC): runtime/runs/20241119-143000/
+    (`under` another folder of runtime/: runtime/sweeps/20241119-143000/ for a sweep)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now_ms / 1000))
-    path, n = runs_dir(root) / stamp, 1
+    folder = Path(root) / "runtime" / under
+    path, n = folder / stamp, 1
     while path.exists():  # two runs in one second
         n += 1
-        path = runs_dir(root) / f"{stamp}-{n}"
+        path = folder / f"{stamp}-{n}"
     return path
 
 

@@ -7,7 +7,7 @@ wider caps) in a temporary folder, runs the app headless at a fixed clock with n
 the main screen at 120x40 and 80x24, the help screen, the banner a corrupt file shows, every event
 line in full, each operator action (the reset confirmations, the cap editor valid and refusing an
 invalid field, the harness launcher and a run's result view, the pause, cash flow, close and cancel
-forms and a close's confirmation), at 80x24 also a blocked dashboard, a close form,
+forms and a close's confirmation, the sweep form and a sweep's results), at 80x24 also a blocked dashboard, a close form,
 the events in full and a run's result view, and the desk's screens at both sizes: trade history, a
 trade's story, the daily table and two runs compared. The snapshot tests drive the app with the same
 steps (show_* below).
@@ -46,6 +46,8 @@ from .screens.run_screen import RunScreen  # noqa: E402
 from .widgets.events_panel import EventsPanel  # noqa: E402
 from .widgets.positions_table import PositionsTable  # noqa: E402
 from .screens.story_screen import StoryScreen  # noqa: E402
+from .screens.sweep_result_screen import SweepResultScreen  # noqa: E402
+from .screens.sweep_screen import SweepScreen  # noqa: E402
 from .widgets.runs_table import RunsTable  # noqa: E402
 
 DEMO_LABEL = "~/tc1-demo"
@@ -224,11 +226,34 @@ async def show_compare(pilot: Pilot) -> None:
     await until(pilot, lambda: showing(pilot, CompareScreen, "#compare-lines"), "the comparison")
 
 
+# The sweep the screenshots and tests type: 2 x 2 configs of the demo trades, in the console's process's
+# one worker (no fork: the same rows either way).
+DEMO_GRID = {"s-percent_risk": "0.005,0.01", "s-max_concurrent_trades": "3,5", "s-workers": "1"}
+
+
+async def show_sweep(pilot: Pilot) -> None:
+    """w: the sweep form with a 2 x 2 grid typed, checked and ready (the demo trades as the last used)."""
+    await _press_until(pilot, "w", SweepScreen, "#s-workers", "the sweep form")
+    screen = pilot.app.screen
+    assert isinstance(screen, SweepScreen)
+    for input_id, text in DEMO_GRID.items():
+        screen.query_one(f"#{input_id}", Input).value = text
+    await until(pilot, lambda: screen.ready, "the grid checked")
+
+
+async def show_sweep_results(pilot: Pilot) -> None:
+    """The demo grid run (a real child process), its results ranked, row 1 beside the base."""
+    await show_sweep(pilot)
+    await pilot.press("ctrl+r")
+    await until(pilot, lambda: showing(pilot, SweepResultScreen, "#sweep-lines")
+                and pilot.app.screen.query_one("#sweep-table").row_count > 0, "the sweep's results")
+
+
 SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], ...] = (
     # file name, terminal size, keys to press, corrupt the state file first, steps to run
     ("console-120x40.svg", (120, 40), (), False, show_main),
     ("console-80x24.svg", (80, 24), (), False, show_main),
-    ("console-help-120x40.svg", (120, 40), ("question_mark",), False, None),
+    ("console-help-120x40.svg", (120, 40), ("question_mark",), False, show_main),
     ("console-banner-120x40.svg", (120, 40), (), True, None),
     ("console-reset-today-120x40.svg", (120, 40), (), False, show_reset_today),
     ("console-reset-all-120x40.svg", (120, 40), (), False, show_reset_all),
@@ -255,6 +280,9 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], bool, Steps | None], .
     ("console-cancel-120x40.svg", (120, 40), (), False, show_cancel),
     ("console-close-80x24.svg", (80, 24), (), False, show_close),
     ("console-live-rerun-120x40.svg", (120, 40), (), False, show_live_run),
+    ("console-sweep-120x40.svg", (120, 40), (), False, show_sweep),
+    ("console-sweep-results-120x40.svg", (120, 40), (), False, show_sweep_results),
+    ("console-sweep-results-80x24.svg", (80, 24), (), False, show_sweep_results),
 )
 
 

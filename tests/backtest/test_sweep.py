@@ -115,6 +115,21 @@ def test_one_process_gives_the_same_rows(files, local):
         (tmp / "local" / "curves" / "rank_2.csv").read_bytes()
 
 
+def test_base_curve_is_the_base_configs_harness_curve(files, local):
+    """ENGINE.md section 5: with base_curve, curves/base.csv is `tc1 harness` of the base configs as
+    they are (what the console draws a row against), byte for byte; the rows do not change."""
+    tmp, trades, risk, pol = files
+    _, result = local
+    out = tmp / "with_base"
+    with_base = run_sweep(trades, risk, out, GRID, pol, workers=2, keep_curves=1, base_curve=True)
+    assert with_base["rows"] == result["rows"]
+    assert sorted(p.name for p in (out / "curves").iterdir()) == ["base.csv", "rank_1.csv"]
+    proc = tc1("harness", "--trades_csv", str(trades), "--risk_config", str(risk), "--policy_config", str(pol),
+               "--out_dir", str(tmp / "harness_base"), cwd=tmp)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "curves" / "base.csv").read_bytes() == (tmp / "harness_base" / "equity_curve.csv").read_bytes()
+
+
 def test_dask_cluster_gives_identical_rows(files, local):
     """The same grid on a real distributed.LocalCluster (worker processes, loopback TCP): the table
     is scattered to them and every row comes back identical."""

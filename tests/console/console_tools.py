@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from textual.command import CommandPalette
+from textual.widgets import OptionList
+
 # The longest a test waits for the console to show a change: it takes ~0.1 s, up to ~5 s when the
 # change lands while the watch starts (the watch's catch-up read), and a loaded CI box stretches
 # that. Only a failing test ever waits this long.
@@ -60,3 +63,19 @@ def showing(app, screen_type: type, selector: str) -> bool:
     """Is `screen_type` the active screen, composed down to `selector` (a screen is active before its
     widgets are mounted)?"""
     return isinstance(app.screen, screen_type) and bool(app.screen.query(selector))
+
+
+async def run_from_palette(pilot, query: str) -> None:
+    """Open the command palette, type `query`, and run the first hit once the palette lists it."""
+    await pilot.press("ctrl+p")
+    await pilot.press(*query)
+
+    def listed() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, CommandPalette):
+            return False
+        options = screen.query_one(OptionList)
+        return options.option_count > 0 and query.lower() in str(options.get_option_at_index(0).prompt).lower()
+
+    await wait_until(pilot, listed, f"the palette to list {query!r}")
+    await pilot.press("enter")

@@ -6,31 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.command import CommandPalette
-from textual.widgets import OptionList
-
-from console_tools import toasts, tree_bytes, wait_until
+from console_tools import run_from_palette, toasts, tree_bytes, wait_until
 from tc1console.console.screenshots import demo_app
 from tc1console.engine import store
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
-
-
-async def run_from_palette(pilot, query: str) -> None:
-    """Open the command palette, type `query`, and run the first hit once the palette lists it."""
-    await pilot.press("ctrl+p")
-    await pilot.press(*query)
-
-    def listed() -> bool:
-        screen = pilot.app.screen
-        if not isinstance(screen, CommandPalette):
-            return False
-        options = screen.query_one(OptionList)
-        return options.option_count > 0 and query.lower() in str(options.get_option_at_index(0).prompt).lower()
-
-    await wait_until(pilot, listed, f"the palette to list {query!r}")
-    await pilot.press("enter")
 
 
 async def test_parity_from_the_palette_reports_0_differences_and_writes_nothing(demo_root):

@@ -22,10 +22,9 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from ...engine.schema import Field, parse_text
-from ...engine.errors import Tc1Error
-from ...engine.store import Store
 from ...engine.advice import lines as advice_lines
-from ..caps import SECTIONS, CapField, CapsForm, advice_for, changed_values, check, same_value, shown_value
+from ..caps import (SECTIONS, CapField, CapsForm, advice_for, changed_values, check, same_value, save_caps,
+                    shown_value)
 from ..messages import CapsSaved, CapsSaveFailed
 from ..snapshot import MUTED, WARN
 from ..widgets.base import lines, styled
@@ -247,18 +246,8 @@ class CapsScreen(ModalScreen[dict | None]):
 
     @work(thread=True, exclusive=True, group="save-caps", exit_on_error=False)
     def _save(self, changes: dict[str, dict[str, Any]]) -> None:
-        store = Store(self.root)
-        saved: dict[str, Any] = {}
-        for kind in ("overlay", "policy"):
-            if kind not in changes:
-                continue
-            try:
-                saved[kind] = store.save_config(kind, changes[kind], by="console")
-            except Exception as exc:  # noqa: BLE001 - shown in the form; the console stays up
-                text = str(exc) if isinstance(exc, Tc1Error) else f"{exc.__class__.__name__}: {exc}"
-                self.post_message(CapsSaveFailed(text.replace(f"{self.root}/", ""), saved))
-                return
-        self.post_message(CapsSaved(saved))
+        saved, error = save_caps(self.root, changes)
+        self.post_message(CapsSaved(saved) if error is None else CapsSaveFailed(error, saved))
 
     def on_caps_saved(self, message: CapsSaved) -> None:
         message.stop()
