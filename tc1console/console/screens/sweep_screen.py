@@ -43,7 +43,7 @@ class SweepRow(Vertical):
     DEFAULT_CSS = """
     SweepRow { height: auto; }
     SweepRow > Horizontal { height: 1; }
-    SweepRow Label { width: 24; }
+    SweepRow Label { width: 30; }
     SweepRow Input { width: 24; }
     SweepRow.-wide Input { width: 1fr; max-width: 70; }
     SweepRow Input.-invalid { border: none; background: $error 30%; }
