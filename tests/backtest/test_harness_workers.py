@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from harness_tools import HEADER, awkward_rows, in_time_order, write_configs
-from tc1console.backtest import HarnessCancelled, fast_reader, forked, run_harness
+from tc1console.backtest import HarnessCancelled, fast_reader, forked, run_harness, writer
 from tc1console.backtest.runner import PARALLEL_MIN_BYTES
 from tc1console.engine.errors import InputError
 
@@ -217,6 +217,9 @@ run_harness(trades, risk, out, progress=progress, workers=2)
 """
 
 
+FINISHED = sorted([writer.OPEN_ALLOCATIONS, writer.REALIZED_PNL, writer.EQUITY_CURVE, writer.SUMMARY])
+
+
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="waits for the helper with a pidfd (Linux)")
 @pytest.mark.parametrize("at", [0.02, 0.6, 0.95])
 def test_a_killed_replay_process_leaves_no_helper_and_no_partial_files(tmp_path, at):
@@ -238,7 +241,10 @@ def test_a_killed_replay_process_leaves_no_helper_and_no_partial_files(tmp_path,
     else:
         with os.fdopen(helper) as fd:
             assert select.select([fd], [], [], 60)[0], "the helper is still running"
-    assert sorted(p.name for p in out.iterdir()) == []
+    left = sorted(p.name for p in out.iterdir())
+    # Nothing, or (on a loaded machine the reader's progress is reported by time, so the first call
+    # past `at` can be the finished run's last) the finished run's four outputs: never a part of one.
+    assert left in ([], FINISHED), left
 
 
 @pytest.mark.parametrize("rows_in", [PARALLEL_MIN_BYTES // 40, 3_000])  # rows of ~50 bytes: forked, one process
