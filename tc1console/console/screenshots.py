@@ -70,7 +70,7 @@ def showing(pilot: Pilot, screen_type: type, selector: str) -> bool:
 
 
 async def _press_until(pilot: Pilot, key: str, screen_type: type, selector: str, what: str) -> None:
-    await pilot.pause()  # the first read
+    await show_main(pilot)  # the first read, laid out (not a pause that a loaded machine outruns)
     await pilot.press(key)
     await until(pilot, lambda: showing(pilot, screen_type, selector), what)
 
@@ -178,7 +178,7 @@ async def show_live_run(pilot: Pilot) -> None:
 async def show_blocked(pilot: Pilot) -> None:
     """The dashboard with two rails blocking: today's loss (74.67) over a 50.00 cap, and 10 entries
     of 10 (the policy file rewritten, as an operator's edit would)."""
-    await pilot.pause()  # the first read
+    await show_main(pilot)  # the first read, laid out (not a pause that a loaded machine outruns)
     app = pilot.app
     assert isinstance(app, Tc1ConsoleApp)
     policy = {**cfg.DEFAULTS["policy"], "daily_loss_cap": 50.0, "max_trades_per_day": 10}
@@ -190,7 +190,7 @@ async def show_blocked(pilot: Pilot) -> None:
 
 async def show_events(pilot: Pilot) -> None:
     """Every event line in full: Enter on the Events panel."""
-    await pilot.pause()  # the first read
+    await show_main(pilot)  # the first read, laid out (not a pause that a loaded machine outruns)
     pilot.app.screen.query_one(EventsPanel).focus()
     await pilot.press("enter")
     await until(pilot, lambda: showing(pilot, EventsScreen, "EventRow"), "the events in full")
