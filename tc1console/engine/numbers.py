@@ -161,27 +161,40 @@ def dec(x: float) -> tuple[int, int]:
         m = round(x * 1e8)
         if m / 1e8 == x:  # m < 2**53 and 1e8 are exact floats: IEEE division rounds m * 10**-8 correctly
             return m, 8
-    return _dec_shortest(x)
+    return dec_shortest(x)
 
 
-def _dec_shortest(x: float) -> tuple[int, int]:
-    """dec's slow path, bound on first use (so importing the engine loads no orjson): orjson's
-    formatter writes the same shortest round-trip digits as repr in a fifth of the time; a plain
-    `123.456` is read in place, anything with an exponent by dec_of_text. Tests hold `dec` to
-    `dec_plain`."""
-    global _dec_shortest
+def dec_trimmed(x: float) -> tuple[int, int]:
+    """dec(x) with the fewest digits: no trailing zeros in m while k > 0 (the same value)."""
+    m, k = dec(x)
+    while k and m % 10 == 0:
+        m, k = m // 10, k - 1
+    return m, k
+
+
+def dec_shortest(x: float) -> tuple[int, int]:
+    """dec(x) read off x's shortest repr, without dec's fast-path attempt (for floats seldom of 8
+    decimals, such as a running total). Bound on first use (so importing the engine loads no
+    orjson): orjson's formatter writes the same shortest round-trip digits as repr in a fifth of
+    the time; a plain `123.456` is read in place (int() refuses an exponent, `1e-07` or `1.5e+16`,
+    and so does a text without a point), anything else by dec_of_text. Tests hold `dec` and
+    `dec_shortest` to `dec_plain`."""
+    global dec_shortest
     try:
         from orjson import dumps
     except ImportError:
-        _dec_shortest = dec_plain
+        dec_shortest = dec_plain
     else:
-        def _dec_shortest(x: float) -> tuple[int, int]:
+        def dec_shortest(x: float) -> tuple[int, int]:
             text = dumps(x)
             point = text.find(b".")
-            if point > 0 and b"e" not in text:
-                return int(text.replace(b".", b"", 1)), len(text) - point - 1
+            if point > 0:
+                try:
+                    return int(text.replace(b".", b"", 1)), len(text) - point - 1
+                except ValueError:
+                    pass
             return dec_of_text(text.decode())
-    return _dec_shortest(x)
+    return dec_shortest(x)
 
 
 def dec_plain(x: float) -> tuple[int, int]:
@@ -230,9 +243,14 @@ def step_decimals(step: float) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+def qty_spec(step: float) -> str:
+    """The format spec of a quantity at the precision of `step` (what qty_text formats with)."""
+    return f",.{step_decimals(step)}f"
+
+
 def qty_text(value: float, step: float) -> str:
     """A quantity at the precision of its symbol's step: `0.015` for step 0.001, `12.5` for 0.1."""
-    return f"{value:,.{step_decimals(step)}f}"
+    return f"{value:{qty_spec(step)}}"
 
 
 def price_text(value: float | None) -> str:

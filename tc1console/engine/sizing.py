@@ -7,10 +7,12 @@ integers; only the outputs become floats, each the float nearest its exact value
 10,000 at 1%, long 1.25 stop 1.24, step 0.001 buys 10,000 exactly (binary floats give 9,999.999),
 and a quantity is never a step above the exact answer either.
 
-`size` is what the engine calls: integer arithmetic on (m, k) pairs (m * 10**-k), with the
+`size_general` decides any entry: integer arithmetic on (m, k) pairs (m * 10**-k), with the
 decimals of config values worked out once per config and float estimates deciding which budget
-candidate binds when they are far apart. `size_plain` is the same rule written with
-`decimal.Decimal` and nothing else; tests hold the two equal (and both to a Fraction reference).
+candidate binds when they are far apart. `size`, what the engine calls, takes the common case
+(prices of up to 8 decimals, no day-left candidate, nothing near a boundary) in fewer steps and
+hands everything else to `size_general`. `size_plain` is the same rule written with
+`decimal.Decimal` and nothing else; tests hold the three equal (and to a Fraction reference).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from decimal import Decimal, localcontext
 from functools import lru_cache, partial
 from typing import NamedTuple
 
-from .numbers import P10, dec, money, qty_text
+from . import numbers
+from .numbers import P10, dec, dec_trimmed, money, qty_spec, qty_text
 
 # Skip reasons decided here, in the order the checks run (the rails' reasons are rails.py's).
 TOTAL_OPEN_RISK_CAP = "total_open_risk_cap"
@@ -48,7 +51,12 @@ class Sized(NamedTuple):
 
 
 class Caps:
-    """An overlay config's sizing numbers, with the decimals of its constants worked out once."""
+    """An overlay config's sizing numbers, with the decimals of its constants worked out once.
+
+    Each constant's decimal is kept with the fewest digits (`dec_trimmed`: 0.001 as 1 * 10**-3, not
+    100000 * 10**-8): the same value, and the products and quotients of every entry stay small
+    integers (a true division of two ints below 2**53 is one float division in C).
+    """
 
     __slots__ = ("flat_until", "flat", "flat_f", "percent", "percent_f", "per_trade", "per_trade_f",
                  "total", "total_f", "fees_in_risk", "leverage", "leverage_f")
@@ -57,37 +65,38 @@ class Caps:
                  per_trade_risk_cap: float | None, total_open_risk_cap: float | None, fees_in_risk: bool,
                  max_leverage: float | None) -> None:
         self.flat_until = flat_risk_until
-        self.flat_f, self.flat = flat_risk_amount, dec(flat_risk_amount)
-        self.percent_f, self.percent = percent_risk, dec(percent_risk)
+        self.flat_f, self.flat = flat_risk_amount, dec_trimmed(flat_risk_amount)
+        self.percent_f, self.percent = percent_risk, dec_trimmed(percent_risk)
         self.per_trade_f = per_trade_risk_cap
-        self.per_trade = None if per_trade_risk_cap is None else dec(per_trade_risk_cap)
+        self.per_trade = None if per_trade_risk_cap is None else dec_trimmed(per_trade_risk_cap)
         self.total_f = total_open_risk_cap
-        self.total = None if total_open_risk_cap is None else dec(total_open_risk_cap)
+        self.total = None if total_open_risk_cap is None else dec_trimmed(total_open_risk_cap)
         self.fees_in_risk = fees_in_risk
         self.leverage_f = max_leverage
-        self.leverage = None if max_leverage is None else dec(max_leverage)
+        self.leverage = None if max_leverage is None else dec_trimmed(max_leverage)
 
 
 class Market:
     """One symbol's market rules and fee, with their decimals and the constant tails of its skip details."""
 
     __slots__ = ("step_f", "step", "step_den", "min_qty", "min_notional_f", "min_notional", "fee_rate",
-                 "fee_bps_f", "fee_bps", "fee_on", "fee_m", "fee_k", "fee_scale", "below_min_qty",
+                 "fee_bps_f", "fee_bps", "fee_on", "fee_m", "fee_k", "fee_scale", "qty_spec", "below_min_qty",
                  "below_min_notional")
 
     def __init__(self, qty_step: float, min_qty: float, min_notional: float, fee_bps: float) -> None:
         if not (qty_step > 0 and math.isfinite(qty_step)):
             raise ValueError(f"qty step must be a finite number > 0, not {qty_step!r}")
-        self.step_f, self.step = qty_step, dec(qty_step)
+        self.step_f, self.step = qty_step, dec_trimmed(qty_step)
         self.step_den = P10[self.step[1]]
         self.min_qty = min_qty
-        self.min_notional_f, self.min_notional = min_notional, dec(min_notional)
-        self.fee_bps_f, self.fee_bps = fee_bps, dec(fee_bps)
+        self.min_notional_f, self.min_notional = min_notional, dec_trimmed(min_notional)
+        self.fee_bps_f, self.fee_bps = fee_bps, dec_trimmed(fee_bps)
         self.fee_rate = fee_bps / 10_000  # what closes charge (section 3 is float arithmetic)
         # fee_rate * (entry + stop) exactly: fee_m * (e + s) * 10**-(k + fee_k), e and s scaled to k
         self.fee_m, self.fee_k = self.fee_bps[0], self.fee_bps[1] + 4
         self.fee_on = self.fee_m != 0
         self.fee_scale = P10[self.fee_k]
+        self.qty_spec = qty_spec(qty_step)  # qty_text's format, worked out once
         self.below_min_qty = f" below min qty {qty_text(min_qty, qty_step)} (step {qty_text(qty_step, qty_step)})"
         self.below_min_notional = f" below min notional {money(min_notional)}"
 
@@ -198,9 +207,126 @@ def budget_value(kind: int, est: float, exact: tuple[int, int] | None, balance: 
     return _float(kind, est, exact if exact is not None else _percent_of(balance, caps))
 
 
+# The last open risk seen by `size`'s common path, and its decimal (as _memo's slots).
+_open_risk_memo: tuple[float, tuple[int, int]] = (math.nan, (0, 0))
+
+
 def size(balance: float, caps: Caps, market: Market, total_open_risk: float, open_notional: float,
          daily: tuple[float, float] | None, entry: float, stop: float) -> Sized:
-    """ENGINE.md section 2 items 5-8 for one entry, exactly (see the module docstring).
+    """ENGINE.md section 2 items 5-8 for one entry, exactly: `size_general`'s answer, to the bit.
+
+    The common case in fewer steps: prices of up to 8 decimals below 1e7 (so each price's decimal
+    is m * 10**-8, see numbers.dec), no day-left candidate, a quotient and a leverage room that
+    floats decide, a budget that leaves something. Anything else, or any doubt, goes to
+    `size_general`, which decides from scratch. Each step below is `size_general`'s (and
+    `risk_budget`'s) with the same float tests and the same exact integers; what differs is
+    said where it does.
+    """
+    global _open_risk_memo
+    if daily is not None or not (entry < 1e7 and stop < 1e7):
+        return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
+    em = round(entry * 1e8)
+    sm = round(stop * 1e8)
+    if em / 1e8 != entry or sm / 1e8 != stop:
+        return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
+
+    # 5. the budget (risk_budget without the day's left)
+    if balance < caps.flat_until:
+        kind, est, exact = CONSTANT, caps.flat_f, caps.flat
+    else:
+        kind, est, exact = PERCENT, balance * caps.percent_f, None
+    cap = caps.per_trade_f
+    if cap is not None:
+        if kind == CONSTANT:
+            if cap < est:
+                est, exact = cap, caps.per_trade
+        elif cap < est * _LOW:
+            kind, est, exact = CONSTANT, cap, caps.per_trade
+        elif cap <= est * _HIGH:
+            exact = _percent_of(balance, caps)
+            if _lt(caps.per_trade, exact):
+                kind, est, exact = CONSTANT, cap, caps.per_trade
+    total = caps.total_f
+    if total is not None:
+        head = total - total_open_risk
+        margin = _MARGIN * (total + total_open_risk + est)
+        if head - est <= margin:
+            seen, (om, ok) = _open_risk_memo
+            if seen != total_open_risk:  # a running total seldom has 8 decimals: no fast-path attempt
+                om, ok = numbers.dec_shortest(total_open_risk)
+                _open_risk_memo = (total_open_risk, (om, ok))
+            tm, tk = caps.total
+            if tk >= ok:
+                hm, k = tm - om * P10[tk - ok], tk
+            else:
+                hm, k = tm * P10[ok - tk] - om, ok
+            if hm <= 0:  # the cap is reached: size_general writes the skip
+                return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
+            if est - head > margin:
+                # The headroom binds, decided by floats (risk_budget compares the decimals here,
+                # with the same outcome): head is within 3 * 2**-53 * (total + open risk) of the
+                # exact headroom (two inputs each within half an ulp of its decimal, one rounding),
+                # est within 3 * 2**-53 * est of its candidate, and margin is 1e-12 times their sum.
+                kind, est, exact = HEADROOM, head, (hm, k)
+            else:
+                if exact is None:
+                    exact = _percent_of(balance, caps)
+                if _lt((hm, k), exact):
+                    kind, est, exact = HEADROOM, head, (hm, k)
+
+    # 6. per-unit risk: exactly (un * 10**-uk) and as a float
+    if entry > stop:
+        un, distance = em - sm, entry - stop
+    else:
+        un, distance = sm - em, stop - entry
+    if caps.fees_in_risk and market.fee_on:
+        un, uk = un * market.fee_scale + market.fee_m * (em + sm), 8 + market.fee_k
+        unit = distance + market.fee_rate * (entry + stop)
+    else:
+        uk, unit = 8, distance
+
+    # 7. qty, when the float quotient decides it and the leverage room clearly holds it
+    stm, stk = market.step
+    den = unit * market.step_f
+    if not den:
+        return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
+    q = est / den
+    rel = 1e-14 + 3e-16 * (entry + stop) / distance
+    if kind == HEADROOM:
+        rel += 3e-16 * (total_open_risk + total) / est
+    n = int(q) if q < 1e15 else 0
+    slack = q * rel
+    nstm = n * stm
+    if not (slack < q - n < 1 - slack) or nstm >= _EXACT_NUM:
+        return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
+    qty = nstm / market.step_den
+    lev_f = caps.leverage_f
+    if lev_f is not None:
+        room_f = balance * lev_f - open_notional
+        margin = _MARGIN * (balance * lev_f + open_notional)
+        if not (room_f > margin and qty * entry <= room_f * (1 - _MARGIN) - margin):
+            return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
+    if kind == CONSTANT:
+        budget = est
+    else:
+        if exact is None:
+            exact = _percent_of(balance, caps)
+        budget = exact[0] / P10[exact[1]]
+
+    # 8. exchange minimums
+    if n == 0 or qty < market.min_qty:
+        return _skip(BELOW_MIN_QTY, f"qty {qty:{market.qty_spec}}{market.below_min_qty}", budget)
+    nn = nstm * em  # notional, * 10**-(stk + 8)
+    notional = nn / P10[stk + 8]
+    mf = market.min_notional_f
+    if notional < mf or (notional == mf and _lt((nn, stk + 8), market.min_notional)):
+        return _skip(BELOW_MIN_NOTIONAL, f"notional {money(notional)}{market.below_min_notional}", budget)
+    return _sized((qty, nstm * un / P10[stk + uk], notional, budget, None, ""))
+
+
+def size_general(balance: float, caps: Caps, market: Market, total_open_risk: float, open_notional: float,
+                 daily: tuple[float, float] | None, entry: float, stop: float) -> Sized:
+    """ENGINE.md section 2 items 5-8 for one entry, exactly (see the module docstring); any input.
 
     Float estimates decide where they provably can (the whole-step count of a quotient far from a
     whole number, a budget candidate far from the others); integers on exact decimals decide the
@@ -290,7 +416,7 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
 
     # 8. exchange minimums
     if n == 0 or qty < market.min_qty:  # both floats' shortest reprs are the decimals compared
-        return _skip(BELOW_MIN_QTY, f"qty {qty_text(qty, market.step_f)}{market.below_min_qty}", budget)
+        return _skip(BELOW_MIN_QTY, f"qty {qty:{market.qty_spec}}{market.below_min_qty}", budget)
     nn = n * stm * em  # notional, * 10**-(stk + ek)
     try:
         notional = nn / P10[stk + ek]

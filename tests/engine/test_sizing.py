@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from property_budget import examples
 from tc1console.engine import sizing
-from tc1console.engine.numbers import dec, dec_plain
+from tc1console.engine.numbers import dec, dec_plain, dec_shortest, dec_trimmed
 from tests.engine.exact_reference import Answer, Case, reference
 
 SETTINGS = settings(max_examples=examples(400))
@@ -34,8 +34,17 @@ def check(c: Case) -> Answer:
     want = reference(c)
     got = run(c)
     assert got == want, (c, got, want)
+    assert run(c, sizing.size_general) == want, c
     assert run(c, sizing.size_plain) == want, c
     return got
+
+
+def full(c: Case, impl=sizing.size) -> tuple:
+    """Everything `impl` answers, the skip detail included, floats by their bits."""
+    caps = sizing.Caps(c.flat_until, c.flat, c.percent, c.per_trade_cap, c.total_cap, c.fees_in_risk, c.leverage)
+    market = sizing.Market(c.step, c.min_qty, c.min_notional, c.fee_bps)
+    s = impl(c.balance, caps, market, c.open_risk, c.open_notional, c.daily, c.entry, c.stop)
+    return tuple(v.hex() if isinstance(v, float) else v for v in s)
 
 
 # --- the four cases of issue 12, where binary floats were one step off --------------------------------
@@ -241,6 +250,89 @@ def test_fast_decimal_of_a_float_equals_its_shortest_repr(x: float) -> None:
     m, k = dec(x)
     assert Fraction(m, 10 ** k) == Fraction(repr(x)) and (m, k) == dec_plain(x) or \
         Fraction(m, 10 ** k) == Fraction(*[int(v) for v in (dec_plain(x)[0], 10 ** dec_plain(x)[1])])
+
+
+@settings(max_examples=examples(2000))
+@given(x=st.floats(min_value=0.0, allow_infinity=False, allow_nan=False)
+       | st.builds(lambda m, k: m / 10 ** k, st.integers(0, 10 ** 17), st.integers(0, 20)))
+def test_shortest_and_trimmed_decimals_equal_the_shortest_repr(x: float) -> None:
+    """numbers.dec_shortest (orjson's digits, no fast-path attempt) and dec_trimmed (the fewest
+    digits, what the config constants are kept as) are the value of x's shortest repr."""
+    assert Fraction(*_ratio(dec_shortest(x))) == Fraction(repr(x))
+    m, k = dec_trimmed(x)
+    assert Fraction(m, 10 ** k) == Fraction(repr(x)) and (k == 0 or m % 10 != 0)
+
+
+def _ratio(d: tuple[int, int]) -> tuple[int, int]:
+    return d[0], 10 ** d[1]
+
+
+# --- size's common path (prices of up to 8 decimals, no day-left) against size_general ---------------
+
+def _ulps(x: float, n: int) -> float:
+    for _ in range(abs(n)):
+        x = math.nextafter(x, math.inf if n > 0 else -math.inf)
+    return x
+
+
+@st.composite
+def headroom_edge_cases(draw: st.DrawFn) -> Case:
+    """Where size's float test of the open-risk headroom against the budget sits on its edge: the
+    headroom within a few ulps, or a few parts in 1e12, of the per-trade cap or balance * percent,
+    open risk with up to 17 digits, prices on a tick grid of up to 8 decimals (the common path)."""
+    decimals = draw(st.integers(0, 8))
+    tick = Fraction(1, 10 ** decimals)
+    entry = float(tick * draw(st.integers(10, 10 ** 9 // 10 ** (8 - decimals) + 10)))
+    if not 0 < entry < 1e7:
+        entry = 1.25
+    ticks = draw(st.integers(1, 500))
+    is_long = draw(st.booleans())
+    stop = float(F_(entry) - ticks * tick if is_long else F_(entry) + ticks * tick)
+    if not 0 < stop != entry:
+        stop = float(F_(entry) + ticks * tick)
+    total = draw(st.sampled_from([300.0, 1_000.0, 250.5]))
+    balance = draw(st.sampled_from([10_000.0, 20_000.0, 8_629_766.39]) | st.floats(5_000.0, 1e6))
+    percent = draw(st.sampled_from([0.005, 0.01, 0.0157]))
+    per_trade = draw(st.none() | st.sampled_from([100.0, 37.5]))
+    target = per_trade if per_trade is not None and per_trade < balance * percent else balance * percent
+    if target >= total:
+        target = total / 2
+    nudge = draw(st.sampled_from(["ulps", "relative", "far"]))
+    open_risk = total - target
+    if nudge == "ulps":
+        open_risk = _ulps(open_risk, draw(st.integers(-4, 4)))
+    elif nudge == "relative":
+        open_risk = open_risk * (1 + draw(st.floats(-5e-12, 5e-12)))
+    else:
+        open_risk = draw(st.floats(0.0, total * 1.01))
+    return Case(balance=balance, percent=percent, entry=entry, stop=stop, step=draw(st.sampled_from(STEPS)),
+                flat_until=5_000.0, per_trade_cap=per_trade, total_cap=total, open_risk=max(open_risk, 0.0),
+                open_notional=draw(st.sampled_from([0.0]) | st.floats(0.0, balance * 3)),
+                leverage=draw(st.none() | st.sampled_from([1.0, 3.0])),
+                fee_bps=draw(st.sampled_from([0.0, 4.0, 7.5])), fees_in_risk=draw(st.booleans()),
+                min_qty=draw(st.sampled_from([0.0, 0.001, 1.0])),
+                min_notional=draw(st.sampled_from([0.0, 5.0, 100.0])))
+
+
+def F_(x: float) -> Fraction:
+    return Fraction(repr(x))
+
+
+@settings(max_examples=examples(1000))
+@given(c=headroom_edge_cases())
+def test_common_path_at_the_headroom_edge_equals_the_general_path_and_the_reference(c: Case) -> None:
+    """ENGINE.md 2.5: the budget is min(candidates) exactly, where the headroom and the budget it
+    competes with are floats apart or a hair apart; size (its common path) answers what
+    size_general answers, detail included, and both what the Fraction reference says."""
+    check(c)
+    assert full(c) == full(c, sizing.size_general)
+
+
+@SETTINGS
+@given(c=grid_cases())
+def test_common_path_answers_what_the_general_path_answers_detail_included(c: Case) -> None:
+    """size and size_general agree on every field, the skip details too, on tick-grid prices."""
+    assert full(c) == full(c, sizing.size_general)
 
 
 def test_fill_scaling_equals_sizing_a_quantity_that_large() -> None:
