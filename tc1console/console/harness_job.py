@@ -16,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import tc1console
 
@@ -137,6 +137,32 @@ class HarnessJob:
             return Outcome("error", str(final["error"]))
         last = self.noise[-1] if self.noise else ""
         return Outcome("error", f"the {self.WHAT} process ended with exit code {code}" + (f": {last}" if last else ""))
+
+    def run_to_end(self, progress: Callable[[int, int], None], load: Callable[[Path], Any],
+                   out_created: bool) -> tuple[Outcome, Any]:
+        """Start the child, relay its progress, and say how it ended, with its result read back by
+        `load` from the output folder when done (None otherwise); a folder made for this run and
+        left empty by it is removed. For a worker thread: never raises."""
+        try:
+            self.start()
+            for event in self.events():
+                progress(int(event["done"]), int(event["total"]))
+            outcome = self.wait()
+        except Exception as exc:  # noqa: BLE001 - cannot start it, or a broken pipe: shown, not raised
+            self.cancel()
+            outcome = Outcome("error", f"the {self.WHAT} could not run: {exc.__class__.__name__}: {exc}")
+        result = None
+        if outcome.status == "done":
+            try:
+                result = load(self.request.out_dir)
+            except (OSError, ValueError) as exc:
+                outcome = Outcome("error", f"the {self.WHAT} finished but cannot be read back: {exc}")
+        elif out_created:
+            try:
+                self.request.out_dir.rmdir()
+            except OSError:
+                pass
+        return outcome, result
 
     def cancel(self) -> None:
         """Ask the run to stop (SIGTERM: the harness deletes its partial files); kill it if it hangs."""

@@ -413,25 +413,8 @@ class HarnessScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="harness", exit_on_error=False)
     def _run_job(self, job: HarnessJob, out_created: bool) -> None:
         """Start the child, relay its progress, and report how it ended (reading the run back if done)."""
-        try:
-            job.start()
-            for event in job.events():
-                self.post_message(HarnessProgress(int(event["done"]), int(event["total"])))
-            outcome = job.wait()
-        except Exception as exc:  # noqa: BLE001 - cannot start it, or a broken pipe: shown, not raised
-            job.cancel()
-            outcome = Outcome("error", f"the harness could not run: {exc.__class__.__name__}: {exc}")
-        result = None
-        if outcome.status == "done":
-            try:
-                result = load_run(job.request.out_dir)
-            except (OSError, ValueError) as exc:
-                outcome = Outcome("error", f"the run finished but cannot be read back: {exc}")
-        elif out_created:
-            try:
-                job.request.out_dir.rmdir()  # the folder made for this run, left empty by the harness
-            except OSError:
-                pass
+        outcome, result = job.run_to_end(lambda done, total: self.post_message(HarnessProgress(done, total)),
+                                         load_run, out_created)
         self.post_message(HarnessFinished(outcome, result))
 
     def on_harness_progress(self, message: HarnessProgress) -> None:

@@ -296,25 +296,8 @@ class SweepScreen(Screen[None]):
             remember(self.root, **{LAST_TRADES_KEY: str(job.request.trades_csv)})
         except OSError:
             pass  # only a default for next time
-        try:
-            job.start()
-            for event in job.events():
-                self.post_message(HarnessProgress(int(event["done"]), int(event["total"])))
-            outcome = job.wait()
-        except Exception as exc:  # noqa: BLE001 - cannot start it, or a broken pipe: shown, not raised
-            job.cancel()
-            outcome = Outcome("error", f"the sweep could not run: {exc.__class__.__name__}: {exc}")
-        result = None
-        if outcome.status == "done":
-            try:
-                result = load_sweep(job.request.out_dir)
-            except (OSError, ValueError) as exc:
-                outcome = Outcome("error", f"the sweep finished but cannot be read back: {exc}")
-        elif out_created:
-            try:
-                job.request.out_dir.rmdir()  # the folder made for this sweep, left empty by it
-            except OSError:
-                pass
+        outcome, result = job.run_to_end(lambda done, total: self.post_message(HarnessProgress(done, total)),
+                                         load_sweep, out_created)
         self.post_message(SweepFinished(outcome, result))
 
     def on_harness_progress(self, message: HarnessProgress) -> None:
