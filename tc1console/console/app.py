@@ -164,7 +164,7 @@ class Tc1ConsoleApp(App[int]):
         self._posted: Snapshot | None = None  # the last good read's snapshot, None after a failed read
         self._queued: Snapshot | None = None  # the newest snapshot posted and not shown yet
         # The reset confirmation up now and the plan it shows: read again on each new snapshot, so
-        # what it counts is what is there when the operator confirms (ENGINE.md section 6, resets).
+        # what it counts is what is there when the operator confirms (docs/live.md section 6, resets).
         self._reset_asking: tuple[ConfirmScreen, ResetPlan] | None = None
 
     def get_default_screen(self) -> MainScreen:

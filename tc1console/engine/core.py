@@ -4,8 +4,8 @@ The live API (one locked transaction per call) and the backtest (a loop over eve
 this class, so backtest/live parity holds by construction. Every state change goes through one of
 the `apply_*` methods, which are also what replays the journal (events.py) after a crash.
 
-ENGINE.md is the contract: section 2 (try_open), 3 (close), 6 (operator actions: cash flows,
-cancels, partial fills, pause, resets) and 7 (the rails beyond the seed).
+The rules: docs/engine.md sections 2 (try_open), 3 (close) and 7 (the rails beyond the seed), and
+docs/live.md section 6 (operator actions: cash flows, cancels, partial fills, pause, resets).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CLOSE_HISTORY = 100  # closed trades remembered for idempotent re-close and dupl
 ACTION_HISTORY = 100  # cash flows and cancels remembered for idempotent retries
 DAY_WINDOW = 62  # UTC-day buckets, counted back from the newest day seen (covers a calendar month)
 
-# Skip reasons, in the order the checks run (ENGINE.md section 2).
+# Skip reasons, in the order the checks run (docs/engine.md section 2).
 INVALID_INPUT = sizing.INVALID_INPUT
 DUPLICATE_TRADE_ID = "duplicate_trade_id"
 PAUSED = "paused"
@@ -395,7 +395,7 @@ class RiskEngine:
             return f"trade_id {trade_id!r} was cancelled, it is not {what}"
         return (f"unknown trade_id {trade_id!r}: not {what}, and not among the last {CLOSE_HISTORY} closes")
 
-    # --- operator actions (ENGINE.md section 6) ----------------------------------------------------
+    # --- operator actions (docs/live.md section 6) ----------------------------------------------------
 
     def adjust_balance(self, amount: Any, *, kind: str, reason: str, ts_ms: int, flow_id: str) -> FlowResult:
         """A deposit (amount > 0) or withdrawal (< 0); `kind` "set" for a sync to the exchange's balance.
@@ -536,7 +536,7 @@ class RiskEngine:
     def adopt_difference(self, balance_before: float, *, ts_ms: int, flow_id: str, reason: str) -> FlowResult | None:
         """State files kept as edited by hand (`tc1 state adopt`) hold this balance where the journal's
         account says `balance_before`: the difference is a cash flow of kind "adopt", not trading PnL
-        (ENGINE.md section 6): net flows, the peak and a flow-marked equity point move with it, and the
+        (docs/live.md section 6): net flows, the peak and a flow-marked equity point move with it, and the
         balance stays the file's to the bit. None when the balances agree."""
         delta = self.balance - balance_before
         if delta == 0:

@@ -1,4 +1,4 @@
-"""Position sizing and trade arithmetic: the one home of ENGINE.md section 2 items 5-8 and section 3.
+"""Position sizing and trade arithmetic: the one home of docs/engine.md section 2 items 5-8 and section 3.
 
 Sizing is exact. Every float that goes in (balance, percent, caps, open risk and notional, prices,
 fee bps, qty step, minimums) is read as its shortest repr, a decimal, and the budget, the per-unit
@@ -125,7 +125,7 @@ def _skip(reason: str, detail: str, budget: float = 0.0) -> Sized:
     return _sized((0.0, 0.0, 0.0, budget, reason, detail))
 
 
-# Which candidate the budget is (ENGINE.md 2.5): a config constant (flat amount or per-trade cap,
+# Which candidate the budget is (docs/engine.md 2.5): a config constant (flat amount or per-trade cap,
 # whose float is exact), balance * percent, the open-risk headroom, or what the day has left.
 CONSTANT, PERCENT, HEADROOM, DAY_LEFT = range(4)
 _LOW, _HIGH = 1 - 1e-12, 1 + 1e-12
@@ -141,17 +141,10 @@ def _percent_of(balance: float, caps: Caps) -> tuple[int, int]:
     return bm * pm, bk + pk
 
 
-def risk_budget(balance: float, caps: Caps, total_open_risk: float, daily: tuple[float, float] | None
-                ) -> tuple[int, float, tuple[int, int] | None, Sized | None]:
-    """ENGINE.md section 2 item 5, exactly: the risk budget for the next entry.
-
-    Returns (kind, estimate, exact, skip). `exact` is the budget as (m, k) = m * 10**-k, or None when
-    the float comparisons already decided (then `budget_exact` works it out: only balance * percent
-    is ever left so); `estimate` is a float within a few ulps of it (the budget's own float when kind
-    is CONSTANT); `skip` the Sized to return instead when a cap leaves nothing. Candidates are
-    compared as floats while they are clearly apart, exactly (in decimal) when they are close.
-    `daily`: (daily_loss_cap, today's pnl) when daily_loss_includes_open_risk applies, else None.
-    """
+def _flat_percent_capped(balance: float, caps: Caps) -> tuple[int, float, tuple[int, int] | None]:
+    """The budget's first two candidates (docs/engine.md section 2 item 5): flat below the threshold,
+    else balance * percent; then per_trade_risk_cap. As risk_budget returns them (kind, estimate,
+    exact or None)."""
     if balance < caps.flat_until:  # two floats compare as their shortest reprs do
         kind, est, exact = CONSTANT, caps.flat_f, caps.flat
     else:
@@ -167,6 +160,21 @@ def risk_budget(balance: float, caps: Caps, total_open_risk: float, daily: tuple
             exact = _percent_of(balance, caps)
             if _lt(caps.per_trade, exact):
                 kind, est, exact = CONSTANT, cap, caps.per_trade
+    return kind, est, exact
+
+
+def risk_budget(balance: float, caps: Caps, total_open_risk: float, daily: tuple[float, float] | None
+                ) -> tuple[int, float, tuple[int, int] | None, Sized | None]:
+    """docs/engine.md section 2 item 5, exactly: the risk budget for the next entry.
+
+    Returns (kind, estimate, exact, skip). `exact` is the budget as (m, k) = m * 10**-k, or None when
+    the float comparisons already decided (then `budget_exact` works it out: only balance * percent
+    is ever left so); `estimate` is a float within a few ulps of it (the budget's own float when kind
+    is CONSTANT); `skip` the Sized to return instead when a cap leaves nothing. Candidates are
+    compared as floats while they are clearly apart, exactly (in decimal) when they are close.
+    `daily`: (daily_loss_cap, today's pnl) when daily_loss_includes_open_risk applies, else None.
+    """
+    kind, est, exact = _flat_percent_capped(balance, caps)
     total = caps.total_f
     if total is not None:
         head = total - total_open_risk
@@ -213,7 +221,7 @@ _open_risk_memo: tuple[float, tuple[int, int]] = (math.nan, (0, 0))
 
 def size(balance: float, caps: Caps, market: Market, total_open_risk: float, open_notional: float,
          daily: tuple[float, float] | None, entry: float, stop: float) -> Sized:
-    """ENGINE.md section 2 items 5-8 for one entry, exactly: `size_general`'s answer, to the bit.
+    """docs/engine.md section 2 items 5-8 for one entry, exactly: `size_general`'s answer, to the bit.
 
     The common case in fewer steps: prices of up to 8 decimals below 1e7 (so each price's decimal
     is m * 10**-8, see numbers.dec), no day-left candidate, a quotient and a leverage room that
@@ -231,21 +239,7 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
         return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
 
     # 5. the budget (risk_budget without the day's left)
-    if balance < caps.flat_until:
-        kind, est, exact = CONSTANT, caps.flat_f, caps.flat
-    else:
-        kind, est, exact = PERCENT, balance * caps.percent_f, None
-    cap = caps.per_trade_f
-    if cap is not None:
-        if kind == CONSTANT:
-            if cap < est:
-                est, exact = cap, caps.per_trade
-        elif cap < est * _LOW:
-            kind, est, exact = CONSTANT, cap, caps.per_trade
-        elif cap <= est * _HIGH:
-            exact = _percent_of(balance, caps)
-            if _lt(caps.per_trade, exact):
-                kind, est, exact = CONSTANT, cap, caps.per_trade
+    kind, est, exact = _flat_percent_capped(balance, caps)
     total = caps.total_f
     if total is not None:
         head = total - total_open_risk
@@ -326,7 +320,7 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
 
 def size_general(balance: float, caps: Caps, market: Market, total_open_risk: float, open_notional: float,
                  daily: tuple[float, float] | None, entry: float, stop: float) -> Sized:
-    """ENGINE.md section 2 items 5-8 for one entry, exactly (see the module docstring); any input.
+    """docs/engine.md section 2 items 5-8 for one entry, exactly (see the module docstring); any input.
 
     Float estimates decide where they provably can (the whole-step count of a quotient far from a
     whole number, a budget candidate far from the others); integers on exact decimals decide the
@@ -519,7 +513,7 @@ def size_plain(balance: float, caps: Caps, market: Market, total_open_risk: floa
         return Sized(float(qty), float(qty * unit), notional, float(budget), None, "")
 
 
-# --- a partial fill (ENGINE.md section 6) --------------------------------------------------------
+# --- a partial fill (docs/live.md section 6) --------------------------------------------------------
 
 def is_multiple(qty: float, step: float) -> bool:
     """Is `qty` a whole number of `step`s, both read as their shortest reprs?"""
@@ -539,7 +533,7 @@ def scaled(qty: float, entry: float, stop: float, fee_bps: float, fees_in_risk: 
     return qm * un / P10[qk + uk], qm * em / P10[qk + ek]
 
 
-# --- closing (ENGINE.md section 3) -----------------------------------------------------------------
+# --- closing (docs/engine.md section 3) -----------------------------------------------------------------
 
 def gross_pnl(is_long: bool, qty: float, entry: float, exit_: float) -> float:
     return (exit_ - entry) * qty if is_long else (entry - exit_) * qty
