@@ -65,8 +65,10 @@ async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
 
 
 def showing(pilot: Pilot, screen_type: type, selector: str) -> bool:
-    """`screen_type` is active and composed down to `selector` (it is active before it is mounted)."""
-    return isinstance(pilot.app.screen, screen_type) and bool(pilot.app.screen.query(selector))
+    """`screen_type` is active, composed down to `selector` and past its own on_mount (it is active
+    before it is mounted, and its widgets exist before its on_mount ran)."""
+    screen = pilot.app.screen
+    return isinstance(screen, screen_type) and screen.is_mounted and bool(screen.query(selector))
 
 
 async def _press_until(pilot: Pilot, key: str, screen_type: type, selector: str, what: str) -> None:

@@ -60,9 +60,10 @@ def tree_bytes(root) -> dict[str, bytes]:
 
 
 def showing(app, screen_type: type, selector: str) -> bool:
-    """Is `screen_type` the active screen, composed down to `selector` (a screen is active before its
-    widgets are mounted)?"""
-    return isinstance(app.screen, screen_type) and bool(app.screen.query(selector))
+    """Is `screen_type` the active screen, composed down to `selector` and past its own on_mount (a
+    screen is active before its widgets are mounted, and its widgets before its on_mount ran)?"""
+    screen = app.screen
+    return isinstance(screen, screen_type) and screen.is_mounted and bool(screen.query(selector))
 
 
 async def run_from_palette(pilot, query: str) -> None:

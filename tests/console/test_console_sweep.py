@@ -75,7 +75,8 @@ async def test_a_2x2_sweep_runs_lists_sorts_and_applies_a_row(demo_run_root):
         await wait_until(pilot, lambda: screen.runs >= 1, "the sweep to end")
         assert screen.last_outcome.status == "done", screen.last_outcome.text
         assert screen.progress_seen >= 1
-        await wait_until(pilot, lambda: showing(app, SweepResultScreen, "#sweep-lines"), "the results")
+        await wait_until(pilot, lambda: showing(app, SweepResultScreen, "#sweep-lines")
+                         and app.screen.query_one(DataTable).row_count > 0, "the results, filled on mount")
         view = app.screen
         doc = json.loads((root / SWEEP_DIR / SWEEP_JSON).read_text())
         table = view.query_one(DataTable)
