@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from ..engine.errors import Tc1Error
 from .runner import run_harness
@@ -82,27 +82,37 @@ def format_summary(s: dict[str, Any], out_dir: str | os.PathLike[str]) -> str:
     return "\n".join(f"{k:<{width}} : {v}" for k, v in rows)
 
 
-def main_from_args(args: argparse.Namespace) -> int:
-    """Run with parsed flags; print the summary. Errors: one `tc1: error:` line, exit code 2."""
-    bar = _Bar(sys.stderr)
+def one_line_errors(bar: Any, what: str, interrupted: str, run: Callable[[], Any],
+                    report: Callable[[Any], str]) -> int:
+    """Run a long backtest command with its progress `bar`: print `report(result)` and return 0, or
+    end the bar and print one `tc1: error:` line: exit 130 on Ctrl-C (`interrupted` says what was
+    kept), 2 on a refusal or a bug (named as one, with `what` ran)."""
     try:
-        summary = run_harness(args.trades_csv, args.risk_config, args.out_dir, args.policy_config,
-                              progress=bar)
+        result = run()
     except KeyboardInterrupt:
         bar.end()
-        print("tc1: error: interrupted; no outputs were kept", file=sys.stderr)
+        print(f"tc1: error: {interrupted}", file=sys.stderr)
         return 130
     except Tc1Error as exc:
         bar.end()
-        print(f"tc1: error: {exc}", file=sys.stderr)
+        print(f"tc1: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
-    except Exception as exc:  # a bug: still one line, and a way to report it
+    except Exception as exc:  # a bug (or a worker process killed): still one line, and a way to report it
         bar.end()
-        print(f"tc1: error: internal error in the harness: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"tc1: error: internal error in the {what}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     bar.end()
-    print(format_summary(summary, args.out_dir))
+    print(report(result))
     return 0
+
+
+def main_from_args(args: argparse.Namespace) -> int:
+    """Run with parsed flags; print the summary. Errors: one `tc1: error:` line, exit code 2."""
+    bar = _Bar(sys.stderr)
+    return one_line_errors(
+        bar, "harness", "interrupted; no outputs were kept",
+        lambda: run_harness(args.trades_csv, args.risk_config, args.out_dir, args.policy_config, progress=bar),
+        lambda summary: format_summary(summary, args.out_dir))
 
 
 # --- tc1 parity and tc1 journal export ---------------------------------------------------------------

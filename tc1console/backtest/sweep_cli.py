@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from ..engine.errors import Tc1Error
+from .cli import one_line_errors
 from .sweep import DEFAULT_OBJECTIVE, FIGURES, SCHEDULER_ENV, run_sweep
 
 SHOWN = 5  # best rows printed at the end
@@ -104,23 +104,10 @@ def main_from_args(args: argparse.Namespace) -> int:
     """Run with parsed flags. Errors: one `tc1: error:` line, exit 2; Ctrl-C: exit 130, no outputs."""
     bar = _Progress(sys.stderr)
     signal.signal(signal.SIGTERM, _interrupt)  # a job killed by its scheduler stops its workers too
-    try:
-        result = run_sweep(args.trades_csv, args.risk_config, args.out_dir, args.grid, args.policy_config,
-                           random_n=args.random, seed=args.seed, objective=args.objective,
-                           workers=args.workers, scheduler=args.scheduler, keep_curves=args.keep_curves,
-                           progress=bar, started=bar.started)
-    except KeyboardInterrupt:
-        bar.end()
-        print("tc1: error: sweep interrupted; no outputs were written", file=sys.stderr)
-        return 130
-    except Tc1Error as exc:
-        bar.end()
-        print(f"tc1: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # a bug (or a worker process killed): still one line, and a way to report it
-        bar.end()
-        print(f"tc1: error: internal error in the sweep: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
-    bar.end()
-    print(format_best(result, args.out_dir))
-    return 0
+    return one_line_errors(
+        bar, "sweep", "sweep interrupted; no outputs were written",
+        lambda: run_sweep(args.trades_csv, args.risk_config, args.out_dir, args.grid, args.policy_config,
+                          random_n=args.random, seed=args.seed, objective=args.objective,
+                          workers=args.workers, scheduler=args.scheduler, keep_curves=args.keep_curves,
+                          progress=bar, started=bar.started),
+        lambda result: format_best(result, args.out_dir))
