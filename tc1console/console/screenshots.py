@@ -159,22 +159,23 @@ async def show_harness(pilot: Pilot) -> None:
     await until(pilot, lambda: screen.checks >= 1, "the check of the launcher's fields")
 
 
-async def show_run(pilot: Pilot) -> None:
-    """The result view of the demo run (DEMO_RUN), opened from the launcher's list of earlier runs."""
+async def _open_run(pilot: Pilot, name: str, selector: str, what: str) -> None:
+    """The result view of the run `name`, opened from the launcher's list of earlier runs."""
     await show_harness(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, HarnessScreen)
-    screen.open_run(runs_dir(screen.root) / DEMO_RUN)
-    await until(pilot, lambda: showing(pilot, RunScreen, "#run-range"), "the run's result view")
+    screen.open_run(runs_dir(screen.root) / name)
+    await until(pilot, lambda: showing(pilot, RunScreen, selector), what)
+
+
+async def show_run(pilot: Pilot) -> None:
+    """The result view of the demo run (DEMO_RUN)."""
+    await _open_run(pilot, DEMO_RUN, "#run-range", "the run's result view")
 
 
 async def show_live_run(pilot: Pilot) -> None:
     """The result view of the demo's re-run of its live trades (DEMO_LIVE_RUN): both equity curves."""
-    await show_harness(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, HarnessScreen)
-    screen.open_run(runs_dir(screen.root) / DEMO_LIVE_RUN)
-    await until(pilot, lambda: showing(pilot, RunScreen, "#run-lines"), "the live re-run's result view")
+    await _open_run(pilot, DEMO_LIVE_RUN, "#run-lines", "the live re-run's result view")
 
 
 async def show_blocked(pilot: Pilot) -> None:

@@ -165,16 +165,21 @@ async def test_a_lock_held_too_long_is_an_error_toast_and_the_console_stays_up(d
         holder.wait(timeout=10)
 
 
-async def test_resets_while_a_bot_process_trades_lose_nothing(tmp_path):
-    """docs/console.md: resets go through the same locked transaction as the bot. A bot process trades
-    while the console resets today's and all counters several times; afterwards the journal replays
-    to the state files, its seq numbers run 1..N, and every acknowledged open and close is in it."""
-    root = tmp_path / "busy"
+def _roomy_configs(root: Path) -> None:
+    """Configs with room for a bot that trades many times (caps and rails far away)."""
     (root / "configs").mkdir(parents=True)
     overlay = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 50, "total_open_risk_cap": 10_000.0,
                "max_leverage": 100.0}
     (root / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay))
     (root / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", {"max_trades_per_day": 100_000}))
+
+
+async def test_resets_while_a_bot_process_trades_lose_nothing(tmp_path):
+    """docs/console.md: resets go through the same locked transaction as the bot. A bot process trades
+    while the console resets today's and all counters several times; afterwards the journal replays
+    to the state files, its seq numbers run 1..N, and every acknowledged open and close is in it."""
+    root = tmp_path / "busy"
+    _roomy_configs(root)
     bot = subprocess.Popen([sys.executable, str(HERE / "console_bot_child.py"), str(root), "100000",
                             str(FIXED_NOW_MS - HOUR)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -252,11 +257,7 @@ def _busy_root(tmp_path: Path) -> Path:
     from tc1console.engine.live import LiveRisk
 
     root = tmp_path / "busy"
-    (root / "configs").mkdir(parents=True)
-    overlay = {**config.DEFAULTS["overlay"], "max_concurrent_trades": 50, "total_open_risk_cap": 10_000.0,
-               "max_leverage": 100.0}
-    (root / "configs" / "risk_overlay.toml").write_text(config.dump_toml("overlay", overlay))
-    (root / "configs" / "risk_policy.toml").write_text(config.dump_toml("policy", {"max_trades_per_day": 100_000}))
+    _roomy_configs(root)
     LiveRisk(root).try_open(trade_id="early", symbol="ETHUSDT", is_long=True, entry_ts_ms=FIXED_NOW_MS - 2 * HOUR,
                             entry_price=3_000.0, stop_price=2_970.0)
     return root
