@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable
 
 from textual.command import CommandPalette
@@ -80,3 +81,13 @@ async def run_from_palette(pilot, query: str) -> None:
 
     await wait_until(pilot, listed, f"the palette to list {query!r}")
     await pilot.press("enter")
+
+
+def write_long_csv(path: Path, rows: int) -> Path:
+    """A trades CSV of `rows` SOLUSDT trades a minute apart, long enough to cancel a run mid-way."""
+    t0 = 1_727_740_800
+    lines = [f"SOLUSDT,{'long' if i % 3 else 'short'},{t0 + i * 60},{150 + i % 97 * 0.1:.2f},"
+             f"{(148.5 if i % 3 else 151.5) + i % 97 * 0.1:.2f},{t0 + i * 60 + 30},{150.5 + i % 89 * 0.1:.2f}"
+             for i in range(rows)]
+    path.write_text("symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price\n" + "\n".join(lines) + "\n")
+    return path

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from console_tools import showing, toasts, wait_until
+from console_tools import write_long_csv, showing, toasts, wait_until
 from textual.widgets import DataTable, Input
 
 from tc1console.backtest import EQUITY_CURVE, OPEN_ALLOCATIONS, REALIZED_PNL, SUMMARY
@@ -37,12 +37,7 @@ BIG_ROWS = 300_000
 def big_csv(tmp_path_factory) -> Path:
     """A trades CSV long enough (a few seconds of harness work) to cancel mid-run."""
     path = tmp_path_factory.mktemp("big") / "big.csv"
-    t0 = 1_727_740_800
-    rows = [f"SOLUSDT,{'long' if i % 3 else 'short'},{t0 + i * 60},{150 + i % 97 * 0.1:.2f},"
-            f"{(148.5 if i % 3 else 151.5) + i % 97 * 0.1:.2f},{t0 + i * 60 + 30},{150.5 + i % 89 * 0.1:.2f}"
-            for i in range(BIG_ROWS)]
-    path.write_text("symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price\n" + "\n".join(rows) + "\n")
-    return path
+    return write_long_csv(path, BIG_ROWS)
 
 
 async def open_launcher(pilot) -> HarnessScreen:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from console_tools import run_from_palette, showing, toasts, tree_bytes, wait_until
+from console_tools import write_long_csv, run_from_palette, showing, toasts, tree_bytes, wait_until
 from textual.widgets import Button, DataTable, Input
 from textual.widgets.data_table import ColumnKey
 
@@ -183,12 +183,7 @@ async def test_a_bad_spec_shows_its_reason_and_run_stays_off(demo_run_root):
 def big_csv(tmp_path) -> Path:
     """A trades CSV long enough (seconds of sweep work) to cancel mid-run."""
     path = tmp_path / "big.csv"
-    t0 = 1_727_740_800
-    rows = [f"SOLUSDT,{'long' if i % 3 else 'short'},{t0 + i * 60},{150 + i % 97 * 0.1:.2f},"
-            f"{(148.5 if i % 3 else 151.5) + i % 97 * 0.1:.2f},{t0 + i * 60 + 30},{150.5 + i % 89 * 0.1:.2f}"
-            for i in range(BIG_ROWS)]
-    path.write_text("symbol,side,timestamp,entry_price,sl_price,exit_time,exit_price\n" + "\n".join(rows) + "\n")
-    return path
+    return write_long_csv(path, BIG_ROWS)
 
 
 async def test_cancel_stops_the_sweep_and_leaves_no_output(demo_run_root, big_csv):
