@@ -11,9 +11,11 @@ import importlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -162,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C exits 130 from every command, even one started with SIGINT ignored (a background
+        # job of a script inherits that, and Python then raises no KeyboardInterrupt at all).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)

@@ -104,9 +104,6 @@ def main_from_args(args: argparse.Namespace) -> int:
     """Run with parsed flags. Errors: one `tc1: error:` line, exit 2; Ctrl-C: exit 130, no outputs."""
     bar = _Progress(sys.stderr)
     signal.signal(signal.SIGTERM, _interrupt)  # a job killed by its scheduler stops its workers too
-    # Ctrl-C stops it even when it was started with SIGINT ignored (a background job of a
-    # non-interactive shell inherits that, and Python then installs no handler of its own).
-    signal.signal(signal.SIGINT, _interrupt)
     return one_line_errors(
         bar, "sweep", "sweep interrupted; no outputs were written",
         lambda: run_sweep(args.trades_csv, args.risk_config, args.out_dir, args.grid, args.policy_config,

@@ -179,22 +179,31 @@ def test_bad_spec_is_one_line_naming_the_key_exit_2(files, capsys, spec, names):
     assert not out.exists()  # nothing ran, nothing was written
 
 
-def test_cancel_stops_the_workers_and_writes_nothing(files):
-    """Ctrl-C (SIGINT) once the progress line is out: exit 130, no output and no partial file; an
-    older sweep's files in the folder stay as they were."""
+def _start_ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `tc1 sweep ... &` in a script is started
+
+
+@pytest.mark.parametrize("sig, ignored_at_start", [
+    (signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "ctrl-c-started-with-sigint-ignored", "sigterm"])
+def test_cancel_stops_the_workers_and_writes_nothing(files, sig, ignored_at_start):
+    """Ctrl-C (SIGINT) or SIGTERM once the progress line is out: exit 130, no output and no partial
+    file; an older sweep's files in the folder stay as they were. Ctrl-C works even when the sweep
+    was started with SIGINT ignored (docs/console.md section 1: a background job of a script)."""
     tmp, trades, risk, pol = files
-    out = tmp / "cancel"
+    out = tmp / f"cancel-{sig.name}-{ignored_at_start}"
     old = run_sweep(trades, risk, out, ["percent_risk=0.01"], workers=1)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert old["configs"] == 1 and "sweep.json" in before
     proc = subprocess.Popen(
         [sys.executable, "-m", "tc1console", "sweep", "--trades_csv", str(trades), "--risk_config", str(risk),
          "--grid", "percent_risk=0.0001:0.5:0.0001", "--grid", "max_leverage=1,2", "--workers", "2",
-         "--out_dir", str(out)], cwd=tmp, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+         "--out_dir", str(out)], cwd=tmp, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        preexec_fn=_start_ignoring_sigint if ignored_at_start else None)
     try:
         line = proc.stderr.readline()
         assert line.startswith("sweep: 10,000 configs"), line
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
     finally:
         proc.kill()
