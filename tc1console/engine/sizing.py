@@ -224,14 +224,15 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
     """docs/engine.md section 2 items 5-8 for one entry, exactly: `size_general`'s answer, to the bit.
 
     The common case in fewer steps: prices of up to 8 decimals below 1e7 (so each price's decimal
-    is m * 10**-8, see numbers.dec), no day-left candidate, a quotient and a leverage room that
-    floats decide, a budget that leaves something. Anything else, or any doubt, goes to
+    is m * 10**-8, see numbers.dec), a day-left candidate (daily_loss_includes_open_risk) that floats
+    show does not bind, a quotient and a leverage room that floats decide, a budget that leaves
+    something. Anything else, or any doubt, goes to
     `size_general`, which decides from scratch. Each step below is `size_general`'s (and
     `risk_budget`'s) with the same float tests and the same exact integers; what differs is
     said where it does.
     """
     global _open_risk_memo
-    if daily is not None or not (entry < 1e7 and stop < 1e7):
+    if not (entry < 1e7 and stop < 1e7):
         return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
     em = round(entry * 1e8)
     sm = round(stop * 1e8)
@@ -267,6 +268,12 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
                     exact = _percent_of(balance, caps)
                 if _lt((hm, k), exact):
                     kind, est, exact = HEADROOM, head, (hm, k)
+    if daily is not None:
+        # what the day has left: risk_budget's float test, on the same estimate; when it is not
+        # clearly above the budget (it may bind, or be gone), size_general decides exactly
+        cap_f, pnl_f = daily
+        if cap_f + pnl_f - total_open_risk - est <= _MARGIN * (cap_f + abs(pnl_f) + total_open_risk + est):
+            return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
 
     # 6. per-unit risk: exactly (un * 10**-uk) and as a float
     if entry > stop:

@@ -328,6 +328,38 @@ def test_common_path_at_the_headroom_edge_equals_the_general_path_and_the_refere
     assert full(c) == full(c, sizing.size_general)
 
 
+@st.composite
+def day_left_edge_cases(draw: st.DrawFn) -> Case:
+    """Where size's float test of what the day has left (daily_loss_includes_open_risk) against the
+    budget sits on its edge: cap + today's pnl - open risk within a few ulps, or a few parts in
+    1e12, of the budget, or anywhere; the open-risk headroom binding or not; tick-grid prices."""
+    c = draw(headroom_edge_cases())
+    target = c.per_trade_cap if c.per_trade_cap is not None and c.per_trade_cap < c.balance * c.percent \
+        else c.balance * c.percent
+    if c.total_cap is not None and draw(st.booleans()):
+        target = min(target, c.total_cap - c.open_risk)
+    cap = draw(st.sampled_from([200.0, 1_000.0, 1e6]))
+    nudge = draw(st.sampled_from(["ulps", "relative", "far"]))
+    pnl = target - cap + c.open_risk
+    if nudge == "ulps":
+        pnl = _ulps(pnl, draw(st.integers(-4, 4)))
+    elif nudge == "relative":
+        pnl = pnl * (1 + draw(st.floats(-5e-12, 5e-12)))
+    else:
+        pnl = draw(st.floats(-cap * 1.2, cap))
+    return c._replace(daily=(cap, pnl))
+
+
+@settings(max_examples=examples(1000))
+@given(c=day_left_edge_cases())
+def test_common_path_at_the_day_left_edge_equals_the_general_path_and_the_reference(c: Case) -> None:
+    """ENGINE.md 2.5 (daily_loss_includes_open_risk): the day's left competes with the budget as the
+    headroom does; size's common path answers what size_general answers, detail included, and
+    both what the Fraction reference says."""
+    check(c)
+    assert full(c) == full(c, sizing.size_general)
+
+
 @SETTINGS
 @given(c=grid_cases())
 def test_common_path_answers_what_the_general_path_answers_detail_included(c: Case) -> None:
@@ -355,3 +387,4 @@ def test_step_must_be_a_finite_positive_number(bad: float) -> None:
     """docs/engine.md 1: default_qty_step > 0."""
     with pytest.raises(ValueError, match="qty step must be a finite number > 0"):
         sizing.Market(bad, 0.0, 0.0, 0.0)
+
