@@ -18,7 +18,8 @@ from typing import Any, Iterable, Mapping, NamedTuple, get_type_hints
 from . import sizing
 from .config import OverlayConfig, PolicyConfig
 from .errors import InputError, InvalidExitError, UnknownTradeError
-from .numbers import MAX_BALANCE, MAX_PRICE, MAX_TS_MS, MIN_TS_MS, as_ms, as_number, money, qty_text, short, type_name
+from .numbers import (MAX_BALANCE, MAX_PRICE, MAX_TS_MS, MIN_TS_MS, as_ms, as_number, exact_partials, money,
+                      qty_text, short, type_name)
 from .rails import (DAILY_LOSS_CAP, EQUITY_FLOOR, MAX_TRADES_PER_DAY, MS_PER_DAY, RAIL_NAMES, DayBucket,
                     Rails, RailState, day_index, day_key, day_key_of_index,
                     utc_time)
@@ -212,6 +213,10 @@ class RiskEngine:
         self.paused: dict[str, Any] | None = None  # {"by", "reason", "ts_ms"} while new entries are paused
         self.ts_limit = MAX_TS_MS
         self._periods: dict[tuple[str, ...], float] = {}  # week and month losses, while their days are unchanged
+        # Each period's days but the one PnL last changed on (`_hot_day`), as exact partials: while
+        # closes book onto that one day, a period's fsum is redone over a few floats, not 7 or 31.
+        self._period_rest: dict[tuple[str, ...], tuple[list[float], bool]] = {}
+        self._hot_day = ""
         self._day: int | None = None  # the last UTC day index asked for, and its key (a memo)
         self._day_key = ""
         self.set_config(overlay, policy)
@@ -333,12 +338,25 @@ class RiskEngine:
         return "", (ts, entry, stop)
 
     def period_loss(self, keys: tuple[str, ...]) -> float:
-        """The realized loss of a week or month (its day keys), remembered until a day's PnL changes."""
+        """rails.period_loss of a week or month (its day keys), to the bit: remembered until a day's
+        PnL changes, and then summed again from the other days' partials and the day that changed."""
         loss = self._periods.get(keys)
         if loss is None:
-            pnl = math.fsum(b.pnl for k in keys if (b := self.days.get(k)) is not None)
+            days, hot = self.days, self._hot_day
+            rest = self._period_rest.get(keys)
+            if rest is None:
+                rest = self._period_rest[keys] = (
+                    exact_partials(b.pnl for k in keys if k != hot and (b := days.get(k)) is not None), hot in keys)
+            partials, has_hot = rest
+            pnl = math.fsum([*partials, b.pnl]) if has_hot and (b := days.get(hot)) is not None \
+                else math.fsum(partials)
             loss = self._periods[keys] = -pnl if pnl < 0 else 0.0
         return loss
+
+    def _days_changed(self) -> None:
+        """Day buckets were replaced, reset or pruned: every period is summed again from scratch."""
+        self._periods.clear()
+        self._period_rest.clear()
 
     # --- closing -----------------------------------------------------------------------------------
 
@@ -523,6 +541,9 @@ class RiskEngine:
                 closes.popitem(last=False)
         if days:
             self._bucket(result.exit_ts_ms).pnl += pnl
+            if self._day_key != self._hot_day:  # PnL moved on to another day (_bucket set _day_key)
+                self._hot_day = self._day_key
+                self._period_rest.clear()
             if self._periods:
                 self._periods.clear()
 
@@ -586,7 +607,7 @@ class RiskEngine:
         else:
             for key in day_keys:
                 self.days.pop(key, None)
-        self._periods.clear()
+        self._days_changed()
 
     def set_recorded_config(self, overlay: OverlayConfig | None, policy: PolicyConfig | None) -> None:
         """A config event replayed: later events are decided under it, as they were live."""
@@ -616,7 +637,7 @@ class RiskEngine:
         newest = max(day_index(k) for k in self.days)
         for key in [k for k in self.days if day_index(k) <= newest - DAY_WINDOW]:
             del self.days[key]
-        self._periods.clear()
+        self._days_changed()
 
     # --- views -------------------------------------------------------------------------------------
 
@@ -707,7 +728,7 @@ class RiskEngine:
                 raise ValueError(f"{key}.entries must be a whole number >= 0, got {entries!r}")
             days[key] = DayBucket(entries, _finite(b, "pnl", key, default=0.0))
         self.days = days
-        self._periods.clear()
+        self._days_changed()
 
 
 def _pause_text(paused: Mapping[str, Any]) -> str:

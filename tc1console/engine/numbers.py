@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, Iterable
 
 MIN_TS_MS = 100_000_000_000  # 1973-03-03: anything smaller is a seconds timestamp by mistake
 MAX_TS_MS = 253_402_300_800_000  # 10000-01-01: past it no UTC day key exists (datetime stops at 9999)
@@ -211,6 +211,26 @@ def dec_of_text(text: str) -> tuple[int, int]:
     if k < 0:
         return m * p10(-k), 0
     return m, k
+
+
+def exact_partials(values: Iterable[float]) -> list[float]:
+    """Floats whose exact sum is the exact sum of the finite `values` (Shewchuk's partials, what
+    math.fsum keeps inside), so math.fsum([*partials, *more]) == math.fsum([*values, *more]) to the
+    bit: an fsum over many terms of which one changes is redone over a few."""
+    partials: list[float] = []
+    for x in values:
+        i = 0
+        for y in partials:
+            if abs(x) < abs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo:
+                partials[i] = lo
+                i += 1
+            x = hi
+        partials[i:] = [x]
+    return partials
 
 
 def to_float(num: int, k: int) -> float:

@@ -107,3 +107,45 @@ def test_fast_checks_decide_exactly_as_the_careful_path(evs):
     assert _bits(fast.days_state()) == _bits(careful.days_state())
     assert _bits([fast.total_open_risk, fast.open_notional]) == \
         _bits([careful.total_open_risk, careful.open_notional])
+
+
+# --- a period's loss, summed again from partials, against the plain fsum over its days -------------
+
+DAY = 86_400_000
+
+
+@st.composite
+def booking_days(draw: st.DrawFn) -> list[tuple]:
+    """Trades over seven weeks closed in any order (so PnL lands on past days as well as the
+    latest), and now and then a reset of some day buckets or of all of them."""
+    steps = []
+    for i in range(draw(st.integers(1, 60))):
+        if draw(st.integers(0, 9)) == 0:
+            steps.append(("reset", draw(st.none() | st.lists(st.integers(0, 48), max_size=4))))
+            continue
+        entry = T0 + draw(st.integers(0, 48)) * DAY + draw(st.integers(0, DAY - 1))
+        exit_ = entry + draw(st.integers(0, 4 * DAY))
+        steps.append(("trade", f"t{i}", entry, exit_, draw(st.floats(0.9, 1.1))))
+    return steps
+
+
+@settings(max_examples=examples(300))
+@given(booking_days(), st.lists(st.integers(0, 48), min_size=1, max_size=5))
+def test_period_loss_equals_the_plain_fsum_over_its_days(steps, asked):
+    """docs/engine.md 2.3: a week's or month's loss is the fsum of its days' PnL whatever order the
+    closes came in; the engine's remembered partials give that very float after every change."""
+    from tc1console.engine.rails import day_key_of_index, month_days, period_loss, week_days
+    engine = RiskEngine(config.validate("overlay", {**OVERLAY, "max_concurrent_trades": None}, "test"),  # type: ignore[arg-type]
+                        config.validate("policy", {}, "test"))  # type: ignore[arg-type]
+    for step in steps:
+        if step[0] == "reset":
+            engine.apply_reset(None if step[1] is None else
+                               [day_key_of_index((T0 + d * DAY) // DAY) for d in step[1]])
+        else:
+            _, tid, entry, exit_, move = step
+            opened = engine.try_open(tid, "BTCUSDT", True, entry, 100.0, 99.0)
+            if opened.qty:
+                engine.close(tid, exit_, round(100.0 * move, 2))
+        for d in asked:
+            for keys in (week_days((T0 + d * DAY) // DAY), month_days((T0 + d * DAY) // DAY)):
+                assert engine.period_loss(keys) == period_loss(engine.days, keys), (step, keys)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from property_budget import examples
 from tc1console.engine import sizing
-from tc1console.engine.numbers import dec, dec_plain, dec_shortest, dec_trimmed
+from tc1console.engine.numbers import dec, dec_plain, dec_shortest, dec_trimmed, exact_partials
 from tests.engine.exact_reference import Answer, Case, reference
 
 SETTINGS = settings(max_examples=examples(400))
@@ -388,3 +388,12 @@ def test_step_must_be_a_finite_positive_number(bad: float) -> None:
     with pytest.raises(ValueError, match="qty step must be a finite number > 0"):
         sizing.Market(bad, 0.0, 0.0, 0.0)
 
+
+@settings(max_examples=examples(1000))
+@given(values=st.lists(st.floats(-1e13, 1e13), max_size=40), more=st.floats(-1e13, 1e13))
+def test_exact_partials_sum_exactly_to_their_values(values: list[float], more: float) -> None:
+    """numbers.exact_partials (what a week's or month's loss is summed again from): the partials'
+    exact sum is the values' exact sum, so an fsum with one more term is the plain fsum's float."""
+    partials = exact_partials(values)
+    assert sum(map(Fraction, partials), Fraction(0)) == sum(map(Fraction, values), Fraction(0))
+    assert math.fsum([*partials, more]) == math.fsum([*values, more])
