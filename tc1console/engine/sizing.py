@@ -109,11 +109,12 @@ _memo: list[tuple[float, tuple[int, int]]] = [(math.nan, (0, 0)), (math.nan, (0,
 
 
 def _dec_memo(x: float, slot: int) -> tuple[int, int]:
-    """dec(x), remembered for the last x in `slot`."""
+    """dec(x), remembered for the last x in `slot`; read off the shortest repr without dec's fast-path
+    attempt (a balance or an open risk is a running total, seldom of 8 decimals)."""
     seen, value = _memo[slot]
     if seen == x:
         return value
-    value = dec(x)
+    value = numbers.dec_shortest(x)
     _memo[slot] = (x, value)
     return value
 
@@ -215,10 +216,6 @@ def budget_value(kind: int, est: float, exact: tuple[int, int] | None, balance: 
     return _float(kind, est, exact if exact is not None else _percent_of(balance, caps))
 
 
-# The last open risk seen by `size`'s common path, and its decimal (as _memo's slots).
-_open_risk_memo: tuple[float, tuple[int, int]] = (math.nan, (0, 0))
-
-
 def size(balance: float, caps: Caps, market: Market, total_open_risk: float, open_notional: float,
          daily: tuple[float, float] | None, entry: float, stop: float) -> Sized:
     """docs/engine.md section 2 items 5-8 for one entry, exactly: `size_general`'s answer, to the bit.
@@ -231,7 +228,6 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
     `risk_budget`'s) with the same float tests and the same exact integers; what differs is
     said where it does.
     """
-    global _open_risk_memo
     if not (entry < 1e7 and stop < 1e7):
         return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
     em = round(entry * 1e8)
@@ -246,10 +242,7 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
         head = total - total_open_risk
         margin = _MARGIN * (total + total_open_risk + est)
         if head - est <= margin:
-            seen, (om, ok) = _open_risk_memo
-            if seen != total_open_risk:  # a running total seldom has 8 decimals: no fast-path attempt
-                om, ok = numbers.dec_shortest(total_open_risk)
-                _open_risk_memo = (total_open_risk, (om, ok))
+            om, ok = _dec_memo(total_open_risk, 1)
             tm, tk = caps.total
             if tk >= ok:
                 hm, k = tm - om * P10[tk - ok], tk
