@@ -6,12 +6,12 @@ and a second subprocess that only iterates csv.reader over the file. Prints trad
 of the harness process, the harness / bare-reader time ratio and the 1M / 100k per-trade cost ratio.
 
     python bench/harness_bench.py [--sizes 100000,1000000] [--keep DIR] [--repeat 3] [--profile]
-                                  [--rails seed|all|both]
+                                  [--rails seed|all|off|both]
 
 `--rails` picks the policy: `seed` (default) the three seed rails, `all` every rail of the registry
 on (drawdown, week and month caps, loss streak, symbol cooldown, the daily cap counting open risk),
-loose enough that most trades still reach sizing; `both` runs the two in one invocation and prints
-the per-trade cost with all rails on over the cost with the seed rails.
+loose enough that most trades still reach sizing; `off` no rail at all; `both` runs seed and all in
+one invocation and prints the per-trade cost with all rails on over the cost with the seed rails.
 
 Targets (docs/harness.md, the harness brief): ratio <= 8, peak RSS <= 600 MB, cost linear in size;
 issue 13: the seed-rails figure within noise of before, the all-rails figure printed.
@@ -57,7 +57,7 @@ POLICY = {"equity_floor": 1_000.0, "daily_loss_cap": 2_000.0, "max_trades_per_da
 ALL_RAILS = {**POLICY, "max_drawdown_pct": 0.5, "daily_loss_includes_open_risk": True,
              "weekly_loss_cap": 10_000.0, "monthly_loss_cap": 30_000.0, "loss_streak_limit": 10,
              "loss_streak_cooldown_minutes": 5.0, "symbol_cooldown_minutes": 1.0}
-POLICIES = {"seed": POLICY, "all": ALL_RAILS}
+POLICIES = {"seed": POLICY, "all": ALL_RAILS, "off": {}}  # off: no rail at all (issue 13's "all rails off")
 # The skip reasons only a rail gives (what "most trades still reach sizing" is counted against).
 RAIL_REASONS = ("equity_floor", "max_drawdown", "daily_loss_cap", "weekly_loss_cap", "monthly_loss_cap",
                 "max_trades_per_day", "loss_streak", "symbol_cooldown")
@@ -174,8 +174,8 @@ def main() -> int:
     ap.add_argument("--keep", help="folder for the generated files (kept); default: a temp folder")
     ap.add_argument("--profile", action="store_true", help="run the harness under cProfile")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
-    ap.add_argument("--rails", choices=("seed", "all", "both"), default="seed",
-                    help="policy: the seed rails (default), every rail on loosely, or both compared")
+    ap.add_argument("--rails", choices=("seed", "all", "off", "both"), default="seed",
+                    help="policy: the seed rails (default), every rail on loosely, none, or seed and all compared")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = ["seed", "all"] if args.rails == "both" else [args.rails]
