@@ -89,8 +89,9 @@ class HarnessJob:
     RESULT_KEY = "summary"
     WHAT = "harness"
 
-    def __init__(self, request: JobRequest) -> None:
+    def __init__(self, request: JobRequest, kill_after_s: float = KILL_AFTER_S) -> None:
         self.request = request
+        self.kill_after_s = kill_after_s
         self.proc: subprocess.Popen[str] | None = None
         self.final: dict[str, Any] | None = None  # the last line: summary, error or cancelled
         self.noise: list[str] = []  # anything else it printed (a traceback, a warning)
@@ -178,14 +179,16 @@ class HarnessJob:
         except ProcessLookupError:
             return
         if self._kill_timer is None:
-            self._kill_timer = threading.Timer(KILL_AFTER_S, self._kill)
+            self._kill_timer = threading.Timer(self.kill_after_s, self._kill)
             self._kill_timer.daemon = True
             self._kill_timer.start()
 
     def _kill(self) -> None:
+        """SIGKILL to the child's whole process group (its own session): a sweep's forked workers
+        go with it. SIGTERM went to the child alone, so that it could stop its workers itself."""
         proc = self.proc
         if proc is not None and proc.poll() is None:
             try:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
