@@ -19,6 +19,7 @@ from tc1console.console.screens.confirm_screen import ConfirmScreen
 from tc1console.console.screens.main_screen import MainScreen
 from tc1console.console.screens.sweep_result_screen import SweepResultScreen
 from tc1console.console.screens.sweep_screen import SweepRow, SweepScreen
+from tc1console.console.fixtures import build_demo_run
 from tc1console.console.screenshots import demo_app, show_sweep, show_sweep_results
 from tc1console.engine import config, store
 
@@ -148,6 +149,20 @@ async def test_the_palette_opens_the_sweep_screen(demo_run_root):
         await pilot.pause()
         await run_from_palette(pilot, "Config sweep")
         await wait_until(pilot, lambda: showing(app, SweepScreen, "#s-workers"), "the sweep form")
+
+
+@pytest.mark.parametrize("with_run", [False, True], ids=["no-harness-run-yet", "after-a-harness-run"])
+async def test_the_form_opens_on_the_first_field_to_fill(demo_root, with_run):
+    """docs/console.md 2.5.1: with no trades CSV remembered the cursor starts in the Trades CSV field
+    (nothing runs without it); with the harness launcher's last CSV filled in, on the first key."""
+    if with_run:
+        build_demo_run(demo_root)
+    app = demo_app(demo_root)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_form(pilot)
+        trades = screen.query_one("#s-trades", Input)
+        assert bool(trades.value) is with_run
+        assert app.focused is (screen.query_one("#s-per_trade_risk_cap", Input) if with_run else trades)
 
 
 async def test_a_bad_spec_shows_its_reason_and_run_stays_off(demo_run_root):

@@ -156,7 +156,7 @@ class SweepScreen(Screen[None]):
         if self.app.animation_level == "none":  # reduced motion (and fixed snapshots): a steady cursor
             for field in self.query(Input):
                 field.cursor_blink = False
-        self.query_one(f"#{spec_id(CAP_KEYS[0][1])}", Input).focus()
+        self._focus_first_field()
         self.query_one("#sweep-run", Button).disabled = True
         self._check_form(self.values())
 
@@ -281,8 +281,13 @@ class SweepScreen(Screen[None]):
             bar.update(total=None, progress=0)
             self.query_one("#sweep-form").focus()  # off the inputs: `c` cancels, it does not type
         else:
-            self.query_one(f"#{spec_id(CAP_KEYS[0][1])}", Input).focus()
+            self._focus_first_field()
         self.refresh_bindings()
+
+    def _focus_first_field(self) -> None:
+        """The trades CSV while it is empty (nothing runs without it), else the first key to vary."""
+        trades = self.query_one(f"#{TRADES_ID}", Input)
+        (trades if not trades.value.strip() else self.query_one(f"#{spec_id(CAP_KEYS[0][1])}", Input)).focus()
 
     def action_cancel_run(self) -> None:
         if self.job is not None:
