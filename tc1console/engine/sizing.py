@@ -192,23 +192,30 @@ def risk_budget(balance: float, caps: Caps, total_open_risk: float, daily: tuple
                     _float(kind, est, exact))
             if _lt(hx, exact):
                 kind, est, exact = HEADROOM, head, hx
-    if daily is not None:
+    if daily is not None and (left := _day_left_may_bind(daily, total_open_risk, est)) is not None:
         cap_f, pnl_f = daily
-        left = cap_f + pnl_f - total_open_risk
-        if left - est <= _MARGIN * (cap_f + abs(pnl_f) + total_open_risk + est):
-            (cm, ck), (qm, qk), (om, ok) = dec(cap_f), dec(abs(pnl_f)), _dec_memo(total_open_risk, 1)
-            k = max(ck, qk, ok)
-            lx = (cm * P10[k - ck] + (qm if pnl_f >= 0 else -qm) * P10[k - qk] - om * P10[k - ok], k)
-            if exact is None:
-                exact = _percent_of(balance, caps)
-            if lx[0] <= 0:
-                return kind, est, exact, _skip(
-                    DAILY_LOSS_CAP, f"today's loss {money(-pnl_f if pnl_f < 0 else 0.0)} plus open risk "
-                                    f"{money(total_open_risk)} leaves nothing of the daily loss cap {money(cap_f)}",
-                    _float(kind, est, exact))
-            if _lt(lx, exact):
-                kind, est, exact = DAY_LEFT, left, lx
+        (cm, ck), (qm, qk), (om, ok) = dec(cap_f), dec(abs(pnl_f)), _dec_memo(total_open_risk, 1)
+        k = max(ck, qk, ok)
+        lx = (cm * P10[k - ck] + (qm if pnl_f >= 0 else -qm) * P10[k - qk] - om * P10[k - ok], k)
+        if exact is None:
+            exact = _percent_of(balance, caps)
+        if lx[0] <= 0:
+            return kind, est, exact, _skip(
+                DAILY_LOSS_CAP, f"today's loss {money(-pnl_f if pnl_f < 0 else 0.0)} plus open risk "
+                                f"{money(total_open_risk)} leaves nothing of the daily loss cap {money(cap_f)}",
+                _float(kind, est, exact))
+        if _lt(lx, exact):
+            kind, est, exact = DAY_LEFT, left, lx
     return kind, est, exact, None
+
+
+def _day_left_may_bind(daily: tuple[float, float], total_open_risk: float, est: float) -> float | None:
+    """What the day has left (daily_loss_cap + today's pnl - open risk) as a float, when floats
+    cannot show it clearly above the budget estimate `est` (it may bind, or be gone); else None
+    (the day changes nothing). The one float test of it, for risk_budget and size alike."""
+    cap_f, pnl_f = daily
+    left = cap_f + pnl_f - total_open_risk
+    return left if left - est <= _MARGIN * (cap_f + abs(pnl_f) + total_open_risk + est) else None
 
 
 def budget_value(kind: int, est: float, exact: tuple[int, int] | None, balance: float, caps: Caps) -> float:
@@ -261,12 +268,9 @@ def size(balance: float, caps: Caps, market: Market, total_open_risk: float, ope
                     exact = _percent_of(balance, caps)
                 if _lt((hm, k), exact):
                     kind, est, exact = HEADROOM, head, (hm, k)
-    if daily is not None:
-        # what the day has left: risk_budget's float test, on the same estimate; when it is not
-        # clearly above the budget (it may bind, or be gone), size_general decides exactly
-        cap_f, pnl_f = daily
-        if cap_f + pnl_f - total_open_risk - est <= _MARGIN * (cap_f + abs(pnl_f) + total_open_risk + est):
-            return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
+    if daily is not None and _day_left_may_bind(daily, total_open_risk, est) is not None:
+        # risk_budget's own test, on the same estimate: the day's left may bind, size_general decides
+        return size_general(balance, caps, market, total_open_risk, open_notional, daily, entry, stop)
 
     # 6. per-unit risk: exactly (un * 10**-uk) and as a float
     if entry > stop:
