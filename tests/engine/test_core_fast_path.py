@@ -14,6 +14,7 @@ from property_budget import examples
 from tc1console.engine import config
 from tc1console.engine.core import MAX_PRICE, MAX_TS_MS, MIN_TS_MS, RiskEngine
 from tc1console.engine.errors import Tc1Error
+from tc1console.engine.rails import MS_PER_DAY, day_key_of_index, month_days, period_loss, week_days
 
 
 class Text(str):
@@ -111,7 +112,9 @@ def test_fast_checks_decide_exactly_as_the_careful_path(evs):
 
 # --- a period's loss, summed again from partials, against the plain fsum over its days -------------
 
-DAY = 86_400_000
+def _day(d: int) -> int:
+    """The UTC day index of day `d` after T0."""
+    return (T0 + d * MS_PER_DAY) // MS_PER_DAY
 
 
 @st.composite
@@ -123,8 +126,8 @@ def booking_days(draw: st.DrawFn) -> list[tuple]:
         if draw(st.integers(0, 9)) == 0:
             steps.append(("reset", draw(st.none() | st.lists(st.integers(0, 48), max_size=4))))
             continue
-        entry = T0 + draw(st.integers(0, 48)) * DAY + draw(st.integers(0, DAY - 1))
-        exit_ = entry + draw(st.integers(0, 4 * DAY))
+        entry = T0 + draw(st.integers(0, 48)) * MS_PER_DAY + draw(st.integers(0, MS_PER_DAY - 1))
+        exit_ = entry + draw(st.integers(0, 4 * MS_PER_DAY))
         steps.append(("trade", f"t{i}", entry, exit_, draw(st.floats(0.9, 1.1))))
     return steps
 
@@ -134,18 +137,17 @@ def booking_days(draw: st.DrawFn) -> list[tuple]:
 def test_period_loss_equals_the_plain_fsum_over_its_days(steps, asked):
     """docs/engine.md 2.3: a week's or month's loss is the fsum of its days' PnL whatever order the
     closes came in; the engine's remembered partials give that very float after every change."""
-    from tc1console.engine.rails import day_key_of_index, month_days, period_loss, week_days
     engine = RiskEngine(config.validate("overlay", {**OVERLAY, "max_concurrent_trades": None}, "test"),  # type: ignore[arg-type]
                         config.validate("policy", {}, "test"))  # type: ignore[arg-type]
     for step in steps:
         if step[0] == "reset":
             engine.apply_reset(None if step[1] is None else
-                               [day_key_of_index((T0 + d * DAY) // DAY) for d in step[1]])
+                               [day_key_of_index(_day(d)) for d in step[1]])
         else:
             _, tid, entry, exit_, move = step
             opened = engine.try_open(tid, "BTCUSDT", True, entry, 100.0, 99.0)
             if opened.qty:
                 engine.close(tid, exit_, round(100.0 * move, 2))
         for d in asked:
-            for keys in (week_days((T0 + d * DAY) // DAY), month_days((T0 + d * DAY) // DAY)):
+            for keys in (week_days(_day(d)), month_days(_day(d))):
                 assert engine.period_loss(keys) == period_loss(engine.days, keys), (step, keys)
